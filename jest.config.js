@@ -1,0 +1,17 @@
+/**
+ * One DynamoDB Local per jest run (globalSetup/globalTeardown); each test file
+ * creates its own table on it. Type checking runs separately (`make typecheck`),
+ * so ts-jest only transpiles.
+ */
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  transform: {
+    "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }],
+  },
+  globalSetup: "<rootDir>/test/support/globalSetup.ts",
+  globalTeardown: "<rootDir>/test/support/globalTeardown.ts",
+  testTimeout: 60_000,
+};

@@ -1,0 +1,38 @@
+/** Where the table is, from the environment: TABLE_NAME, AWS_REGION, optional DYNAMODB_ENDPOINT. */
+import { ConfigError } from "./errors";
+
+export interface DynamoConfig {
+  tableName: string;
+  region: string;
+  /** Set for DynamoDB Local (`http://127.0.0.1:8000`); unset means the AWS endpoint of `region`. */
+  endpoint?: string;
+}
+
+/** Region used against DynamoDB Local when none is configured; Local ignores it with -sharedDb. */
+const LOCAL_REGION = "us-east-1";
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DynamoConfig {
+  const tableName = env.TABLE_NAME?.trim();
+  const endpoint = env.DYNAMODB_ENDPOINT?.trim() || undefined;
+  const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || (endpoint ? LOCAL_REGION : undefined);
+  if (!tableName) {
+    throw new ConfigError(
+      'TABLE_NAME is not set. Set it to the DynamoDB table to use (Terraform sets it on the Lambda; locally, "make deploy" does).',
+    );
+  }
+  if (!region) {
+    throw new ConfigError("AWS_REGION is not set. Set it to the table's region (for example eu-west-1), or set DYNAMODB_ENDPOINT for DynamoDB Local.");
+  }
+  return endpoint ? { tableName, region, endpoint } : { tableName, region };
+}
+
+/** True for endpoints on this machine, where DynamoDB Local accepts any credentials. */
+export function isLocalEndpoint(endpoint: string | undefined): boolean {
+  if (!endpoint) return false;
+  try {
+    const host = new URL(endpoint).hostname;
+    return host === "localhost" || host === "::1" || host === "[::1]" || host.startsWith("127.");
+  } catch {
+    return false;
+  }
+}

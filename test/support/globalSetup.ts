@@ -1,0 +1,17 @@
+/** Starts the one in-memory DynamoDB Local of this jest run; workers find it through DYNAMODB_ENDPOINT. */
+import { startLocalDynamo, type LocalDynamo } from "../../scripts/localDynamo";
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __localDynamo: LocalDynamo | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  const started = Date.now();
+  const dynamo = await startLocalDynamo();
+  globalThis.__localDynamo = dynamo;
+  process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
+  process.env.AWS_REGION = "us-east-1";
+  process.stdout.write(`\nDynamoDB Local ready on ${dynamo.endpoint} in ${Date.now() - started} ms\n`);
+}
