@@ -88,6 +88,22 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Throws unless `port` can be bound: otherwise another server would answer our readiness probe. */
+export async function assertPortFree(port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "EADDRINUSE"
+          ? new LocalDynamoStartError(`port ${port} is already in use; pick another port or stop the process listening on it`)
+          : error,
+      ),
+    );
+    // All interfaces, as DynamoDB Local binds them.
+    server.listen(port, () => server.close(() => resolve()));
+  });
+}
+
 /** Arguments for java, shared by the attached and the persistent (detached) instance. */
 export function javaArgs(port: number, options: Pick<LocalDynamoOptions, "dataDir" | "delayTransientStatuses">): string[] {
   const { jar, libDir } = dynamoLocalJar();
@@ -149,10 +165,11 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? (await freePort());
     try {
+      await assertPortFree(port);
       return await startOn(java, port, options);
     } catch (error) {
       // Another process took the free port between our probe and java's bind: pick another.
-      const portTaken = error instanceof Error && /Address already in use|BindException/.test(error.message);
+      const portTaken = error instanceof Error && /already in use|BindException/.test(error.message);
       if (!portTaken || attempt >= attempts) throw error;
     }
   }

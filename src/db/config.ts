@@ -36,3 +36,15 @@ export function isLocalEndpoint(endpoint: string | undefined): boolean {
     return false;
   }
 }
+
+/** Explicit values over the environment: `--table` beats TABLE_NAME, and so on. */
+export function configWith(
+  overrides: { tableName?: string | undefined; region?: string | undefined; endpoint?: string | undefined },
+  env: NodeJS.ProcessEnv = process.env,
+): DynamoConfig {
+  return configFromEnv({
+    TABLE_NAME: overrides.tableName ?? env.TABLE_NAME,
+    AWS_REGION: overrides.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+    DYNAMODB_ENDPOINT: overrides.endpoint ?? env.DYNAMODB_ENDPOINT,
+  });
+}

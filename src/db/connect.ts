@@ -11,7 +11,7 @@ import type { DynamoDBClient, TableDescription } from "@aws-sdk/client-dynamodb"
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { migrations as appMigrations } from "../migrations";
 import { createClient, createDocumentClient } from "./clients";
-import { configFromEnv, type DynamoConfig } from "./config";
+import { configFromEnv, configWith, type DynamoConfig } from "./config";
 import { describeTable } from "./describeTable";
 import { PendingMigrationsError, TableNotFoundError, TableNotReadyError } from "./errors";
 import type { Migration } from "./migration";
@@ -53,7 +53,12 @@ const documentClients = new WeakMap<DynamoDBClient, DynamoDBDocumentClient>();
 const preparations = new WeakMap<DynamoDBClient, Map<string, Promise<Connection>>>();
 
 export function connect(options: ConnectOptions = {}): Promise<Connection> {
-  const config = options.client && options.tableName ? undefined : resolveConfig(options);
+  let config: DynamoConfig | undefined;
+  try {
+    config = options.client && options.tableName ? undefined : resolveConfig(options);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const tableName = options.tableName ?? config!.tableName;
   const client = options.client ?? cachedClient(config!.region, config!.endpoint);
 
@@ -75,14 +80,9 @@ export function connect(options: ConnectOptions = {}): Promise<Connection> {
 let envConfig: DynamoConfig | undefined;
 
 /** Options over environment; the environment alone is read once per process. */
-function resolveConfig({ tableName, region, endpoint }: ConnectOptions): DynamoConfig {
-  if (!tableName && !region && !endpoint) return (envConfig ??= configFromEnv());
-  const env = process.env;
-  return configFromEnv({
-    TABLE_NAME: tableName ?? env.TABLE_NAME,
-    AWS_REGION: region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
-    DYNAMODB_ENDPOINT: endpoint ?? env.DYNAMODB_ENDPOINT,
-  });
+function resolveConfig(options: ConnectOptions): DynamoConfig {
+  if (!options.tableName && !options.region && !options.endpoint) return (envConfig ??= configFromEnv());
+  return configWith(options);
 }
 
 function cachedClient(region: string, endpoint: string | undefined): DynamoDBClient {

@@ -1,0 +1,51 @@
+# DynamoDB + Lambda starter. `make help` lists every target.
+#
+# Variables:
+#   TO=NAME       migrate-down: the oldest migration to revert (it and all after it are reverted)
+#   DRY_RUN=1     migrate, migrate-down, migrate-unlock: print what would happen, change nothing
+#   TABLE_NAME, AWS_REGION, DYNAMODB_ENDPOINT, AWS_PROFILE
+#                 the table the migrate targets work on (DYNAMODB_ENDPOINT for DynamoDB Local)
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# The AWS SDK warns on Node 20 at every start; the Lambda runs Node 22.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
+
+TSX := node_modules/.bin/tsx
+MIGRATE_FLAGS := $(if $(DRY_RUN),--dry-run)
+
+.PHONY: help install typecheck test migrate migrate-status migrate-down migrate-unlock clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# npm ci again only when the lock file changed since the last install.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.package-lock.json ## Install dependencies (npm ci), only when package-lock.json changed
+
+typecheck: install ## Type-check everything with tsc (strict)
+	node_modules/.bin/tsc --noEmit -p .
+
+test: typecheck ## Type-check, then run every test against a DynamoDB Local started for the run
+	node_modules/.bin/jest
+
+migrate: install ## Create the table if missing and apply pending migrations under the lock
+	$(TSX) scripts/migrate.ts up $(MIGRATE_FLAGS)
+
+migrate-status: install ## Show executed, pending and unknown migrations and the lock holder
+	$(TSX) scripts/migrate.ts status
+
+migrate-down: install ## Revert migration TO=<name> and every migration after it, newest first
+	@test -n "$(TO)" || { echo "usage: make migrate-down TO=<migration name>  (see make migrate-status)" >&2; exit 2; }
+	$(TSX) scripts/migrate.ts down --to "$(TO)" $(MIGRATE_FLAGS)
+
+migrate-unlock: install ## Release the migration lock of a process known to be dead
+	$(TSX) scripts/migrate.ts unlock $(MIGRATE_FLAGS)
+
+clean: ## Remove build output and caches (not node_modules)
+	rm -rf dist coverage node_modules/.cache

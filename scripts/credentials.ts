@@ -1,0 +1,20 @@
+/** Fails early, with the fix, when the deployer has no AWS credentials (DynamoDB Local needs none). */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { StarterError } from "../src/db/errors";
+
+export class MissingCredentialsError extends StarterError {
+  override name = "MissingCredentialsError";
+}
+
+export async function assertCredentials(client: DynamoDBClient, region: string): Promise<void> {
+  try {
+    await client.config.credentials();
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new MissingCredentialsError(
+      `no AWS credentials found for region ${region} (${why}). Set AWS_PROFILE to a configured profile ` +
+        `(run "aws sso login --profile NAME" first for SSO), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. ` +
+        `Nothing was changed.`,
+    );
+  }
+}

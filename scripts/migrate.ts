@@ -1,0 +1,105 @@
+/**
+ * Migration CLI, run by `make migrate*` with the deployer's credentials:
+ *
+ *   migrate status                 what is executed, pending, unknown; who holds the lock
+ *   migrate up [--to NAME]         ensure the table, then apply pending migrations under the lock
+ *   migrate down --to NAME         revert NAME and every migration after it, newest first
+ *   migrate unlock                 delete the lock item (only when its holder is known to be dead)
+ *
+ * --dry-run prints what up/down would do and changes nothing. The table comes
+ * from --table/--region/--endpoint, or TABLE_NAME/AWS_REGION/DYNAMODB_ENDPOINT.
+ */
+import { parseArgs } from "node:util";
+import { createClient, createDocumentClient } from "../src/db/clients";
+import { configWith } from "../src/db/config";
+import { assertCredentials } from "./credentials";
+import { describeTable } from "../src/db/describeTable";
+import { ensureTable } from "../src/db/ensureTable";
+import { ConfigError } from "../src/db/errors";
+import { migrationLock } from "../src/db/migrationLock";
+import { migrator } from "../src/db/migrationRunner";
+import { migrations } from "../src/migrations";
+
+const USAGE = "usage: migrate <status|up|down|unlock> [--to NAME] [--dry-run] [--table NAME] [--region REGION] [--endpoint URL]";
+
+export async function main(argv: string[], log: (line: string) => void = console.log): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      to: { type: "string" },
+      "dry-run": { type: "boolean", default: false },
+      table: { type: "string" },
+      region: { type: "string" },
+      endpoint: { type: "string" },
+    },
+  });
+  const [command, ...extra] = positionals;
+  if (!command || extra.length > 0) throw new ConfigError(USAGE);
+
+  const config = configWith({ tableName: values.table, region: values.region, endpoint: values.endpoint });
+  const client = createClient(config);
+  const documentClient = createDocumentClient(client);
+  const { tableName } = config;
+  const where = `table "${tableName}"${config.endpoint ? ` at ${config.endpoint}` : ` in ${config.region}`}`;
+  const dryRun = values["dry-run"] ?? false;
+  const m = migrator({ client, documentClient, tableName, migrations, log: (line) => log(`  ${line}`) });
+
+  try {
+    if (!config.endpoint) await assertCredentials(client, config.region);
+    switch (command) {
+      case "status": {
+        const [status, holder] = await Promise.all([m.status(), migrationLock({ documentClient, tableName }).holder()]);
+        log(`migrations of ${where}:`);
+        for (const name of status.executed) log(`  executed  ${name}`);
+        for (const name of status.pending) log(`  pending   ${name}`);
+        for (const name of status.unknown) log(`  unknown   ${name}  (recorded by newer code; not in this index)`);
+        if (!holder) log("lock: free");
+        else if (holder.expiresAt < Date.now()) log(`lock: expired lease of ${holder.owner}; the next run takes it over`);
+        else log(`lock: held by ${holder.owner} until ${new Date(holder.expiresAt).toISOString()}`);
+        return;
+      }
+      case "up": {
+        if (dryRun) {
+          if (!(await describeTable(client, tableName))) {
+            return log(`would create ${where} and apply: ${migrations.map((x) => x.name).join(", ")}`);
+          }
+          const wanted = await m.up({ dryRun, ...(values.to ? { to: values.to } : {}) });
+          log(wanted.length ? `would apply to ${where}: ${wanted.join(", ")}` : `nothing pending on ${where}`);
+          return;
+        }
+        await ensureTable({ client, tableName, log: (line) => log(`  ${line}`) });
+        const applied = await m.up(values.to ? { to: values.to } : {});
+        log(applied.length ? `applied ${applied.length} migration(s) to ${where}` : `nothing pending on ${where}`);
+        return;
+      }
+      case "down": {
+        if (!values.to) throw new ConfigError(`down needs --to NAME (the oldest migration to revert).\n${USAGE}`);
+        const reverted = await m.down({ to: values.to, dryRun });
+        log(`${dryRun ? "would revert" : "reverted"} on ${where}: ${reverted.join(", ") || "nothing"}`);
+        return;
+      }
+      case "unlock": {
+        const lock = migrationLock({ documentClient, tableName });
+        const holder = await lock.holder();
+        if (!holder) return log(`lock on ${where} is free; nothing to do`);
+        if (dryRun) return log(`would release the lock held by ${holder.owner}`);
+        await lock.forceRelease();
+        log(`released the lock held by ${holder.owner} (its migration, if any, was not recorded and will run again)`);
+        return;
+      }
+      default:
+        throw new ConfigError(`unknown command "${command}".\n${USAGE}`);
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    // Our errors and bad flags carry the whole story in their message; DEBUG=1 shows the stack of anything.
+    console.error(`migrate: ${error instanceof Error ? (process.env.DEBUG ? error.stack : error.message) : String(error)}`);
+    process.exit(1);
+  });
+}
