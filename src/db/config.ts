@@ -8,6 +8,9 @@ export interface DynamoConfig {
   endpoint?: string;
 }
 
+/** DynamoDB's own rule for table names. */
+const TABLE_NAME_PATTERN = /^[a-zA-Z0-9_.-]{3,255}$/;
+
 /** Region used against DynamoDB Local when none is configured; Local ignores it with -sharedDb. */
 const LOCAL_REGION = "us-east-1";
 
@@ -19,6 +22,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DynamoConfi
     throw new ConfigError(
       'TABLE_NAME is not set. Set it to the DynamoDB table to use (Terraform sets it on the Lambda; locally, "make deploy" does).',
     );
+  }
+  if (!TABLE_NAME_PATTERN.test(tableName)) {
+    throw new ConfigError(`TABLE_NAME "${tableName}" is not a valid DynamoDB table name: use 3 to 255 of a-z, A-Z, 0-9, "_", "-" and ".".`);
   }
   if (!region) {
     throw new ConfigError("AWS_REGION is not set. Set it to the table's region (for example eu-west-1), or set DYNAMODB_ENDPOINT for DynamoDB Local.");
