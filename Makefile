@@ -16,7 +16,7 @@ export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 TSX := node_modules/.bin/tsx
 MIGRATE_FLAGS := $(if $(DRY_RUN),--dry-run)
 
-.PHONY: help install typecheck test migrate migrate-status migrate-down migrate-unlock clean
+.PHONY: help install typecheck build test migrate migrate-status migrate-down migrate-unlock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,6 +30,9 @@ install: node_modules/.package-lock.json ## Install dependencies (npm ci), only 
 
 typecheck: install ## Type-check everything with tsc (strict)
 	node_modules/.bin/tsc --noEmit -p .
+
+build: install ## Bundle every handler in src/handlers with esbuild into dist/<name>.zip and print sizes
+	$(TSX) scripts/build.ts
 
 test: typecheck ## Type-check, then run every test against a DynamoDB Local started for the run
 	node_modules/.bin/jest

