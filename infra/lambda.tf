@@ -1,0 +1,35 @@
+# Created before the function so that Lambda never creates it without retention.
+resource "aws_cloudwatch_log_group" "api" {
+  name              = "/aws/lambda/${local.function_name}"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_lambda_function" "api" {
+  function_name    = local.function_name
+  role             = aws_iam_role.api.arn
+  filename         = var.lambda_zip
+  source_code_hash = filebase64sha256(var.lambda_zip)
+  handler          = "index.handler"
+  runtime          = "nodejs22.x"
+  architectures    = ["arm64"]
+  memory_size      = var.lambda_memory_mb
+  timeout          = var.lambda_timeout_seconds
+
+  environment {
+    variables = {
+      TABLE_NAME = data.aws_dynamodb_table.main.name
+      # Stack traces point at src/ through the source maps shipped in the zip.
+      NODE_OPTIONS = "--enable-source-maps"
+    }
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.api.name
+  }
+
+  depends_on = [
+    aws_cloudwatch_log_group.api,
+    aws_iam_role_policy.api,
+  ]
+}

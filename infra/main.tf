@@ -1,0 +1,9 @@
+# The table is created and migrated by the pre-step (scripts/deploy.ts), never by
+# Terraform: this data source is the configuration's only link to it.
+data "aws_dynamodb_table" "main" {
+  name = var.table_name
+}
+
+locals {
+  function_name = "${var.deployment}-api"
+}

@@ -1,0 +1,24 @@
+output "api_url" {
+  description = "Base URL of the HTTP API."
+  value       = aws_apigatewayv2_stage.default.invoke_url
+}
+
+output "function_name" {
+  description = "Name of the API Lambda function."
+  value       = aws_lambda_function.api.function_name
+}
+
+output "role_arn" {
+  description = "ARN of the API function's execution role."
+  value       = aws_iam_role.api.arn
+}
+
+output "table_arn" {
+  description = "ARN of the DynamoDB table the function uses."
+  value       = data.aws_dynamodb_table.main.arn
+}
+
+output "log_group_name" {
+  description = "CloudWatch log group of the API function."
+  value       = aws_cloudwatch_log_group.api.name
+}

@@ -1,0 +1,10 @@
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = merge(var.tags, {
+      deployment = var.deployment
+      managed-by = "terraform"
+    })
+  }
+}

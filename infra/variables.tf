@@ -1,0 +1,69 @@
+variable "deployment" {
+  description = "Name of the deployment (a key of infra/deployments.json), used in resource names."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,30}$", var.deployment))
+    error_message = "deployment must be lowercase letters, digits and dashes, starting with a letter, at most 31 characters."
+  }
+}
+
+variable "region" {
+  description = "AWS region of the table and of everything this configuration creates."
+  type        = string
+}
+
+variable "table_name" {
+  description = "Name of the existing DynamoDB table, created and migrated by the pre-step before Terraform runs."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_.-]{3,255}$", var.table_name))
+    error_message = "table_name must be 3 to 255 characters of a-z, A-Z, 0-9, '_', '-' and '.'."
+  }
+}
+
+variable "lambda_zip" {
+  description = "Path to the API handler's zip built by `make build` (relative to infra/)."
+  type        = string
+  default     = "../dist/api.zip"
+}
+
+variable "lambda_memory_mb" {
+  description = "Memory of the API function in MB; CPU grows with it."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.lambda_memory_mb >= 128 && var.lambda_memory_mb <= 10240
+    error_message = "lambda_memory_mb must be between 128 and 10240."
+  }
+}
+
+variable "lambda_timeout_seconds" {
+  description = "Timeout of the API function in seconds. The HTTP API gives up after 30 s whatever this says."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.lambda_timeout_seconds >= 1 && var.lambda_timeout_seconds <= 30
+    error_message = "lambda_timeout_seconds must be between 1 and 30 (the HTTP API's own limit)."
+  }
+}
+
+variable "log_retention_days" {
+  description = "How long CloudWatch keeps the function's logs."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ...)."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to every resource through the provider's default_tags."
+  type        = map(string)
+  default     = {}
+}

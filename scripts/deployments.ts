@@ -1,0 +1,141 @@
+/**
+ * Named deployments. `local` is built in (DynamoDB Local on this machine);
+ * the AWS ones live in infra/deployments.json, validated as a whole on load
+ * (unknown keys included, so a typo is an error rather than a silent default).
+ */
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import * as z from "zod/mini";
+import { en } from "zod/locales";
+import { ConfigError } from "../src/db/errors";
+import type { TableSettings } from "../src/db/reconcileTable";
+
+z.config(en());
+
+export const DEPLOYMENTS_FILE = resolve(__dirname, "..", "infra", "deployments.json");
+
+/** Deployment names end up in resource names (`<name>-api`). */
+const NAME = /^[a-z][a-z0-9-]{0,30}$/;
+const region = z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region such as eu-west-1"));
+const int = (min: number, max: number) => z.number().check(z.int(), z.minimum(min), z.maximum(max));
+
+const awsDeployment = z.strictObject({
+  region,
+  tableName: z.string().check(z.regex(/^[a-zA-Z0-9_.-]{3,255}$/, "a DynamoDB table name: 3 to 255 of a-z, A-Z, 0-9, _ - .")),
+  state: z.strictObject({
+    bucket: z.string().check(z.minLength(3)),
+    key: z.string().check(z.minLength(1)),
+    region: z.optional(region),
+  }),
+  tags: z._default(z.record(z.string(), z.string()), {}),
+  table: z._default(
+    z.strictObject({
+      pointInTimeRecovery: z.optional(z.boolean()),
+      deletionProtection: z.optional(z.boolean()),
+      ttlAttribute: z.optional(z.nullable(z.string().check(z.minLength(1)))),
+      encryption: z.optional(z.union([z.literal("aws-owned"), z.literal("aws-managed"), z.strictObject({ kmsKeyArn: z.string().check(z.startsWith("arn:")) })])),
+    }),
+    {},
+  ),
+  lambda: z._default(
+    z.strictObject({
+      memoryMb: z._default(int(128, 10240), 256),
+      timeoutSeconds: z._default(int(1, 30), 10),
+      logRetentionDays: z._default(int(1, 3653), 30),
+    }),
+    { memoryMb: 256, timeoutSeconds: 10, logRetentionDays: 30 },
+  ),
+});
+
+const deploymentsFile = z.strictObject({ deployments: z.record(z.string(), awsDeployment) });
+
+export interface LocalDeployment {
+  kind: "local";
+  name: "local";
+  tableName: string;
+  /** Where the local API listens (LOCAL_API_PORT overrides). */
+  apiPort: number;
+  /** Where DynamoDB Local listens (LOCAL_DYNAMODB_PORT overrides). */
+  dynamoPort: number;
+  /** Data, pid and log files of the local deployment (LOCAL_STATE_DIR overrides); git-ignored. */
+  stateDir: string;
+  table: TableSettings;
+}
+
+export interface AwsDeployment {
+  kind: "aws";
+  name: string;
+  region: string;
+  tableName: string;
+  state: { bucket: string; key: string; region: string };
+  tags: Record<string, string>;
+  table: TableSettings;
+  lambda: { memoryMb: number; timeoutSeconds: number; logRetentionDays: number };
+}
+
+export type Deployment = LocalDeployment | AwsDeployment;
+
+export function localDeployment(env: NodeJS.ProcessEnv = process.env): LocalDeployment {
+  return {
+    kind: "local",
+    name: "local",
+    tableName: "app-local",
+    apiPort: port(env.LOCAL_API_PORT, 3000, "LOCAL_API_PORT"),
+    dynamoPort: port(env.LOCAL_DYNAMODB_PORT, 8000, "LOCAL_DYNAMODB_PORT"),
+    stateDir: resolve(env.LOCAL_STATE_DIR || join(__dirname, "..", ".local")),
+    table: { deletionProtection: false, ttlAttribute: "expiresAt" },
+  };
+}
+
+function port(value: string | undefined, fallback: number, variable: string): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new ConfigError(`${variable}="${value}" is not a port number (1-65535)`);
+  return n;
+}
+
+/** Resolves a deployment by name; an unknown name lists the known ones. */
+export function loadDeployment(deployment: string, file = DEPLOYMENTS_FILE, env: NodeJS.ProcessEnv = process.env): Deployment {
+  if (deployment === "local") return localDeployment(env);
+  const all = loadAwsDeployments(file);
+  const found = all.get(deployment);
+  if (!found) {
+    throw new ConfigError(
+      `unknown deployment "${deployment}". Known deployments: ${["local", ...all.keys()].join(", ")} (the AWS ones are defined in ${file}).`,
+    );
+  }
+  return found;
+}
+
+export function loadAwsDeployments(file = DEPLOYMENTS_FILE): Map<string, AwsDeployment> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new ConfigError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const parsed = deploymentsFile.safeParse(raw);
+  const names = typeof raw === "object" && raw && "deployments" in raw && typeof raw.deployments === "object" ? Object.keys(raw.deployments ?? {}) : [];
+  const problems = [
+    ...(parsed.success ? [] : [z.prettifyError(parsed.error)]),
+    ...names.filter((n) => !NAME.test(n)).map((n) => `✖ deployment name "${n}": use lowercase letters, digits and dashes, starting with a letter, at most 31`),
+    ...(names.includes("local") ? ['✖ deployment name "local" is built in; give that deployment another name'] : []),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(`${file} is invalid:\n${problems.join("\n")}`);
+
+  return new Map(
+    Object.entries(parsed.data.deployments).map(([key, d]) => [
+      key,
+      {
+        kind: "aws",
+        name: key,
+        region: d.region,
+        tableName: d.tableName,
+        state: { bucket: d.state.bucket, key: d.state.key, region: d.state.region ?? d.region },
+        tags: d.tags,
+        table: { ...d.table, tags: d.tags },
+        lambda: d.lambda,
+      },
+    ]),
+  );
+}
