@@ -1,0 +1,156 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { NODE_TARGET } from "../../scripts/build";
+import { INFRA_DIR, interpolations, loadInfra, policyStatements, type Hcl } from "../support/terraform";
+
+let files: Record<string, Hcl>;
+let tf: Hcl;
+beforeAll(async () => {
+  ({ files, merged: tf } = await loadInfra());
+});
+
+const TABLE_ACTIONS = /^dynamodb:(CreateTable|UpdateTable|DeleteTable|RestoreTable\w*|CreateGlobalTable|UpdateGlobalTable\w*|UpdateTimeToLive|UpdateContinuousBackups|TagResource|UntagResource|CreateBackup|DeleteBackup|ImportTable|ExportTableToPointInTime|PutResourcePolicy|DeleteResourcePolicy)$/;
+
+describe("infra/ (parsed with the HCL parser)", () => {
+  it("keeps one concern per file", () => {
+    expect(Object.keys(files)).toEqual(["api.tf", "backend.tf", "iam.tf", "lambda.tf", "main.tf", "outputs.tf", "providers.tf", "variables.tf", "versions.tf"]);
+  });
+
+  it("resolves every reference to a declared variable, local, data source or resource", () => {
+    const declared = new Set<string>([
+      ...Object.keys(tf.variable ?? {}).map((v) => `var.${v}`),
+      ...Object.values(tf.locals ?? {}).flatMap((blocks: Record<string, unknown>[]) => blocks.flatMap((b) => Object.keys(b).map((l) => `local.${l}`))),
+      ...Object.entries(tf.data ?? {}).flatMap(([type, byName]) => Object.keys(byName).map((n) => `data.${type}.${n}`)),
+      ...Object.entries(tf.resource ?? {}).flatMap(([type, byName]) => Object.keys(byName).map((n) => `${type}.${n}`)),
+    ]);
+    const references = interpolations(tf).flatMap(({ path, expression }) =>
+      [...expression.matchAll(/\b(var\.\w+|local\.\w+|data\.\w+\.\w+|(?<!data\.)aws_\w+\.\w+)/g)].map((m) => ({ path, ref: m[1]! })),
+    );
+    expect(references.length).toBeGreaterThan(20);
+    expect(references.filter(({ ref }) => !declared.has(ref))).toEqual([]);
+  });
+
+  it("reaches the table only through data.aws_dynamodb_table.main, named by var.table_name", () => {
+    expect(tf.resource?.aws_dynamodb_table).toBeUndefined();
+    expect(Object.keys(tf.data.aws_dynamodb_table)).toEqual(["main"]);
+    expect(tf.data.aws_dynamodb_table.main[0].name).toBe("${var.table_name}");
+    const tableRefs = interpolations(tf).filter(({ expression }) => expression.includes("dynamodb"));
+    expect(tableRefs.every(({ expression }) => expression.startsWith("data.aws_dynamodb_table.main."))).toBe(true);
+  });
+
+  it("documents and types every variable, and describes every output", () => {
+    for (const [name, [variable]] of Object.entries(tf.variable) as [string, Record<string, unknown>[]][]) {
+      expect({ name, description: typeof variable!.description, type: typeof variable!.type }).toEqual({ name, description: "string", type: "string" });
+    }
+    expect(Object.keys(tf.output).sort()).toEqual(["api_url", "function_name", "log_group_name", "role_arn", "table_arn"]);
+    for (const [name, [output]] of Object.entries(tf.output) as [string, Record<string, unknown>[]][]) {
+      expect({ name, description: typeof output!.description }).toEqual({ name, description: "string" });
+    }
+  });
+
+  it("pins Terraform >= 1.10 and the AWS provider, and locks S3 state with a lock file", () => {
+    const [terraform] = files["versions.tf"]!.terraform;
+    expect(terraform.required_version).toMatch(/>= 1\.1\d/);
+    expect(terraform.required_providers[0].aws).toEqual({ source: "hashicorp/aws", version: expect.stringMatching(/^~> \d+\.\d+$/) });
+    expect(files["backend.tf"]!.terraform[0].backend.s3[0]).toMatchObject({ use_lockfile: true, encrypt: true });
+    expect(files["providers.tf"]!.provider.aws[0].default_tags[0].tags).toContain("var.tags");
+  });
+
+  it("runs the prebuilt zip on the runtime the bundle targets, with the table name in its environment", () => {
+    const [fn] = tf.resource.aws_lambda_function.api;
+    expect(fn.runtime).toBe(`nodejs${NODE_TARGET.replace("node", "")}.x`);
+    expect(fn.architectures).toEqual(["arm64"]);
+    expect(fn.handler).toBe("index.handler");
+    expect(fn.filename).toBe("${var.lambda_zip}");
+    expect(fn.source_code_hash).toBe("${filebase64sha256(var.lambda_zip)}");
+    expect(fn.environment[0].variables.TABLE_NAME).toBe("${data.aws_dynamodb_table.main.name}");
+    expect(fn.memory_size).toBe("${var.lambda_memory_mb}");
+    expect(fn.timeout).toBe("${var.lambda_timeout_seconds}");
+  });
+
+  it("creates the log group with retention before the function, and logs there", () => {
+    const [group] = tf.resource.aws_cloudwatch_log_group.api;
+    const [fn] = tf.resource.aws_lambda_function.api;
+    expect(group.retention_in_days).toBe("${var.log_retention_days}");
+    expect(group.name).toBe("/aws/lambda/${local.function_name}");
+    expect(fn.depends_on).toContain("${aws_cloudwatch_log_group.api}");
+    expect(fn.logging_config[0].log_group).toBe("${aws_cloudwatch_log_group.api.name}");
+  });
+
+  it("grants an explicit list of DynamoDB data-plane actions on the table and its indexes only", () => {
+    const statements = policyStatements(tf);
+    expect(statements.map((s) => s.sid)).toEqual(["TableData", "OwnLogs"]);
+    for (const s of statements) {
+      expect(s.effect ?? "Allow").toBe("Allow");
+      for (const action of s.actions) expect(action).toMatch(/^[a-z0-9]+:[A-Za-z]+$/); // no wildcard anywhere
+      expect(s.resources).not.toContain("*");
+    }
+    const [data, logs] = statements;
+    expect(data!.actions.every((a) => a.startsWith("dynamodb:"))).toBe(true);
+    expect(data!.resources).toEqual(["${data.aws_dynamodb_table.main.arn}", "${data.aws_dynamodb_table.main.arn}/index/*"]);
+    expect(logs!.actions).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
+    expect(logs!.resources).toEqual(["${aws_cloudwatch_log_group.api.arn}:*"]);
+  });
+
+  it("cannot create, update, delete or otherwise manage tables: migrations belong to the pre-step", () => {
+    const actions = policyStatements(tf).flatMap((s) => s.actions);
+    expect(actions.filter((a) => TABLE_ACTIONS.test(a) || a === "dynamodb:*" || a === "*")).toEqual([]);
+  });
+
+  it("attaches no managed policy and grants nothing outside the two statements", () => {
+    expect(tf.resource.aws_iam_role_policy_attachment).toBeUndefined();
+    expect(tf.resource.aws_iam_policy).toBeUndefined();
+    expect(JSON.stringify(tf)).not.toMatch(/AdministratorAccess|FullAccess|PowerUser/);
+    expect(tf.resource.aws_iam_role_policy.api[0].policy).toBe("${data.aws_iam_policy_document.api.json}");
+  });
+
+  it("routes every request of the HTTP API to the function with payload format 2.0", () => {
+    expect(tf.resource.aws_apigatewayv2_api.api[0].protocol_type).toBe("HTTP");
+    expect(tf.resource.aws_apigatewayv2_integration.api[0]).toMatchObject({
+      integration_type: "AWS_PROXY",
+      integration_uri: "${aws_lambda_function.api.invoke_arn}",
+      payload_format_version: "2.0",
+    });
+    expect(tf.resource.aws_apigatewayv2_route.default[0]).toMatchObject({ route_key: "$default", target: "integrations/${aws_apigatewayv2_integration.api.id}" });
+    expect(tf.resource.aws_apigatewayv2_stage.default[0]).toMatchObject({ name: "$default", auto_deploy: true });
+    expect(tf.resource.aws_lambda_permission.api[0]).toMatchObject({
+      principal: "apigateway.amazonaws.com",
+      source_arn: "${aws_apigatewayv2_api.api.execution_arn}/*/*",
+    });
+  });
+});
+
+describe("terraform CLI checks", () => {
+  const terraform = spawnSync("terraform", ["version"], { encoding: "utf8" });
+  const available = terraform.status === 0;
+  if (!available) {
+    it("are skipped: no terraform binary on PATH (the HCL checks above still ran)", () => {
+      console.log("terraform not found on PATH: `terraform fmt -check` and `terraform validate` were not run");
+      expect(terraform.status).not.toBe(0);
+    });
+    return;
+  }
+
+  it("finds the files formatted (terraform fmt -check)", () => {
+    expect(() => execFileSync("terraform", ["fmt", "-check", "-diff", INFRA_DIR], { encoding: "utf8", stdio: "pipe" })).not.toThrow();
+  });
+
+  it("validates the configuration when the AWS provider can be installed", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tf-validate-"));
+    try {
+      cpSync(INFRA_DIR, dir, { recursive: true, filter: (src) => !src.includes(".terraform") });
+      const init = spawnSync("terraform", ["init", "-backend=false", "-input=false", "-no-color"], { cwd: dir, encoding: "utf8", timeout: 120_000 });
+      if (init.status !== 0) {
+        console.log(`terraform validate not run: \`terraform init\` could not install the AWS provider here (no registry access?):\n${init.stderr.split("\n").map((l) => l.trim()).filter(Boolean).slice(0, 2).join(" ")}`);
+        expect(init.stderr).toMatch(/provider|registry|Failed to query|could not/i);
+        return;
+      }
+      const validate = spawnSync("terraform", ["validate", "-no-color"], { cwd: dir, encoding: "utf8" });
+      expect(validate.stdout + validate.stderr).toContain("Success");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

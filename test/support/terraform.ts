@@ -1,0 +1,47 @@
+/** The Terraform configuration in infra/, parsed by the real HCL parser (@cdktf/hcl2json) and merged. */
+import { parse } from "@cdktf/hcl2json";
+import { readFileSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export const INFRA_DIR = resolve(__dirname, "..", "..", "infra");
+
+/** block type -> label(s) -> list of bodies, as hcl2json gives them, merged across files. */
+export type Hcl = Record<string, Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form HCL JSON
+
+export async function loadInfra(): Promise<{ files: Record<string, Hcl>; merged: Hcl }> {
+  const files: Record<string, Hcl> = {};
+  for (const file of readdirSync(INFRA_DIR).filter((f) => f.endsWith(".tf")).sort()) {
+    files[file] = (await parse(file, readFileSync(join(INFRA_DIR, file), "utf8"))) as Hcl;
+  }
+  const merged: Hcl = {};
+  for (const parsed of Object.values(files)) {
+    for (const [block, byLabel] of Object.entries(parsed)) {
+      if (Array.isArray(byLabel)) {
+        merged[block] = { ...(merged[block] ?? {}), [`#${Object.keys(merged[block] ?? {}).length}`]: byLabel };
+        continue;
+      }
+      merged[block] ??= {};
+      for (const [label, value] of Object.entries(byLabel)) {
+        if (block === "resource" || block === "data") {
+          merged[block][label] = { ...(merged[block][label] ?? {}), ...value };
+        } else {
+          merged[block][label] = value;
+        }
+      }
+    }
+  }
+  return { files, merged };
+}
+
+/** Every `${...}` interpolation in a parsed value, with the path where it stands. */
+export function interpolations(value: unknown, path = ""): { path: string; expression: string }[] {
+  if (typeof value === "string") return [...value.matchAll(/\$\{([^}]*)\}/g)].map((m) => ({ path, expression: m[1]! }));
+  if (Array.isArray(value)) return value.flatMap((v, i) => interpolations(v, `${path}[${i}]`));
+  if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => interpolations(v, path ? `${path}.${k}` : k));
+  return [];
+}
+
+/** The statements of the Lambda's policy document. */
+export function policyStatements(merged: Hcl): { sid?: string; actions: string[]; resources: string[]; effect?: string }[] {
+  return merged.data?.aws_iam_policy_document?.api?.[0]?.statement ?? [];
+}
