@@ -143,7 +143,7 @@ describe("terraform CLI checks", () => {
       cpSync(INFRA_DIR, dir, { recursive: true, filter: (src) => !src.includes(".terraform") });
       const init = spawnSync("terraform", ["init", "-backend=false", "-input=false", "-no-color"], { cwd: dir, encoding: "utf8", timeout: 120_000 });
       if (init.status !== 0) {
-        console.log(`terraform validate not run: \`terraform init\` could not install the AWS provider here (no registry access?):\n${init.stderr.split("\n").map((l) => l.trim()).filter(Boolean).slice(0, 2).join(" ")}`);
+        console.log(`terraform validate not run: \`terraform init\` could not install the AWS provider here (no registry access?):\n${init.stderr.split("\n").filter((l) => /Error/.test(l)).map((l) => l.replace(/^[│╷╵\s]+/, "")).slice(0, 2).join(" ")}`);
         expect(init.stderr).toMatch(/provider|registry|Failed to query|could not/i);
         return;
       }
