@@ -1,10 +1,13 @@
 # DynamoDB + Lambda starter. `make help` lists every target.
 #
 # Variables:
-#   TO=NAME       migrate-down: the oldest migration to revert (it and all after it are reverted)
-#   DRY_RUN=1     migrate, migrate-down, migrate-unlock: print what would happen, change nothing
-#   TABLE_NAME, AWS_REGION, DYNAMODB_ENDPOINT, AWS_PROFILE
-#                 the table the migrate targets work on (DYNAMODB_ENDPOINT for DynamoDB Local)
+#   DEPLOYMENT=name   which deployment: `local` (default, this machine) or one of infra/deployments.json
+#   AWS_PROFILE=name  AWS credentials for AWS deployments (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)
+#   AUTO_APPROVE=1    deploy/destroy on AWS: pass -auto-approve to terraform
+#   DELETE_TABLE=name destroy on AWS: also delete the table (repeat its name to confirm)
+#   TO=name           migrate-down: the oldest migration to revert (it and all after it are reverted)
+#   DRY_RUN=1         migrate, migrate-down, migrate-unlock: print what would happen, change nothing
+#   LOCAL_API_PORT, LOCAL_DYNAMODB_PORT  ports of the local deployment (3000, 8000)
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -13,10 +16,12 @@ SHELL := bash
 # The AWS SDK warns on Node 20 at every start; the Lambda runs Node 22.
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 
+DEPLOYMENT ?= local
 TSX := node_modules/.bin/tsx
-MIGRATE_FLAGS := $(if $(DRY_RUN),--dry-run)
+MIGRATE_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(DRY_RUN),--dry-run)
+DEPLOY_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(AUTO_APPROVE),--auto-approve) $(if $(DELETE_TABLE),--delete-table "$(DELETE_TABLE)")
 
-.PHONY: help install typecheck build test migrate migrate-status migrate-down migrate-unlock clean
+.PHONY: help install typecheck build test deploy plan destroy logs migrate migrate-status migrate-down migrate-unlock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,11 +42,23 @@ build: install ## Bundle every handler in src/handlers with esbuild into dist/<n
 test: typecheck ## Type-check, then run every test against a DynamoDB Local started for the run
 	node_modules/.bin/jest
 
+deploy: install ## Deploy DEPLOYMENT (default local: DynamoDB Local + the built API on localhost)
+	$(TSX) scripts/deploy.ts deploy $(DEPLOY_FLAGS)
+
+plan: install ## Show what terraform would change for an AWS DEPLOYMENT
+	$(TSX) scripts/deploy.ts plan $(DEPLOY_FLAGS)
+
+destroy: install ## Tear DEPLOYMENT down (local: stop it and delete its data; AWS: keeps the table unless DELETE_TABLE)
+	$(TSX) scripts/deploy.ts destroy $(DEPLOY_FLAGS)
+
+logs: install ## Follow the API's logs of DEPLOYMENT
+	$(TSX) scripts/deploy.ts logs $(DEPLOY_FLAGS)
+
 migrate: install ## Create the table if missing and apply pending migrations under the lock
 	$(TSX) scripts/migrate.ts up $(MIGRATE_FLAGS)
 
 migrate-status: install ## Show executed, pending and unknown migrations and the lock holder
-	$(TSX) scripts/migrate.ts status
+	$(TSX) scripts/migrate.ts status --deployment "$(DEPLOYMENT)"
 
 migrate-down: install ## Revert migration TO=<name> and every migration after it, newest first
 	@test -n "$(TO)" || { echo "usage: make migrate-down TO=<migration name>  (see make migrate-status)" >&2; exit 2; }

@@ -7,12 +7,15 @@
  *   migrate unlock                 delete the lock item (only when its holder is known to be dead)
  *
  * --dry-run prints what up/down would do and changes nothing. The table comes
+ * from --deployment NAME (infra/deployments.json, or the built-in local), or
  * from --table/--region/--endpoint, or TABLE_NAME/AWS_REGION/DYNAMODB_ENDPOINT.
  */
 import { parseArgs } from "node:util";
 import { createClient, createDocumentClient } from "../src/db/clients";
-import { configWith } from "../src/db/config";
+import { configWith, type DynamoConfig } from "../src/db/config";
 import { assertCredentials } from "./credentials";
+import { loadDeployment } from "./deployments";
+import { waitUntilReady } from "./localDynamo";
 import { describeTable } from "../src/db/describeTable";
 import { ensureTable } from "../src/db/ensureTable";
 import { ConfigError } from "../src/db/errors";
@@ -20,7 +23,8 @@ import { migrationLock } from "../src/db/migrationLock";
 import { migrator } from "../src/db/migrationRunner";
 import { migrations } from "../src/migrations";
 
-const USAGE = "usage: migrate <status|up|down|unlock> [--to NAME] [--dry-run] [--table NAME] [--region REGION] [--endpoint URL]";
+const USAGE =
+  "usage: migrate <status|up|down|unlock> [--to NAME] [--dry-run] [--deployment NAME | --table NAME [--region REGION] [--endpoint URL]]";
 
 export async function main(argv: string[], log: (line: string) => void = console.log): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -32,12 +36,13 @@ export async function main(argv: string[], log: (line: string) => void = console
       table: { type: "string" },
       region: { type: "string" },
       endpoint: { type: "string" },
+      deployment: { type: "string" },
     },
   });
   const [command, ...extra] = positionals;
   if (!command || extra.length > 0) throw new ConfigError(USAGE);
 
-  const config = configWith({ tableName: values.table, region: values.region, endpoint: values.endpoint });
+  const config = values.deployment ? await deploymentTarget(values.deployment) : configWith({ tableName: values.table, region: values.region, endpoint: values.endpoint });
   const client = createClient(config);
   const documentClient = createDocumentClient(client);
   const { tableName } = config;
@@ -94,6 +99,19 @@ export async function main(argv: string[], log: (line: string) => void = console
   } finally {
     client.destroy();
   }
+}
+
+/** The table of a named deployment; for local, only while its DynamoDB Local runs. */
+async function deploymentTarget(name: string): Promise<DynamoConfig> {
+  const d = loadDeployment(name);
+  if (d.kind === "aws") return { tableName: d.tableName, region: d.region };
+  const endpoint = `http://127.0.0.1:${d.dynamoPort}`;
+  try {
+    await waitUntilReady(endpoint, { timeoutMs: 1_000 });
+  } catch {
+    throw new ConfigError(`the local deployment's DynamoDB is not running on ${endpoint}: start it with "make deploy".`);
+  }
+  return { tableName: d.tableName, region: "us-east-1", endpoint };
 }
 
 if (require.main === module) {

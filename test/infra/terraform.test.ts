@@ -21,9 +21,9 @@ describe("infra/ (parsed with the HCL parser)", () => {
   it("resolves every reference to a declared variable, local, data source or resource", () => {
     const declared = new Set<string>([
       ...Object.keys(tf.variable ?? {}).map((v) => `var.${v}`),
-      ...Object.values(tf.locals ?? {}).flatMap((blocks: Record<string, unknown>[]) => blocks.flatMap((b) => Object.keys(b).map((l) => `local.${l}`))),
-      ...Object.entries(tf.data ?? {}).flatMap(([type, byName]) => Object.keys(byName).map((n) => `data.${type}.${n}`)),
-      ...Object.entries(tf.resource ?? {}).flatMap(([type, byName]) => Object.keys(byName).map((n) => `${type}.${n}`)),
+      ...(tf.locals as object[]).flatMap((block) => Object.keys(block).map((l) => `local.${l}`)),
+      ...(Object.entries(tf.data ?? {}) as [string, object][]).flatMap(([type, byName]) => Object.keys(byName).map((n) => `data.${type}.${n}`)),
+      ...(Object.entries(tf.resource ?? {}) as [string, object][]).flatMap(([type, byName]) => Object.keys(byName).map((n) => `${type}.${n}`)),
     ]);
     const references = interpolations(tf).flatMap(({ path, expression }) =>
       [...expression.matchAll(/\b(var\.\w+|local\.\w+|data\.\w+\.\w+|(?<!data\.)aws_\w+\.\w+)/g)].map((m) => ({ path, ref: m[1]! })),

@@ -6,7 +6,8 @@ import { join, resolve } from "node:path";
 export const INFRA_DIR = resolve(__dirname, "..", "..", "infra");
 
 /** block type -> label(s) -> list of bodies, as hcl2json gives them, merged across files. */
-export type Hcl = Record<string, Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any -- free-form HCL JSON
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- hcl2json output is free-form JSON; tests assert its shape
+export type Hcl = Record<string, any>;
 
 export async function loadInfra(): Promise<{ files: Record<string, Hcl>; merged: Hcl }> {
   const files: Record<string, Hcl> = {};
@@ -16,12 +17,13 @@ export async function loadInfra(): Promise<{ files: Record<string, Hcl>; merged:
   const merged: Hcl = {};
   for (const parsed of Object.values(files)) {
     for (const [block, byLabel] of Object.entries(parsed)) {
+      // `terraform` and `locals` blocks come as lists: concatenate them.
       if (Array.isArray(byLabel)) {
-        merged[block] = { ...(merged[block] ?? {}), [`#${Object.keys(merged[block] ?? {}).length}`]: byLabel };
+        merged[block] = [...(merged[block] ?? []), ...byLabel];
         continue;
       }
       merged[block] ??= {};
-      for (const [label, value] of Object.entries(byLabel)) {
+      for (const [label, value] of Object.entries(byLabel as Hcl)) {
         if (block === "resource" || block === "data") {
           merged[block][label] = { ...(merged[block][label] ?? {}), ...value };
         } else {

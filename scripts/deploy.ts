@@ -1,0 +1,167 @@
+/**
+ * `make deploy | plan | destroy | logs [DEPLOYMENT=name]`.
+ *
+ * AWS: checks first (terraform, credentials, state bucket) so that a missing
+ * prerequisite changes nothing; then build, pre-step (table, settings,
+ * migrations) and terraform. `local` (the default): see localDeployment.ts.
+ */
+import { DeleteTableCommand } from "@aws-sdk/client-dynamodb";
+import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { spawn } from "node:child_process";
+import { parseArgs } from "node:util";
+import { createClient } from "../src/db/clients";
+import { describeTable } from "../src/db/describeTable";
+import { ConfigError, StarterError } from "../src/db/errors";
+import { buildHandler, sizeReport } from "./build";
+import { assertCredentials } from "./credentials";
+import { loadDeployment, type AwsDeployment } from "./deployments";
+import { deployLocal, destroyLocal, localPaths } from "./localDeployment";
+import { runPreStep } from "./preStep";
+import { assertTerraform, backendConfigArgs, terraform, writeVarFile } from "./terraform";
+
+const USAGE = "usage: deploy <deploy|plan|destroy|logs> [--deployment NAME] [--auto-approve] [--delete-table TABLE_NAME]";
+
+export class StateBucketError extends StarterError {
+  override name = "StateBucketError";
+}
+
+export async function main(argv: string[], log: (line: string) => void = console.log): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      deployment: { type: "string", default: "local" },
+      "auto-approve": { type: "boolean", default: false },
+      "delete-table": { type: "string" },
+    },
+  });
+  const [command, ...extra] = positionals;
+  if (!command || extra.length > 0) throw new ConfigError(USAGE);
+  const deployment = loadDeployment(values.deployment!);
+
+  if (deployment.kind === "local") {
+    switch (command) {
+      case "deploy": {
+        const { url } = await deployLocal(deployment, log);
+        log(`\nlocal deployment is up: ${url}\n  try: curl ${url}/health\n  logs: make logs   stop and delete data: make destroy`);
+        return;
+      }
+      case "destroy":
+        return destroyLocal(deployment, log);
+      case "logs":
+        return follow("tail", ["-n", "100", "-F", localPaths(deployment).apiLog]);
+      case "plan":
+        throw new ConfigError('the local deployment has no Terraform to plan; use "make plan DEPLOYMENT=<aws deployment>"');
+      default:
+        throw new ConfigError(`unknown command "${command}".\n${USAGE}`);
+    }
+  }
+
+  switch (command) {
+    case "deploy":
+    case "plan":
+      return deployAws(deployment, { applyChanges: command === "deploy", autoApprove: values["auto-approve"]!, log });
+    case "destroy":
+      return destroyAws(deployment, { autoApprove: values["auto-approve"]!, deleteTable: values["delete-table"], log });
+    case "logs":
+      return follow("aws", ["logs", "tail", `/aws/lambda/${deployment.name}-api`, "--follow", "--region", deployment.region], "the AWS CLI is needed for `make logs` on AWS deployments");
+    default:
+      throw new ConfigError(`unknown command "${command}".\n${USAGE}`);
+  }
+}
+
+/** Everything that can be checked without changing anything, in order: tool, credentials, state bucket. */
+async function preflight(d: AwsDeployment, log: (line: string) => void): Promise<void> {
+  log(`deployment "${d.name}": table ${d.tableName} in ${d.region}, state s3://${d.state.bucket}/${d.state.key}`);
+  log(`  terraform ${assertTerraform()}`);
+  const client = createClient({ region: d.region });
+  try {
+    await assertCredentials(client, d.region);
+  } finally {
+    client.destroy();
+  }
+  log("  AWS credentials found");
+  const s3 = new S3Client({ region: d.state.region });
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: d.state.bucket }));
+    log(`  state bucket ${d.state.bucket} reachable`);
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    const fix =
+      status === 404
+        ? `does not exist. Create it once (versioning on), for example:\n  aws s3api create-bucket --bucket ${d.state.bucket} --region ${d.state.region} --create-bucket-configuration LocationConstraint=${d.state.region}\n  aws s3api put-bucket-versioning --bucket ${d.state.bucket} --versioning-configuration Status=Enabled`
+        : status === 403
+          ? "exists but these credentials may not use it: grant s3:ListBucket on it and s3:GetObject/PutObject/DeleteObject on its keys"
+          : `could not be checked: ${error instanceof Error ? error.message : String(error)}`;
+    throw new StateBucketError(`Terraform state bucket "${d.state.bucket}" ${fix}\nNothing was changed. (Edit infra/deployments.json to use another bucket.)`);
+  } finally {
+    s3.destroy();
+  }
+}
+
+async function deployAws(d: AwsDeployment, { applyChanges, autoApprove, log }: { applyChanges: boolean; autoApprove: boolean; log: (line: string) => void }) {
+  await preflight(d, log);
+
+  log("build");
+  const artifact = await buildHandler("api");
+  log(sizeReport([artifact]));
+
+  if (applyChanges) {
+    const client = createClient({ region: d.region });
+    try {
+      await runPreStep({ client, tableName: d.tableName, settings: d.table, log });
+    } finally {
+      client.destroy();
+    }
+  } else {
+    log("pre-step skipped by plan (the table must exist for the plan's data source to read it)");
+  }
+
+  const varFile = writeVarFile(d, artifact.zipFile);
+  await terraform(d, ["init", "-input=false", "-reconfigure", ...backendConfigArgs(d)]);
+  if (!applyChanges) return terraform(d, ["plan", "-input=false", `-var-file=${varFile}`]);
+  await terraform(d, ["apply", "-input=false", `-var-file=${varFile}`, ...(autoApprove ? ["-auto-approve"] : [])]);
+}
+
+async function destroyAws(d: AwsDeployment, { autoApprove, deleteTable, log }: { autoApprove: boolean; deleteTable: string | undefined; log: (line: string) => void }) {
+  if (deleteTable !== undefined && deleteTable !== d.tableName) {
+    throw new ConfigError(`DELETE_TABLE must repeat the table name to delete it: DELETE_TABLE=${d.tableName}. Nothing was changed.`);
+  }
+  await preflight(d, log);
+  const artifact = await buildHandler("api"); // the configuration hashes the zip even to destroy
+  const varFile = writeVarFile(d, artifact.zipFile);
+  await terraform(d, ["init", "-input=false", "-reconfigure", ...backendConfigArgs(d)]);
+  await terraform(d, ["destroy", "-input=false", `-var-file=${varFile}`, ...(autoApprove ? ["-auto-approve"] : [])]);
+
+  if (deleteTable === undefined) {
+    log(`table "${d.tableName}" kept: it holds data. To delete it too: make destroy DEPLOYMENT=${d.name} DELETE_TABLE=${d.tableName}`);
+    return;
+  }
+  const client = createClient({ region: d.region });
+  try {
+    const table = await describeTable(client, d.tableName);
+    if (!table) return log(`table "${d.tableName}" does not exist`);
+    if (table.DeletionProtectionEnabled) {
+      throw new ConfigError(`table "${d.tableName}" has deletion protection on: set "deletionProtection": false in infra/deployments.json, run make deploy, then destroy again.`);
+    }
+    await client.send(new DeleteTableCommand({ TableName: d.tableName }));
+    log(`deleted table "${d.tableName}"`);
+  } finally {
+    client.destroy();
+  }
+}
+
+function follow(command: string, args: string[], missing = `${command} is not installed`): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: "inherit" });
+    child.on("error", () => reject(new ConfigError(missing)));
+    child.on("exit", () => resolve());
+  });
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    console.error(`deploy: ${error instanceof Error ? (process.env.DEBUG ? error.stack : error.message) : String(error)}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,160 @@
+/**
+ * Serves a built Lambda artifact (dist/<name>/index.mjs) over HTTP the way
+ * an API Gateway HTTP API does: each request becomes a payload format 2.0
+ * event, each result becomes a response. What runs locally is what ships.
+ *
+ * Run as a process by the local deployment:
+ *   node --import tsx scripts/localApi.ts    (LOCAL_API_HANDLER, LOCAL_API_PORT from the environment)
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { pathToFileURL } from "node:url";
+
+type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
+
+/** API Gateway's own limits: a 10 MB request payload and a 30 s integration timeout. */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+export const TIMEOUT_MS = 30_000;
+
+const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded|[\w.+-]+\+(json|xml)))/i;
+
+/** The payload format 2.0 event API Gateway would build for this request. */
+export function eventFromRequest(req: IncomingMessage, body: Buffer, now = new Date()): APIGatewayProxyEventV2 {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!.toLowerCase();
+    const value = req.rawHeaders[i + 1]!;
+    if (name === "cookie") cookies.push(...value.split(";").map((c) => c.trim()).filter(Boolean));
+    else headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
+  }
+  const query: Record<string, string> = {};
+  for (const [key, value] of url.searchParams) query[key] = query[key] === undefined ? value : `${query[key]},${value}`;
+  const text = body.length === 0 || TEXT_TYPES.test(headers["content-type"] ?? "");
+  const requestId = randomUUID();
+
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    ...(cookies.length ? { cookies } : {}),
+    headers,
+    ...(url.search ? { queryStringParameters: query } : {}),
+    requestContext: {
+      accountId: "000000000000",
+      apiId: "local",
+      domainName: headers.host ?? "localhost",
+      domainPrefix: "localhost",
+      http: {
+        method: (req.method ?? "GET").toUpperCase(),
+        path: decodeURIComponentSafe(url.pathname),
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
+        userAgent: headers["user-agent"] ?? "",
+      },
+      requestId,
+      routeKey: "$default",
+      stage: "$default",
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length ? { body: text ? body.toString("utf8") : body.toString("base64") } : {}),
+    isBase64Encoded: !text,
+  };
+}
+
+function decodeURIComponentSafe(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+/** Writes a handler result as API Gateway does for format 2.0, including its inference for bare results. */
+export function writeResult(res: ServerResponse, result: unknown): void {
+  const structured =
+    typeof result === "object" && result !== null && "statusCode" in result
+      ? (result as APIGatewayProxyStructuredResultV2)
+      : { statusCode: 200, headers: { "content-type": "application/json" }, body: typeof result === "string" ? result : JSON.stringify(result) };
+  const headers: Record<string, string | string[]> = { ...(structured.headers as Record<string, string>) };
+  if (structured.cookies?.length) headers["set-cookie"] = structured.cookies;
+  const body = structured.body === undefined ? Buffer.alloc(0) : Buffer.from(structured.body, structured.isBase64Encoded ? "base64" : "utf8");
+  res.writeHead(structured.statusCode ?? 200, headers);
+  res.end(body);
+}
+
+function lambdaContext(requestId: string, functionName: string, deadline: number): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: "256",
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: "local",
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+const gatewayError = (res: ServerResponse, statusCode: number, message: string) => writeResult(res, { statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify({ message }) });
+
+export async function startLocalApi({ handlerFile, port, host = "127.0.0.1" }: { handlerFile: string; port: number; host?: string }): Promise<Server> {
+  const { handler } = (await import(pathToFileURL(handlerFile).href)) as { handler: Handler };
+  if (typeof handler !== "function") throw new Error(`${handlerFile} exports no handler function`);
+  const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? "local-api";
+
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) return gatewayError(res, 413, "Request Entity Too Large");
+      chunks.push(chunk);
+    }
+    const event = eventFromRequest(req, Buffer.concat(chunks));
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), TIMEOUT_MS)));
+      const result = await Promise.race([handler(event, lambdaContext(event.requestContext.requestId, functionName, started + TIMEOUT_MS)), timeout]);
+      if (result === "timeout") gatewayError(res, 503, "Service Unavailable");
+      else writeResult(res, result);
+    } catch (error) {
+      // An unhandled exception in the function: API Gateway answers 500 with this body.
+      console.error(JSON.stringify({ level: "error", requestId: event.requestContext.requestId, message: error instanceof Error ? error.message : String(error) }));
+      gatewayError(res, 500, "Internal Server Error");
+    } finally {
+      clearTimeout(timer);
+      console.log(`${event.requestContext.http.method} ${event.rawPath} ${res.statusCode} ${Date.now() - started} ms ${event.requestContext.requestId}`);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
+
+if (require.main === module) {
+  const handlerFile = process.env.LOCAL_API_HANDLER;
+  const port = Number(process.env.LOCAL_API_PORT);
+  if (!handlerFile || !port) {
+    console.error("localApi: set LOCAL_API_HANDLER (a built index.mjs) and LOCAL_API_PORT");
+    process.exit(2);
+  }
+  startLocalApi({ handlerFile, port })
+    .then(() => console.log(`local API serving ${handlerFile} on http://127.0.0.1:${port}`))
+    .catch((error: unknown) => {
+      console.error(`localApi: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    });
+  for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => process.exit(0));
+}

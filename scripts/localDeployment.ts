@@ -1,0 +1,164 @@
+/**
+ * The built-in `local` deployment: a persistent DynamoDB Local with its data
+ * under .local/, the same pre-step as AWS, and the built Lambda artifact
+ * served over HTTP by the API Gateway adapter. Both run in the background
+ * with pid and log files; deploying again replaces the API and reuses the
+ * database; destroying stops both and deletes the data.
+ */
+import { spawn } from "node:child_process";
+import { cpSync, mkdirSync, openSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { sleep } from "../src/db/backoff";
+import { createClient } from "../src/db/clients";
+import { StarterError } from "../src/db/errors";
+import { buildHandler } from "./build";
+import type { LocalDeployment } from "./deployments";
+import { LocalDynamoStartError, assertPortFree, findJava, javaArgs, waitUntilReady } from "./localDynamo";
+import { runPreStep } from "./preStep";
+import { commandLine, isAlive, runningFromPidFile, stopFromPidFile, stopProcess, tail, writePidFile } from "./processes";
+
+const ROOT = resolve(__dirname, "..");
+const DYNAMO_MARKER = "DynamoDBLocal.jar";
+const API_MARKER = "localApi.ts";
+
+export class LocalDeploymentError extends StarterError {
+  override name = "LocalDeploymentError";
+}
+
+export function localPaths(d: LocalDeployment) {
+  return {
+    data: join(d.stateDir, "dynamodb"),
+    dynamoPid: join(d.stateDir, "dynamodb.pid"),
+    dynamoLog: join(d.stateDir, "dynamodb.log"),
+    apiPid: join(d.stateDir, "api.pid"),
+    apiLog: join(d.stateDir, "api.log"),
+    artifact: join(d.stateDir, "artifact"),
+  };
+}
+
+export interface LocalDeployResult {
+  url: string;
+  endpoint: string;
+  apiPid: number;
+  dynamoPid: number;
+  /** False when an already running DynamoDB Local was reused. */
+  startedDynamo: boolean;
+}
+
+export async function deployLocal(d: LocalDeployment, log: (line: string) => void = console.log): Promise<LocalDeployResult> {
+  const paths = localPaths(d);
+  mkdirSync(d.stateDir, { recursive: true });
+
+  const dynamo = await ensureDynamo(d, log);
+  const client = createClient({ region: "us-east-1", endpoint: dynamo.endpoint });
+  try {
+    await runPreStep({ client, tableName: d.tableName, settings: d.table, log });
+  } finally {
+    client.destroy();
+  }
+
+  log("build");
+  const artifact = await buildHandler("api");
+  log(`  dist/api: ${(artifact.coldBytes / 1024).toFixed(1)} KB loaded at cold start, zip ${(artifact.zipBytes / 1024).toFixed(1)} KB`);
+
+  // The running API keeps its own copy, so a later `make build` cannot swap chunks under it.
+  if (await stopFromPidFile(paths.apiPid, API_MARKER)) log("  stopped the previous local API");
+  rmSync(paths.artifact, { recursive: true, force: true });
+  cpSync(join(ROOT, "dist", "api"), paths.artifact, { recursive: true });
+
+  const url = `http://127.0.0.1:${d.apiPort}`;
+  const apiPid = await startApi(d, dynamo.endpoint, url);
+  log(`local API (pid ${apiPid}) serves the built artifact on ${url}`);
+  return { url, endpoint: dynamo.endpoint, apiPid, dynamoPid: dynamo.pid, startedDynamo: dynamo.started };
+}
+
+export async function destroyLocal(d: LocalDeployment, log: (line: string) => void = console.log): Promise<void> {
+  const paths = localPaths(d);
+  if (await stopFromPidFile(paths.apiPid, API_MARKER)) log("stopped the local API");
+  if (await stopFromPidFile(paths.dynamoPid, DYNAMO_MARKER)) log("stopped DynamoDB Local");
+  rmSync(d.stateDir, { recursive: true, force: true });
+  log(`removed ${d.stateDir} (data, logs, pid files)`);
+}
+
+/** Reuses a healthy DynamoDB Local of this deployment, or starts one in the background with data on disk. */
+async function ensureDynamo(d: LocalDeployment, log: (line: string) => void): Promise<{ endpoint: string; pid: number; started: boolean }> {
+  const paths = localPaths(d);
+  const endpoint = `http://127.0.0.1:${d.dynamoPort}`;
+  const running = runningFromPidFile(paths.dynamoPid, DYNAMO_MARKER);
+  if (running !== undefined) {
+    if (commandLine(running)?.includes(`-port ${d.dynamoPort} `)) {
+      try {
+        await waitUntilReady(endpoint, { timeoutMs: 5_000, exited: () => !isAlive(running) });
+        log(`DynamoDB Local (pid ${running}) already running on ${endpoint}; reusing it`);
+        return { endpoint, pid: running, started: false };
+      } catch {
+        log(`DynamoDB Local (pid ${running}) does not answer; restarting it`);
+      }
+    }
+    await stopProcess(running);
+  }
+
+  try {
+    await assertPortFree(d.dynamoPort);
+  } catch (error) {
+    throw new LocalDeploymentError(`${(error as Error).message}. Set LOCAL_DYNAMODB_PORT to use another port for the local DynamoDB.`);
+  }
+  const java = findJava();
+  mkdirSync(paths.data, { recursive: true });
+  const logFd = openSync(paths.dynamoLog, "a");
+  const child = spawn(java, javaArgs(d.dynamoPort, { dataDir: paths.data }), { detached: true, stdio: ["ignore", logFd, logFd] });
+  child.unref();
+  const pid = child.pid!;
+  writePidFile(paths.dynamoPid, pid);
+  log(`starting DynamoDB Local (pid ${pid}) on ${endpoint}, data in ${paths.data}`);
+  try {
+    await waitUntilReady(endpoint, { timeoutMs: 30_000, exited: () => !isAlive(pid), output: () => tail(paths.dynamoLog) });
+  } catch (error) {
+    await stopProcess(pid);
+    throw error instanceof LocalDynamoStartError ? error : new LocalDeploymentError(String(error));
+  }
+  return { endpoint, pid, started: true };
+}
+
+async function startApi(d: LocalDeployment, endpoint: string, url: string): Promise<number> {
+  const paths = localPaths(d);
+  try {
+    await assertPortFree(d.apiPort);
+  } catch (error) {
+    throw new LocalDeploymentError(`${(error as Error).message}. Set LOCAL_API_PORT to serve the local API on another port.`);
+  }
+  const logFd = openSync(paths.apiLog, "a");
+  const child = spawn(process.execPath, ["--import", "tsx", join("scripts", "localApi.ts")], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", logFd, logFd],
+    env: {
+      ...process.env,
+      LOCAL_API_HANDLER: join(paths.artifact, "index.mjs"),
+      LOCAL_API_PORT: String(d.apiPort),
+      TABLE_NAME: d.tableName,
+      DYNAMODB_ENDPOINT: endpoint,
+      AWS_REGION: "us-east-1",
+      // As in Lambda: connect() reports pending migrations instead of applying them.
+      AWS_LAMBDA_FUNCTION_NAME: "local-api",
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    },
+  });
+  child.unref();
+  const pid = child.pid!;
+  writePidFile(paths.apiPid, pid);
+
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      return pid;
+    } catch {
+      if (!isAlive(pid) || Date.now() > deadline) {
+        await stopProcess(pid);
+        throw new LocalDeploymentError(`the local API did not start on ${url}. Its log (${paths.apiLog}):\n${tail(paths.apiLog)}`);
+      }
+      await sleep(100);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+/** Runs Terraform in infra/ for one AWS deployment: its own backend state, its variables from deployments.json. */
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { StarterError } from "../src/db/errors";
+import type { AwsDeployment } from "./deployments";
+
+export const INFRA_DIR = resolve(__dirname, "..", "infra");
+const MIN_VERSION = [1, 10];
+
+export class TerraformError extends StarterError {
+  override name = "TerraformError";
+}
+
+/** Checks that a terraform binary >= 1.10 is on PATH; returns its version. */
+export function assertTerraform(env: NodeJS.ProcessEnv = process.env): string {
+  const result = spawnSync("terraform", ["version", "-json"], { encoding: "utf8", env });
+  if (result.error || result.status !== 0) {
+    throw new TerraformError(
+      "terraform was not found on PATH. Install Terraform >= 1.10 (https://developer.hashicorp.com/terraform/install, " +
+        "or `brew install hashicorp/tap/terraform`), then run the command again. Nothing was changed.",
+    );
+  }
+  const version = String((JSON.parse(result.stdout) as { terraform_version?: string }).terraform_version ?? "0.0.0");
+  const [major = 0, minor = 0] = version.split(".").map(Number);
+  if (major < MIN_VERSION[0]! || (major === MIN_VERSION[0] && minor < MIN_VERSION[1]!)) {
+    throw new TerraformError(`terraform ${version} is too old: this configuration needs >= 1.10 (S3 state locking with use_lockfile). Nothing was changed.`);
+  }
+  return version;
+}
+
+/** Variables for infra/variables.tf, written as a JSON var file so tags and quoting need no shell escaping. */
+export function writeVarFile(deployment: AwsDeployment, lambdaZip: string, dir = resolve(__dirname, "..", "dist", "terraform")): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${deployment.name}.tfvars.json`);
+  const vars = {
+    deployment: deployment.name,
+    region: deployment.region,
+    table_name: deployment.tableName,
+    lambda_zip: relative(INFRA_DIR, lambdaZip),
+    lambda_memory_mb: deployment.lambda.memoryMb,
+    lambda_timeout_seconds: deployment.lambda.timeoutSeconds,
+    log_retention_days: deployment.lambda.logRetentionDays,
+    tags: deployment.tags,
+  };
+  writeFileSync(file, `${JSON.stringify(vars, null, 2)}\n`);
+  return file;
+}
+
+export function backendConfigArgs(deployment: AwsDeployment): string[] {
+  const { bucket, key, region } = deployment.state;
+  return [`-backend-config=bucket=${bucket}`, `-backend-config=key=${key}`, `-backend-config=region=${region}`];
+}
+
+/**
+ * Runs terraform with the deployment's own data directory, so switching
+ * deployments never reuses another one's backend or providers.
+ */
+export function terraform(deployment: AwsDeployment, args: string[]): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn("terraform", [`-chdir=${INFRA_DIR}`, ...args], {
+      stdio: "inherit",
+      env: { ...process.env, TF_DATA_DIR: join(".terraform", "deployments", deployment.name), TF_IN_AUTOMATION: process.env.CI ? "1" : "" },
+    });
+    child.on("error", reject);
+    child.on("exit", (code) =>
+      code === 0 ? resolvePromise() : reject(new TerraformError(`terraform ${args[0]} failed (exit ${code}); its output is above.`)),
+    );
+  });
+}

@@ -1,0 +1,50 @@
+import { mkdtempSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { localDeployment } from "../../scripts/deployments";
+import { deployLocal, destroyLocal } from "../../scripts/localDeployment";
+import { freePort } from "../../scripts/localDynamo";
+import { isAlive } from "../../scripts/processes";
+
+// A deployment of its own (state dir, ports), so a developer's running `make deploy` is never touched.
+let d: ReturnType<typeof localDeployment>;
+const quiet = () => {};
+
+beforeAll(async () => {
+  d = localDeployment({
+    LOCAL_STATE_DIR: mkdtempSync(join(tmpdir(), "local-deployment-")),
+    LOCAL_API_PORT: String(await freePort()),
+    LOCAL_DYNAMODB_PORT: String(await freePort()),
+  });
+});
+afterAll(() => destroyLocal(d, quiet));
+
+describe("the local deployment (make deploy / make destroy)", () => {
+  it("brings up DynamoDB Local, migrates the table and serves the built artifact over HTTP", async () => {
+    const first = await deployLocal(d, quiet);
+    expect(first.startedDynamo).toBe(true);
+
+    const health = await fetch(`${first.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: "ok", table: "app-local", settings: { maxPageSize: 100 } });
+
+    const unknown = await fetch(`${first.url}/nowhere`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: { code: "not_found" } });
+
+    // Deploying again replaces the API process and keeps the database and its data.
+    const second = await deployLocal(d, quiet);
+    expect(second.startedDynamo).toBe(false);
+    expect(second.dynamoPid).toBe(first.dynamoPid);
+    expect(second.apiPid).not.toBe(first.apiPid);
+    expect(isAlive(first.apiPid)).toBe(false);
+    expect((await fetch(`${second.url}/health`)).status).toBe(200);
+
+    await destroyLocal(d, quiet);
+    expect(isAlive(second.apiPid)).toBe(false);
+    expect(isAlive(second.dynamoPid)).toBe(false);
+    expect(existsSync(d.stateDir)).toBe(false);
+    await expect(fetch(`${second.url}/health`)).rejects.toThrow();
+  });
+});
