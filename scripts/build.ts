@@ -40,12 +40,17 @@ export function handlerNames(dir = HANDLERS_DIR): string[] {
     .sort();
 }
 
-export async function buildHandler(name: string, outRoot = join(ROOT, "dist")): Promise<Artifact> {
+export function buildHandler(name: string, outRoot = join(ROOT, "dist")): Promise<Artifact> {
+  return buildEntry(join(HANDLERS_DIR, `${name}.ts`), outRoot, name);
+}
+
+/** Builds any entry with the handlers' settings (the benchmark builds its comparison handlers this way). */
+export async function buildEntry(entryPoint: string, outRoot: string, name: string): Promise<Artifact> {
   const outdir = join(outRoot, name);
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   const result = await esbuild({
-    entryPoints: { index: join(HANDLERS_DIR, `${name}.ts`) },
+    entryPoints: { index: entryPoint },
     outdir,
     bundle: true,
     splitting: true,
