@@ -5,6 +5,7 @@
 #   AWS_PROFILE=name  AWS credentials for AWS deployments (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)
 #   AUTO_APPROVE=1    deploy/destroy on AWS: pass -auto-approve to terraform
 #   DELETE_TABLE=name destroy on AWS: also delete the table (repeat its name to confirm)
+#   FILE=path         seed: the JSON file to import (default scripts/seed/example.json)
 #   TO=name           migrate-down: the oldest migration to revert (it and all after it are reverted)
 #   DRY_RUN=1         migrate, migrate-down, migrate-unlock: print what would happen, change nothing
 #   LOCAL_API_PORT, LOCAL_DYNAMODB_PORT  ports of the local deployment (3000, 8000)
@@ -21,7 +22,7 @@ TSX := node_modules/.bin/tsx
 MIGRATE_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(DRY_RUN),--dry-run)
 DEPLOY_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(AUTO_APPROVE),--auto-approve) $(if $(DELETE_TABLE),--delete-table "$(DELETE_TABLE)")
 
-.PHONY: help install typecheck build test deploy plan destroy logs migrate migrate-status migrate-down migrate-unlock clean
+.PHONY: help install typecheck build test deploy plan destroy logs seed migrate migrate-status migrate-down migrate-unlock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -53,6 +54,9 @@ destroy: install ## Tear DEPLOYMENT down (local: stop it and delete its data; AW
 
 logs: install ## Follow the API's logs of DEPLOYMENT
 	$(TSX) scripts/deploy.ts logs $(DEPLOY_FLAGS)
+
+seed: install ## Import FILE (default scripts/seed/example.json) into DEPLOYMENT's table; validates everything first
+	$(TSX) scripts/seed.ts --deployment "$(DEPLOYMENT)" $(if $(FILE),--file "$(FILE)")
 
 migrate: install ## Create the table if missing and apply pending migrations under the lock
 	$(TSX) scripts/migrate.ts up $(MIGRATE_FLAGS)

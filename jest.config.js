@@ -15,5 +15,7 @@ module.exports = {
   globalSetup: "<rootDir>/test/support/globalSetup.ts",
   globalTeardown: "<rootDir>/test/support/globalTeardown.ts",
   testTimeout: 60_000,
+  // jest's default on 2 cores is 1 worker; most time is spent waiting on DynamoDB Local, so use both.
+  maxWorkers: 2,
   reporters: ["default", "<rootDir>/test/support/summaryReporter.js"],
 };

@@ -15,14 +15,19 @@ resource "aws_iam_role" "api" {
 }
 
 # Exactly the data-plane calls the handler makes (connect() adds DescribeTable and a
-# Query of the migrations partition). No table management: migrations run in the pre-step.
+# Query of the migrations partition; transactions need PutItem and ConditionCheckItem;
+# deleting a user uses BatchWriteItem). No table management: migrations run in the pre-step.
 data "aws_iam_policy_document" "api" {
   statement {
     sid = "TableData"
     actions = [
+      "dynamodb:BatchWriteItem",
+      "dynamodb:ConditionCheckItem",
       "dynamodb:DescribeTable",
       "dynamodb:GetItem",
+      "dynamodb:PutItem",
       "dynamodb:Query",
+      "dynamodb:UpdateItem",
     ]
     resources = [
       data.aws_dynamodb_table.main.arn,

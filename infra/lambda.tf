@@ -17,7 +17,8 @@ resource "aws_lambda_function" "api" {
 
   environment {
     variables = {
-      TABLE_NAME = data.aws_dynamodb_table.main.name
+      TABLE_NAME    = data.aws_dynamodb_table.main.name
+      CURSOR_SECRET = random_password.cursor_secret.result
       # Stack traces point at src/ through the source maps shipped in the zip.
       NODE_OPTIONS = "--enable-source-maps"
     }

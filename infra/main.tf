@@ -7,3 +7,10 @@ data "aws_dynamodb_table" "main" {
 locals {
   function_name = "${var.deployment}-api"
 }
+
+# Signs pagination cursors so that clients cannot forge or alter them. Kept in the
+# Terraform state, which lives in the private, encrypted state bucket.
+resource "random_password" "cursor_secret" {
+  length  = 48
+  special = false
+}

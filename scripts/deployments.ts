@@ -7,7 +7,9 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import * as z from "zod/mini";
 import { en } from "zod/locales";
+import type { DynamoConfig } from "../src/db/config";
 import { ConfigError } from "../src/db/errors";
+import { waitUntilReady } from "./localDynamo";
 import type { TableSettings } from "../src/db/reconcileTable";
 
 z.config(en());
@@ -138,4 +140,17 @@ export function loadAwsDeployments(file = DEPLOYMENTS_FILE): Map<string, AwsDepl
       },
     ]),
   );
+}
+
+/** Where a deployment's table is; for local, only while its DynamoDB Local runs. */
+export async function deploymentTable(name: string): Promise<DynamoConfig> {
+  const d = loadDeployment(name);
+  if (d.kind === "aws") return { tableName: d.tableName, region: d.region };
+  const endpoint = `http://127.0.0.1:${d.dynamoPort}`;
+  try {
+    await waitUntilReady(endpoint, { timeoutMs: 1_000 });
+  } catch {
+    throw new ConfigError(`the local deployment's DynamoDB is not running on ${endpoint}: start it with "make deploy".`);
+  }
+  return { tableName: d.tableName, region: "us-east-1", endpoint };
 }

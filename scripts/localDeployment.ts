@@ -6,7 +6,8 @@
  * database; destroying stops both and deletes the data.
  */
 import { spawn } from "node:child_process";
-import { cpSync, mkdirSync, openSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { sleep } from "../src/db/backoff";
 import { createClient } from "../src/db/clients";
@@ -33,6 +34,7 @@ export function localPaths(d: LocalDeployment) {
     apiPid: join(d.stateDir, "api.pid"),
     apiLog: join(d.stateDir, "api.log"),
     artifact: join(d.stateDir, "artifact"),
+    cursorSecret: join(d.stateDir, "cursor-secret"),
   };
 }
 
@@ -120,6 +122,12 @@ async function ensureDynamo(d: LocalDeployment, log: (line: string) => void): Pr
   return { endpoint, pid, started: true };
 }
 
+/** A random secret per local deployment, kept across redeploys so that cursors stay valid. */
+function cursorSecret(file: string): string {
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
+  return readFileSync(file, "utf8").trim();
+}
+
 async function startApi(d: LocalDeployment, endpoint: string, url: string): Promise<number> {
   const paths = localPaths(d);
   try {
@@ -139,6 +147,7 @@ async function startApi(d: LocalDeployment, endpoint: string, url: string): Prom
       TABLE_NAME: d.tableName,
       DYNAMODB_ENDPOINT: endpoint,
       AWS_REGION: "us-east-1",
+      CURSOR_SECRET: cursorSecret(paths.cursorSecret),
       // As in Lambda: connect() reports pending migrations instead of applying them.
       AWS_LAMBDA_FUNCTION_NAME: "local-api",
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",

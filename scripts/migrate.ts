@@ -12,10 +12,9 @@
  */
 import { parseArgs } from "node:util";
 import { createClient, createDocumentClient } from "../src/db/clients";
-import { configWith, type DynamoConfig } from "../src/db/config";
+import { configWith } from "../src/db/config";
 import { assertCredentials } from "./credentials";
-import { loadDeployment } from "./deployments";
-import { waitUntilReady } from "./localDynamo";
+import { deploymentTable } from "./deployments";
 import { describeTable } from "../src/db/describeTable";
 import { ensureTable } from "../src/db/ensureTable";
 import { ConfigError } from "../src/db/errors";
@@ -42,7 +41,7 @@ export async function main(argv: string[], log: (line: string) => void = console
   const [command, ...extra] = positionals;
   if (!command || extra.length > 0) throw new ConfigError(USAGE);
 
-  const config = values.deployment ? await deploymentTarget(values.deployment) : configWith({ tableName: values.table, region: values.region, endpoint: values.endpoint });
+  const config = values.deployment ? await deploymentTable(values.deployment) : configWith({ tableName: values.table, region: values.region, endpoint: values.endpoint });
   const client = createClient(config);
   const documentClient = createDocumentClient(client);
   const { tableName } = config;
@@ -99,19 +98,6 @@ export async function main(argv: string[], log: (line: string) => void = console
   } finally {
     client.destroy();
   }
-}
-
-/** The table of a named deployment; for local, only while its DynamoDB Local runs. */
-async function deploymentTarget(name: string): Promise<DynamoConfig> {
-  const d = loadDeployment(name);
-  if (d.kind === "aws") return { tableName: d.tableName, region: d.region };
-  const endpoint = `http://127.0.0.1:${d.dynamoPort}`;
-  try {
-    await waitUntilReady(endpoint, { timeoutMs: 1_000 });
-  } catch {
-    throw new ConfigError(`the local deployment's DynamoDB is not running on ${endpoint}: start it with "make deploy".`);
-  }
-  return { tableName: d.tableName, region: "us-east-1", endpoint };
 }
 
 if (require.main === module) {

@@ -5,5 +5,7 @@
  */
 import type { Migration } from "../db/migration";
 import { appSettings } from "./0001-app-settings";
+import { membershipsByUserIndex } from "./0002-memberships-by-user-index";
+import { backfillMembershipsByUser } from "./0003-backfill-memberships-by-user";
 
-export const migrations: readonly Migration[] = [appSettings];
+export const migrations: readonly Migration[] = [appSettings, membershipsByUserIndex, backfillMembershipsByUser];

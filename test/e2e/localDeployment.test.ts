@@ -29,6 +29,23 @@ describe("the local deployment (make deploy / make destroy)", () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: "ok", table: "app-local", settings: { maxPageSize: 100 } });
 
+    // The README's walkthrough, over HTTP, through the built artifact.
+    const send = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${first.url}${path}`, {
+        method,
+        ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+      });
+      return { status: response.status, body: response.status === 204 ? undefined : await response.json() };
+    };
+    expect((await send("POST", "/companies", { name: "Acme" })).status).toBe(201);
+    expect((await send("POST", "/users", { email: "wile@example.com", name: "Wile" })).status).toBe(201);
+    expect((await send("POST", "/users", { email: "wile@example.com", name: "Again" })).status).toBe(409);
+    expect((await send("PUT", "/companies/Acme/members/wile@example.com", { role: "owner" })).status).toBe(201);
+    expect((await send("GET", "/users/wile@example.com/companies")).body.items).toEqual([expect.objectContaining({ company: "Acme", role: "owner" })]);
+    expect((await send("POST", "/users/wile@example.com/events", { type: "trap.set" })).status).toBe(201);
+    expect((await send("GET", "/users/wile@example.com/events")).body.items).toEqual([expect.objectContaining({ type: "trap.set" })]);
+    expect((await send("DELETE", "/users/wile@example.com")).status).toBe(204);
+
     const unknown = await fetch(`${first.url}/nowhere`);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: { code: "not_found" } });
@@ -40,6 +57,7 @@ describe("the local deployment (make deploy / make destroy)", () => {
     expect(second.apiPid).not.toBe(first.apiPid);
     expect(isAlive(first.apiPid)).toBe(false);
     expect((await fetch(`${second.url}/health`)).status).toBe(200);
+    expect((await fetch(`${second.url}/companies/Acme`)).status).toBe(200); // the data survived the redeploy
 
     await destroyLocal(d, quiet);
     expect(isAlive(second.apiPid)).toBe(false);

@@ -26,7 +26,7 @@ describe("infra/ (parsed with the HCL parser)", () => {
       ...(Object.entries(tf.resource ?? {}) as [string, object][]).flatMap(([type, byName]) => Object.keys(byName).map((n) => `${type}.${n}`)),
     ]);
     const references = interpolations(tf).flatMap(({ path, expression }) =>
-      [...expression.matchAll(/\b(var\.\w+|local\.\w+|data\.\w+\.\w+|(?<!data\.)aws_\w+\.\w+)/g)].map((m) => ({ path, ref: m[1]! })),
+      [...expression.matchAll(/\b(var\.\w+|local\.\w+|data\.\w+\.\w+|(?<!data\.)(?:aws|random)_\w+\.\w+)/g)].map((m) => ({ path, ref: m[1]! })),
     );
     expect(references.length).toBeGreaterThan(20);
     expect(references.filter(({ ref }) => !declared.has(ref))).toEqual([]);
@@ -54,6 +54,7 @@ describe("infra/ (parsed with the HCL parser)", () => {
     const [terraform] = files["versions.tf"]!.terraform;
     expect(terraform.required_version).toMatch(/>= 1\.1\d/);
     expect(terraform.required_providers[0].aws).toEqual({ source: "hashicorp/aws", version: expect.stringMatching(/^~> \d+\.\d+$/) });
+    expect(terraform.required_providers[0].random).toEqual({ source: "hashicorp/random", version: expect.stringMatching(/^~> \d+\.\d+$/) });
     expect(files["backend.tf"]!.terraform[0].backend.s3[0]).toMatchObject({ use_lockfile: true, encrypt: true });
     expect(files["providers.tf"]!.provider.aws[0].default_tags[0].tags).toContain("var.tags");
   });
@@ -66,6 +67,7 @@ describe("infra/ (parsed with the HCL parser)", () => {
     expect(fn.filename).toBe("${var.lambda_zip}");
     expect(fn.source_code_hash).toBe("${filebase64sha256(var.lambda_zip)}");
     expect(fn.environment[0].variables.TABLE_NAME).toBe("${data.aws_dynamodb_table.main.name}");
+    expect(fn.environment[0].variables.CURSOR_SECRET).toBe("${random_password.cursor_secret.result}");
     expect(fn.memory_size).toBe("${var.lambda_memory_mb}");
     expect(fn.timeout).toBe("${var.lambda_timeout_seconds}");
   });

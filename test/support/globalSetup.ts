@@ -13,5 +13,6 @@ export default async function globalSetup(): Promise<void> {
   globalThis.__localDynamo = dynamo;
   process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
   process.env.AWS_REGION = "us-east-1";
+  process.env.CURSOR_SECRET = "test-cursor-secret-not-for-production";
   process.stdout.write(`\nDynamoDB Local ready on ${dynamo.endpoint} in ${Date.now() - started} ms\n`);
 }
