@@ -22,11 +22,9 @@ const UNAVAILABLE = new Set([
   "InternalServerError",
   "ServiceUnavailable",
   "TimeoutError",
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
 ]);
+/** Network failures, by errno; the SDK sometimes keeps only the message of the original error. */
+const NETWORK = /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|socket hang up)\b/;
 
 export function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
@@ -34,8 +32,8 @@ export function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof ConflictError) return new HttpError(409, "conflict", error.message);
   if (error instanceof InvalidCursorError) return new HttpError(400, "invalid_cursor", error.message);
   if (error instanceof Error) {
-    const code = (error as { code?: string }).code;
-    if (UNAVAILABLE.has(error.name) || (code && UNAVAILABLE.has(code)) || (error as { $retryable?: unknown }).$retryable) {
+    const code = (error as { code?: string }).code ?? "";
+    if (UNAVAILABLE.has(error.name) || NETWORK.test(code) || NETWORK.test(error.message) || (error as { $retryable?: unknown }).$retryable) {
       return new HttpError(503, "unavailable", "the database is unavailable or busy; retry shortly", undefined, { "retry-after": "1" });
     }
   }

