@@ -101,6 +101,8 @@ const cases: [string, string, string, Call, number, string][] = [
   ["events with an unknown order", "GET", "/users/ada@example.com/events", { query: { order: "sideways" } }, 400, "invalid_request"],
 ];
 
+const logged = { error: jest.spyOn(console, "error"), log: jest.spyOn(console, "log"), warn: jest.spyOn(console, "warn") };
+
 describe("bad input is refused with a clear JSON error and changes nothing", () => {
   it(`covers ${cases.length} cases`, () => expect(cases.length).toBeGreaterThanOrEqual(40));
 
@@ -114,5 +116,13 @@ describe("bad input is refused with a clear JSON error and changes nothing", () 
     expect(reply.body).toEqual({ error: { code, message: expect.any(String), ...(reply.body.error.details ? { details: expect.any(Array) } : {}) } });
     expect(reply.body.error.message.length).toBeGreaterThan(10);
     expect(await snapshot()).toEqual(before);
+  });
+
+  it("never logs a request body", () => {
+    const everything = JSON.stringify(Object.values(logged).flatMap((spy) => spy.mock.calls));
+    for (const [, , , call] of cases) {
+      const body = call.rawBody ?? (call.body === undefined ? undefined : JSON.stringify(call.body));
+      if (body && body.length > 12) expect(everything).not.toContain(body.slice(0, 40));
+    }
   });
 });

@@ -41,11 +41,16 @@ describe("DynamoDB Local stopped while the service runs", () => {
     expect((await api("POST", "/users", { body: { email: "kept@example.com", name: "Kept" } })).status).toBe(201);
 
     await dynamo.stop();
-    for (const [method, path, body] of [["GET", "/users/kept@example.com"], ["POST", "/users", { email: "lost@example.com", name: "Lost" }]] as const) {
+    const logged = jest.spyOn(console, "error");
+    for (const [method, path, body] of [["GET", "/users/kept@example.com"], ["POST", "/users", { email: "lost@example.com", name: "Lost SECRET-BODY-MARKER" }]] as const) {
       const reply = await api(method, path, body ? { body } : {});
       expect(reply).toMatchObject({ status: 503, body: { error: { code: "unavailable", message: expect.stringContaining("retry") } } });
       expect(reply.headers["retry-after"]).toBe("1");
     }
+    // The failures are logged with their request id, and never with the request body.
+    expect(logged).toHaveBeenCalled();
+    expect(JSON.stringify(logged.mock.calls)).not.toContain("SECRET-BODY-MARKER");
+    logged.mockRestore();
 
     dynamo = await startLocalDynamo({ port, dataDir });
     expect(await api("GET", "/users/kept@example.com")).toMatchObject({ status: 200, body: { name: "Kept" } });

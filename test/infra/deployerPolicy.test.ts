@@ -1,0 +1,56 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { INFRA_DIR } from "../support/terraform";
+
+interface Statement {
+  Sid: string;
+  Effect: string;
+  Action: string[];
+  Resource: string[];
+  Condition?: unknown;
+}
+const policy = JSON.parse(readFileSync(join(INFRA_DIR, "deployer-policy.json"), "utf8")) as { Version: string; Statement: Statement[] };
+const PLACEHOLDERS = new Set(["region", "account_id", "table_name", "state_bucket", "state_key", "deployment"]);
+
+describe("infra/deployer-policy.json (what a CI role needs to run make deploy)", () => {
+  it("is a valid IAM policy document of explicit Allow statements", () => {
+    expect(policy.Version).toBe("2012-10-17");
+    expect(policy.Statement.length).toBeGreaterThan(5);
+    for (const s of policy.Statement) {
+      expect({ sid: s.Sid, effect: s.Effect }).toEqual({ sid: expect.stringMatching(/^\w+$/), effect: "Allow" });
+      expect(Array.isArray(s.Action) && Array.isArray(s.Resource)).toBe(true);
+    }
+  });
+
+  it("uses no wildcard action and no '*' resource", () => {
+    const actions = policy.Statement.flatMap((s) => s.Action);
+    expect(actions.filter((a) => a.includes("*"))).toEqual([]);
+    const resources = policy.Statement.flatMap((s) => s.Resource);
+    expect(resources).not.toContain("*");
+    expect(resources.filter((r) => !r.startsWith("arn:aws:"))).toEqual([]);
+  });
+
+  it("names the table by variable, on the table and its indexes only", () => {
+    const dynamo = policy.Statement.filter((s) => s.Action.some((a) => a.startsWith("dynamodb:")));
+    expect(dynamo).toHaveLength(1);
+    expect(dynamo[0]!.Resource).toEqual([
+      "arn:aws:dynamodb:${region}:${account_id}:table/${table_name}",
+      "arn:aws:dynamodb:${region}:${account_id}:table/${table_name}/index/*",
+    ]);
+    expect(dynamo[0]!.Action).toEqual(expect.arrayContaining(["dynamodb:CreateTable", "dynamodb:UpdateTable", "dynamodb:DescribeTable"]));
+    expect(dynamo[0]!.Action).not.toContain("dynamodb:DeleteTable"); // deleting the table is an explicit, separate decision
+  });
+
+  it("only uses known placeholders, and passes the function role to Lambda alone", () => {
+    const used = new Set([...JSON.stringify(policy).matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!));
+    expect([...used].filter((p) => !PLACEHOLDERS.has(p))).toEqual([]);
+    const pass = policy.Statement.find((s) => s.Action.includes("iam:PassRole"));
+    expect(pass?.Condition).toEqual({ StringEquals: { "iam:PassedToService": "lambda.amazonaws.com" } });
+    expect(pass?.Resource).toEqual(["arn:aws:iam::${account_id}:role/${deployment}-api"]);
+  });
+
+  it("covers the state object and its S3 lock file", () => {
+    const state = policy.Statement.find((s) => s.Sid === "TerraformStateObjectAndLockFile");
+    expect(state?.Resource).toEqual(["arn:aws:s3:::${state_bucket}/${state_key}", "arn:aws:s3:::${state_bucket}/${state_key}.tflock"]);
+  });
+});
