@@ -60,7 +60,7 @@ describe("migrations 0002 and 0003 on a table that already holds memberships", (
 });
 
 describe("addGlobalSecondaryIndex", () => {
-  it("waits through CREATING and backfilling until ACTIVE, reporting progress, and is idempotent", async () => {
+  it("survives an interrupted run: re-running waits through CREATING and backfilling until ACTIVE, reporting progress", async () => {
     // DynamoDB Local holds new indexes in CREATING, then backfilling, only with -delayTransientStatuses.
     const slow = await startLocalDynamo({ delayTransientStatuses: true });
     const { client } = clients(slow.endpoint);
@@ -69,6 +69,8 @@ describe("addGlobalSecondaryIndex", () => {
       const lines: string[] = [];
       const index = { name: BY_USER_INDEX, partitionKey: { name: "gsi1pk", type: "S" as const }, sortKey: { name: "gsi1sk", type: "S" as const } };
       const started = Date.now();
+      // The first run is cut short while the index is still CREATING, as a pre-step killed or timed out would be.
+      await expect(addGlobalSecondaryIndex({ client, tableName: "delayed", index, timeoutMs: 2_000 })).rejects.toThrow(/timed out .* index "byUser" .*CREATING/);
       await addGlobalSecondaryIndex({ client, tableName: "delayed", index, log: (l) => lines.push(l) });
 
       const { Table } = await client.send(new DescribeTableCommand({ TableName: "delayed" }));
@@ -76,6 +78,7 @@ describe("addGlobalSecondaryIndex", () => {
       expect(Table?.GlobalSecondaryIndexes?.[0]?.Backfilling).toBeFalsy();
       expect(Date.now() - started).toBeGreaterThan(5_000);
       expect(lines.some((l) => /waiting for index "byUser" to become ACTIVE: CREATING/.test(l))).toBe(true);
+      expect(lines.some((l) => l.startsWith("creating index"))).toBe(false); // the re-run found the index and only waited
       expect(lines.at(-1)).toBe('index "byUser" is ACTIVE');
 
       const again = Date.now();
