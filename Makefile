@@ -22,7 +22,7 @@ TSX := node_modules/.bin/tsx
 MIGRATE_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(DRY_RUN),--dry-run)
 DEPLOY_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(AUTO_APPROVE),--auto-approve) $(if $(DELETE_TABLE),--delete-table "$(DELETE_TABLE)")
 
-.PHONY: help install typecheck build test load audit deploy plan destroy logs seed migrate migrate-status migrate-down migrate-unlock clean
+.PHONY: help install typecheck build test bench load audit deploy plan destroy logs seed migrate migrate-status migrate-down migrate-unlock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,6 +42,9 @@ build: install ## Bundle every handler in src/handlers with esbuild into dist/<n
 
 test: typecheck ## Type-check, then run every test against a DynamoDB Local started for the run
 	node_modules/.bin/jest
+
+bench: install ## Measure cold start, connect(), migrations, backfill and HTTP side by side; writes bench/results.json
+	$(TSX) scripts/bench.ts
 
 load: install ## Load-test an isolated local stack on loopback (50 connections, 5,000 requests) and check the table
 	$(TSX) scripts/load.ts
