@@ -215,7 +215,9 @@ function table(): string {
   const cells = (r: Row) => [r.row, r.measure, r.value, r.compared, r.ratio, r.target, r.ok === null ? "" : r.ok ? "holds" : "MISSED"];
   const all = [header, ...rows].map((r, i) => (i === 0 ? [...cells(r).slice(0, 6), "result"] : cells(r)));
   const widths = all[0]!.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  return all.map((r) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`).join("\n");
+  const lines = all.map((r) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`);
+  lines.splice(1, 0, `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+  return lines.join("\n");
 }
 
 async function main() {
