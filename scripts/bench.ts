@@ -7,8 +7,7 @@ import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import autocannon from "autocannon";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { backfill } from "../src/db/backfill";
 import { batchWriteAll } from "../src/db/batchWrite";
@@ -19,8 +18,8 @@ import { ensureTable } from "../src/db/ensureTable";
 import type { Migration } from "../src/db/migration";
 import { dynamoMigrationStorage } from "../src/db/migrationStorage";
 import { measureColdStart, median } from "./bench/coldStart";
-import { localDeployment } from "./deployments";
-import { freePort, startLocalDynamo } from "./localDynamo";
+import { isolatedLocalDeployment } from "./deployments";
+import { startLocalDynamo } from "./localDynamo";
 
 interface Row {
   row: string;
@@ -188,7 +187,7 @@ async function httpRow() {
   log("5/5 HTTP path: an isolated local deployment, a read route and a write route, 10 connections for 5 s each");
   // Loaded here, not at the top: the local deployment's pre-step imports umzug, which row 2 checks connect() never loads.
   const { deployLocal, destroyLocal } = await import("./localDeployment");
-  const d = localDeployment({ LOCAL_STATE_DIR: mkdtempSync(join(tmpdir(), "bench-")), LOCAL_API_PORT: String(await freePort()), LOCAL_DYNAMODB_PORT: String(await freePort()) });
+  const d = await isolatedLocalDeployment("bench");
   try {
     const { url } = await deployLocal(d, () => {});
     await fetch(`${url}/users`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "bench@example.com", name: "Bench" }) });

@@ -3,13 +3,14 @@
  * the AWS ones live in infra/deployments.json, validated as a whole on load
  * (unknown keys included, so a typo is an error rather than a silent default).
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as z from "zod/mini";
 import { en } from "zod/locales";
 import type { DynamoConfig } from "../src/db/config";
 import { ConfigError } from "../src/db/errors";
-import { waitUntilReady } from "./localDynamo";
+import { freePort, waitUntilReady } from "./localDynamo";
 import type { TableSettings } from "../src/db/reconcileTable";
 
 z.config(en());
@@ -87,6 +88,15 @@ export function localDeployment(env: NodeJS.ProcessEnv = process.env): LocalDepl
     stateDir: resolve(env.LOCAL_STATE_DIR || join(__dirname, "..", ".local")),
     table: { deletionProtection: false, ttlAttribute: "expiresAt" },
   };
+}
+
+/** A local deployment of its own (temporary state dir, free ports), for tests, load runs and benchmarks. */
+export async function isolatedLocalDeployment(prefix: string): Promise<LocalDeployment> {
+  return localDeployment({
+    LOCAL_STATE_DIR: mkdtempSync(join(tmpdir(), `${prefix}-`)),
+    LOCAL_API_PORT: String(await freePort()),
+    LOCAL_DYNAMODB_PORT: String(await freePort()),
+  });
 }
 
 function port(value: string | undefined, fallback: number, variable: string): number {

@@ -6,13 +6,9 @@
  */
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import autocannon from "autocannon";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createClient, createDocumentClient } from "../src/db/clients";
-import { localDeployment } from "./deployments";
+import { isolatedLocalDeployment } from "./deployments";
 import { deployLocal, destroyLocal } from "./localDeployment";
-import { freePort } from "./localDynamo";
 
 export interface LoadResult {
   requests: number;
@@ -25,11 +21,7 @@ export interface LoadResult {
 }
 
 export async function runLoad({ connections = 50, amount = 5_000, log = console.log }: { connections?: number; amount?: number; log?: (line: string) => void } = {}): Promise<LoadResult> {
-  const d = localDeployment({
-    LOCAL_STATE_DIR: mkdtempSync(join(tmpdir(), "load-")),
-    LOCAL_API_PORT: String(await freePort()),
-    LOCAL_DYNAMODB_PORT: String(await freePort()),
-  });
+  const d = await isolatedLocalDeployment("load");
   const quiet = () => {};
   try {
     const { url, endpoint } = await deployLocal(d, quiet);

@@ -1,22 +1,14 @@
-import { mkdtempSync } from "node:fs";
 import { existsSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { localDeployment } from "../../scripts/deployments";
+import { isolatedLocalDeployment, type LocalDeployment } from "../../scripts/deployments";
 import { deployLocal, destroyLocal } from "../../scripts/localDeployment";
-import { freePort } from "../../scripts/localDynamo";
 import { isAlive } from "../../scripts/processes";
 
 // A deployment of its own (state dir, ports), so a developer's running `make deploy` is never touched.
-let d: ReturnType<typeof localDeployment>;
+let d: LocalDeployment;
 const quiet = () => {};
 
 beforeAll(async () => {
-  d = localDeployment({
-    LOCAL_STATE_DIR: mkdtempSync(join(tmpdir(), "local-deployment-")),
-    LOCAL_API_PORT: String(await freePort()),
-    LOCAL_DYNAMODB_PORT: String(await freePort()),
-  });
+  d = await isolatedLocalDeployment("local-deployment");
 });
 afterAll(() => destroyLocal(d, quiet));
 
