@@ -7,7 +7,7 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { connect } from "../db/connect";
-import { HttpError, toHttpError } from "../http/errors";
+import { toHttpError } from "../http/errors";
 import { jsonBody, parse } from "../http/request";
 import { createRouter, type Result } from "../http/router";
 import { SETTINGS_KEY } from "../migrations/0001-app-settings";
