@@ -5,7 +5,8 @@
 #   AWS_PROFILE=name  AWS credentials for AWS deployments (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)
 #   AUTO_APPROVE=1    deploy/destroy on AWS: pass -auto-approve to terraform
 #   DELETE_TABLE=name destroy on AWS: also delete the table (repeat its name to confirm)
-#   FILE=path         seed: the JSON file to import (default scripts/seed/example.json)
+#   FILE=path         seed: the JSON file to import (default: the app's, src/app/seed.json)
+#   NAME=words        migration: the new migration's name, lowercase words joined by dashes (add-orders-index)
 #   TO=name           migrate-down: the oldest migration to revert (it and all after it are reverted)
 #   DRY_RUN=1         migrate, migrate-down, migrate-unlock: print what would happen, change nothing
 #   LOCAL_API_PORT, LOCAL_DYNAMODB_PORT  ports of the local deployment (3000, 8000)
@@ -22,7 +23,7 @@ TSX := node_modules/.bin/tsx
 MIGRATE_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(DRY_RUN),--dry-run)
 DEPLOY_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(AUTO_APPROVE),--auto-approve) $(if $(DELETE_TABLE),--delete-table "$(DELETE_TABLE)")
 
-.PHONY: help install typecheck build test bench load audit deploy plan destroy logs seed migrate migrate-status migrate-down migrate-unlock clean
+.PHONY: help install typecheck lint format build test bench load audit deploy plan destroy logs seed migration migrate migrate-status migrate-down migrate-unlock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,17 +38,24 @@ install: node_modules/.package-lock.json ## Install dependencies (npm ci), only 
 typecheck: install ## Type-check everything with tsc (strict)
 	node_modules/.bin/tsc --noEmit -p .
 
-build: install ## Bundle every handler in src/handlers with esbuild into dist/<name>.zip and print sizes
+lint: install ## Lint (eslint, import boundaries included) and check formatting (prettier), zero warnings
+	node_modules/.bin/eslint --max-warnings 0 .
+	node_modules/.bin/prettier --check --log-level warn .
+
+format: install ## Format every source file with prettier
+	node_modules/.bin/prettier --write --log-level warn .
+
+build: install ## Bundle the handler (src/handlers/api.ts) with esbuild into dist/api.zip and print sizes
 	$(TSX) scripts/build.ts
 
 test: typecheck ## Type-check, then run every test against a DynamoDB Local started for the run
 	node_modules/.bin/jest
 
-bench: install ## Measure cold start, connect(), migrations, backfill and HTTP side by side; writes bench/results.json
-	$(TSX) scripts/bench.ts
+bench: install ## Measure connect(), migrations, cold start, backfill and HTTP side by side; writes bench/results.json
+	$(TSX) scripts/measure/bench.ts
 
 load: install ## Load-test an isolated local stack on loopback (50 connections, 5,000 requests) and check the table
-	$(TSX) scripts/load.ts
+	$(TSX) scripts/measure/load.ts
 
 audit: install ## Fail on high or critical advisories in production dependencies (npm audit --omit=dev)
 	scripts/audit.sh
@@ -64,10 +72,14 @@ destroy: install ## Tear DEPLOYMENT down (local: stop it and delete its data; AW
 logs: install ## Follow the API's logs of DEPLOYMENT
 	$(TSX) scripts/deploy.ts logs $(DEPLOY_FLAGS)
 
-seed: install ## Import FILE (default scripts/seed/example.json) into DEPLOYMENT's table; validates everything first
+seed: install ## Import FILE (default src/app/seed.json) into DEPLOYMENT's table; validates everything first
 	$(TSX) scripts/seed.ts --deployment "$(DEPLOYMENT)" $(if $(FILE),--file "$(FILE)")
 
-migrate: install ## Create the table if missing and apply pending migrations under the lock
+migration: install ## Write the next numbered migration NAME=add-thing from the template and append it to the index
+	@test -n "$(NAME)" || { echo "usage: make migration NAME=add-thing  (lowercase words joined by dashes)" >&2; exit 2; }
+	$(TSX) scripts/newMigration.ts "$(NAME)"
+
+migrate: install ## Create the table if missing, reconcile its settings, apply pending migrations under the lock
 	$(TSX) scripts/migrate.ts up $(MIGRATE_FLAGS)
 
 migrate-status: install ## Show executed, pending and unknown migrations and the lock holder

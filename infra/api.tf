@@ -1,5 +1,5 @@
 resource "aws_apigatewayv2_api" "api" {
-  name          = local.function_name
+  name          = var.function_name
   protocol_type = "HTTP"
 }
 

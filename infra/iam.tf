@@ -10,7 +10,7 @@ data "aws_iam_policy_document" "lambda_assume_role" {
 }
 
 resource "aws_iam_role" "api" {
-  name               = local.function_name
+  name               = var.function_name
   assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
 }
 

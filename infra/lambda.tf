@@ -1,11 +1,11 @@
 # Created before the function so that Lambda never creates it without retention.
 resource "aws_cloudwatch_log_group" "api" {
-  name              = "/aws/lambda/${local.function_name}"
+  name              = "/aws/lambda/${var.function_name}"
   retention_in_days = var.log_retention_days
 }
 
 resource "aws_lambda_function" "api" {
-  function_name    = local.function_name
+  function_name    = var.function_name
   role             = aws_iam_role.api.arn
   filename         = var.lambda_zip
   source_code_hash = filebase64sha256(var.lambda_zip)

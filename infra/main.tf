@@ -4,10 +4,6 @@ data "aws_dynamodb_table" "main" {
   name = var.table_name
 }
 
-locals {
-  function_name = "${var.deployment}-api"
-}
-
 # Signs pagination cursors so that clients cannot forge or alter them. Kept in the
 # Terraform state, which lives in the private, encrypted state bucket.
 resource "random_password" "cursor_secret" {

@@ -8,6 +8,16 @@ variable "deployment" {
   }
 }
 
+variable "function_name" {
+  description = "Name of the Lambda function and its role, log group and API: <deployment>-<handler>, set by scripts/terraform.ts from the one handler the build produces."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9-_]{1,64}$", var.function_name))
+    error_message = "function_name must be 1 to 64 letters, digits, dashes or underscores (Lambda's rule)."
+  }
+}
+
 variable "region" {
   description = "AWS region of the table and of everything this configuration creates."
   type        = string
@@ -17,6 +27,7 @@ variable "table_name" {
   description = "Name of the existing DynamoDB table, created and migrated by the pre-step before Terraform runs."
   type        = string
 
+  # The same rule as TABLE_NAME_PATTERN in src/lib/runtime/config.ts, which checks it before Terraform runs.
   validation {
     condition     = can(regex("^[a-zA-Z0-9_.-]{3,255}$", var.table_name))
     error_message = "table_name must be 3 to 255 characters of a-z, A-Z, 0-9, '_', '-' and '.'."
@@ -24,9 +35,8 @@ variable "table_name" {
 }
 
 variable "lambda_zip" {
-  description = "Path to the API handler's zip built by `make build` (relative to infra/)."
+  description = "Path to the handler's zip built by `make build` (relative to infra/), set by scripts/terraform.ts."
   type        = string
-  default     = "../dist/api.zip"
 }
 
 variable "lambda_memory_mb" {

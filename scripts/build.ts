@@ -1,7 +1,8 @@
 /**
- * `make build`: every handler in src/handlers/ becomes one minified ESM entry
- * (dist/<name>/index.mjs) plus lazily loaded chunks, source maps, an esbuild
- * metafile (dist/<name>.meta.json) and a deterministic zip (dist/<name>.zip).
+ * `make build`: the handler (src/handlers/<HANDLER>.ts) becomes one minified
+ * ESM entry (dist/<HANDLER>/index.mjs) plus lazily loaded chunks, source
+ * maps, an esbuild metafile (dist/<HANDLER>.meta.json) and a deterministic
+ * zip (dist/<HANDLER>.zip). There is exactly one handler, one function.
  *
  * Code splitting keeps what connect() loads only when migrations are pending
  * (umzug and the runner) out of the entry file, so it costs nothing on a
@@ -11,10 +12,18 @@
 import { build as esbuild, type Metafile } from "esbuild";
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
+import { runCli } from "./cli";
+import { kb, textTable } from "./format";
 import { zip } from "./zip";
 
 const ROOT = resolve(__dirname, "..");
 export const HANDLERS_DIR = join(ROOT, "src", "handlers");
+
+/**
+ * The one handler that is built, deployed (Terraform gets its zip and names
+ * the function after it) and served locally. The only place its name is written.
+ */
+export const HANDLER = "api";
 
 /** The Lambda runtime the bundles target; Terraform's `runtime` must match (infra/lambda.tf). */
 export const NODE_TARGET = "node22";
@@ -32,16 +41,8 @@ export interface Artifact {
   metafile: Metafile;
 }
 
-/** Handler names: one per .ts file directly in src/handlers. */
-export function handlerNames(dir = HANDLERS_DIR): string[] {
-  return readdirSync(dir)
-    .filter((file) => file.endsWith(".ts") && !file.endsWith(".d.ts"))
-    .map((file) => file.slice(0, -3))
-    .sort();
-}
-
-export function buildHandler(name: string, outRoot = join(ROOT, "dist")): Promise<Artifact> {
-  return buildEntry(join(HANDLERS_DIR, `${name}.ts`), outRoot, name);
+export function buildHandler(outRoot = join(ROOT, "dist")): Promise<Artifact> {
+  return buildEntry(join(HANDLERS_DIR, `${HANDLER}.ts`), outRoot, HANDLER);
 }
 
 /** Builds any entry with the handlers' settings (the benchmark builds its comparison handlers this way). */
@@ -107,25 +108,15 @@ function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
-const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
-
-export function sizeReport(artifacts: Artifact[]): string {
-  const rows = artifacts.map((a) => [a.name, kb(a.coldBytes), kb(a.lazyBytes), kb(a.zipBytes), relative(ROOT, a.zipFile)]);
-  const table = [["handler", "cold start loads", "lazy (import())", "zip", "artifact"], ...rows];
-  const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-  return table.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+export function sizeReport(a: Artifact): string {
+  return textTable([
+    ["handler", "cold start loads", "lazy (import())", "zip", "artifact"],
+    [a.name, kb(a.coldBytes), kb(a.lazyBytes), kb(a.zipBytes), relative(ROOT, a.zipFile)],
+  ]);
 }
 
-export async function buildAll(outRoot?: string): Promise<Artifact[]> {
-  return Promise.all(handlerNames().map((name) => buildHandler(name, outRoot)));
-}
-
-if (require.main === module) {
+runCli(module, "build", async () => {
   const started = Date.now();
-  buildAll()
-    .then((artifacts) => console.log(`${sizeReport(artifacts)}\nbuilt ${artifacts.length} handler(s) in ${Date.now() - started} ms`))
-    .catch((error: unknown) => {
-      console.error(`build: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
-    });
-}
+  const artifact = await buildHandler();
+  console.log(`${sizeReport(artifact)}\nbuilt in ${Date.now() - started} ms`);
+});

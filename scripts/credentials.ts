@@ -1,9 +1,12 @@
 /** Fails early, with the fix, when the deployer has no AWS credentials (DynamoDB Local needs none). */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { StarterError } from "../src/db/errors";
+import { StarterError } from "../src/lib";
 
 export class MissingCredentialsError extends StarterError {
   override name = "MissingCredentialsError";
+  constructor(message: string) {
+    super("MISSING_CREDENTIALS", message);
+  }
 }
 
 export async function assertCredentials(client: DynamoDBClient, region: string): Promise<void> {

@@ -9,20 +9,22 @@ import { DeleteTableCommand } from "@aws-sdk/client-dynamodb";
 import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
-import { createClient } from "../src/db/clients";
-import { describeTable } from "../src/db/describeTable";
-import { ConfigError, StarterError } from "../src/db/errors";
+import { ConfigError, StarterError, createClient, describeTable } from "../src/lib";
 import { buildHandler, sizeReport } from "./build";
+import { runCli } from "./cli";
 import { assertCredentials } from "./credentials";
 import { loadDeployment, type AwsDeployment } from "./deployments";
 import { deployLocal, destroyLocal, localPaths } from "./localDeployment";
 import { runPreStep } from "./preStep";
-import { assertTerraform, backendConfigArgs, terraform, writeVarFile } from "./terraform";
+import { assertTerraform, backendConfigArgs, functionName, terraform, writeVarFile } from "./terraform";
 
 const USAGE = "usage: deploy <deploy|plan|destroy|logs> [--deployment NAME] [--auto-approve] [--delete-table TABLE_NAME]";
 
 export class StateBucketError extends StarterError {
   override name = "StateBucketError";
+  constructor(message: string) {
+    super("STATE_BUCKET", message);
+  }
 }
 
 export async function main(argv: string[], log: (line: string) => void = console.log): Promise<void> {
@@ -64,7 +66,7 @@ export async function main(argv: string[], log: (line: string) => void = console
     case "destroy":
       return destroyAws(deployment, { autoApprove: values["auto-approve"]!, deleteTable: values["delete-table"], log });
     case "logs":
-      return follow("aws", ["logs", "tail", `/aws/lambda/${deployment.name}-api`, "--follow", "--region", deployment.region], "the AWS CLI is needed for `make logs` on AWS deployments");
+      return follow("aws", ["logs", "tail", `/aws/lambda/${functionName(deployment)}`, "--follow", "--region", deployment.region], "the AWS CLI is needed for `make logs` on AWS deployments");
     default:
       throw new ConfigError(`unknown command "${command}".\n${USAGE}`);
   }
@@ -103,8 +105,8 @@ async function deployAws(d: AwsDeployment, { applyChanges, autoApprove, log }: {
   await preflight(d, log);
 
   log("build");
-  const artifact = await buildHandler("api");
-  log(sizeReport([artifact]));
+  const artifact = await buildHandler();
+  log(sizeReport(artifact));
 
   if (applyChanges) {
     const client = createClient({ region: d.region });
@@ -128,7 +130,7 @@ async function destroyAws(d: AwsDeployment, { autoApprove, deleteTable, log }: {
     throw new ConfigError(`DELETE_TABLE must repeat the table name to delete it: DELETE_TABLE=${d.tableName}. Nothing was changed.`);
   }
   await preflight(d, log);
-  const artifact = await buildHandler("api"); // the configuration hashes the zip even to destroy
+  const artifact = await buildHandler(); // the configuration hashes the zip even to destroy
   const varFile = writeVarFile(d, artifact.zipFile);
   await terraform(d, ["init", "-input=false", "-reconfigure", ...backendConfigArgs(d)]);
   await terraform(d, ["destroy", "-input=false", `-var-file=${varFile}`, ...(autoApprove ? ["-auto-approve"] : [])]);
@@ -159,9 +161,4 @@ function follow(command: string, args: string[], missing = `${command} is not in
   });
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).catch((error: unknown) => {
-    console.error(`deploy: ${error instanceof Error ? (process.env.DEBUG ? error.stack : error.message) : String(error)}`);
-    process.exit(1);
-  });
-}
+runCli(module, "deploy", () => main(process.argv.slice(2)));

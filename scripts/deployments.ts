@@ -8,10 +8,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as z from "zod/mini";
 import { en } from "zod/locales";
-import type { DynamoConfig } from "../src/db/config";
-import { ConfigError } from "../src/db/errors";
+import { ConfigError, LOCAL_REGION, TABLE_NAME_PATTERN, TABLE_NAME_RULE, type DynamoConfig, type TableSettings } from "../src/lib";
 import { freePort, waitUntilReady } from "./localDynamo";
-import type { TableSettings } from "../src/db/reconcileTable";
 
 z.config(en());
 
@@ -24,7 +22,7 @@ const int = (min: number, max: number) => z.number().check(z.int(), z.minimum(mi
 
 const awsDeployment = z.strictObject({
   region,
-  tableName: z.string().check(z.regex(/^[a-zA-Z0-9_.-]{3,255}$/, "a DynamoDB table name: 3 to 255 of a-z, A-Z, 0-9, _ - .")),
+  tableName: z.string().check(z.regex(TABLE_NAME_PATTERN, `a DynamoDB table name: ${TABLE_NAME_RULE}`)),
   state: z.strictObject({
     bucket: z.string().check(z.minLength(3)),
     key: z.string().check(z.minLength(1)),
@@ -152,15 +150,15 @@ export function loadAwsDeployments(file = DEPLOYMENTS_FILE): Map<string, AwsDepl
   );
 }
 
-/** Where a deployment's table is; for local, only while its DynamoDB Local runs. */
-export async function deploymentTable(name: string): Promise<DynamoConfig> {
+/** Where a deployment's table is, and its declared settings; for local, only while its DynamoDB Local runs. */
+export async function deploymentTable(name: string): Promise<DynamoConfig & { settings: TableSettings }> {
   const d = loadDeployment(name);
-  if (d.kind === "aws") return { tableName: d.tableName, region: d.region };
+  if (d.kind === "aws") return { tableName: d.tableName, region: d.region, settings: d.table };
   const endpoint = `http://127.0.0.1:${d.dynamoPort}`;
   try {
     await waitUntilReady(endpoint, { timeoutMs: 1_000 });
   } catch {
     throw new ConfigError(`the local deployment's DynamoDB is not running on ${endpoint}: start it with "make deploy".`);
   }
-  return { tableName: d.tableName, region: "us-east-1", endpoint };
+  return { tableName: d.tableName, region: LOCAL_REGION, endpoint, settings: d.table };
 }

@@ -7,9 +7,10 @@
  *   node --import tsx scripts/localApi.ts    (LOCAL_API_HANDLER, LOCAL_API_PORT from the environment)
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
-import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { pathToFileURL } from "node:url";
+import { ConfigError, apiGatewayEvent } from "../src/lib";
+import { runCli } from "./cli";
 
 type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 
@@ -30,48 +31,19 @@ export function eventFromRequest(req: IncomingMessage, body: Buffer, now = new D
     if (name === "cookie") cookies.push(...value.split(";").map((c) => c.trim()).filter(Boolean));
     else headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
   }
-  const query: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) query[key] = query[key] === undefined ? value : `${query[key]},${value}`;
   const text = body.length === 0 || TEXT_TYPES.test(headers["content-type"] ?? "");
-  const requestId = randomUUID();
-
-  return {
-    version: "2.0",
-    routeKey: "$default",
+  return apiGatewayEvent({
+    method: req.method ?? "GET",
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
-    ...(cookies.length ? { cookies } : {}),
     headers,
-    ...(url.search ? { queryStringParameters: query } : {}),
-    requestContext: {
-      accountId: "000000000000",
-      apiId: "local",
-      domainName: headers.host ?? "localhost",
-      domainPrefix: "localhost",
-      http: {
-        method: (req.method ?? "GET").toUpperCase(),
-        path: decodeURIComponentSafe(url.pathname),
-        protocol: `HTTP/${req.httpVersion}`,
-        sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
-        userAgent: headers["user-agent"] ?? "",
-      },
-      requestId,
-      routeKey: "$default",
-      stage: "$default",
-      time: now.toISOString(),
-      timeEpoch: now.getTime(),
-    },
+    cookies,
     ...(body.length ? { body: text ? body.toString("utf8") : body.toString("base64") } : {}),
     isBase64Encoded: !text,
-  };
-}
-
-function decodeURIComponentSafe(path: string): string {
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
+    protocol: `HTTP/${req.httpVersion}`,
+    sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
+    now,
+  });
 }
 
 /** Writes a handler result as API Gateway does for format 2.0, including its inference for bare results. */
@@ -108,7 +80,7 @@ const gatewayError = (res: ServerResponse, statusCode: number, message: string) 
 
 export async function startLocalApi({ handlerFile, port, host = "127.0.0.1" }: { handlerFile: string; port: number; host?: string }): Promise<Server> {
   const { handler } = (await import(pathToFileURL(handlerFile).href)) as { handler: Handler };
-  if (typeof handler !== "function") throw new Error(`${handlerFile} exports no handler function`);
+  if (typeof handler !== "function") throw new ConfigError(`${handlerFile} exports no handler function`);
   const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? "local-api";
 
   const server = createServer(async (req, res) => {
@@ -143,18 +115,11 @@ export async function startLocalApi({ handlerFile, port, host = "127.0.0.1" }: {
   return server;
 }
 
-if (require.main === module) {
+runCli(module, "localApi", async () => {
   const handlerFile = process.env.LOCAL_API_HANDLER;
   const port = Number(process.env.LOCAL_API_PORT);
-  if (!handlerFile || !port) {
-    console.error("localApi: set LOCAL_API_HANDLER (a built index.mjs) and LOCAL_API_PORT");
-    process.exit(2);
-  }
-  startLocalApi({ handlerFile, port })
-    .then(() => console.log(`local API serving ${handlerFile} on http://127.0.0.1:${port}`))
-    .catch((error: unknown) => {
-      console.error(`localApi: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
-    });
+  if (!handlerFile || !port) throw new ConfigError("set LOCAL_API_HANDLER (a built index.mjs) and LOCAL_API_PORT");
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => process.exit(0));
-}
+  await startLocalApi({ handlerFile, port });
+  console.log(`local API serving ${handlerFile} on http://127.0.0.1:${port}`);
+});

@@ -9,10 +9,9 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { sleep } from "../src/db/backoff";
-import { createClient } from "../src/db/clients";
-import { StarterError } from "../src/db/errors";
-import { buildHandler } from "./build";
+import { LOCAL_REGION, StarterError, createClient, pollUntil } from "../src/lib";
+import { HANDLER, buildHandler } from "./build";
+import { kb } from "./format";
 import type { LocalDeployment } from "./deployments";
 import { LocalDynamoStartError, assertPortFree, findJava, javaArgs, waitUntilReady } from "./localDynamo";
 import { runPreStep } from "./preStep";
@@ -24,6 +23,9 @@ const API_MARKER = "localApi.ts";
 
 export class LocalDeploymentError extends StarterError {
   override name = "LocalDeploymentError";
+  constructor(message: string) {
+    super("LOCAL_DEPLOYMENT", message);
+  }
 }
 
 export function localPaths(d: LocalDeployment) {
@@ -52,7 +54,7 @@ export async function deployLocal(d: LocalDeployment, log: (line: string) => voi
   mkdirSync(d.stateDir, { recursive: true });
 
   const dynamo = await ensureDynamo(d, log);
-  const client = createClient({ region: "us-east-1", endpoint: dynamo.endpoint });
+  const client = createClient({ region: LOCAL_REGION, endpoint: dynamo.endpoint });
   try {
     await runPreStep({ client, tableName: d.tableName, settings: d.table, log });
   } finally {
@@ -60,13 +62,13 @@ export async function deployLocal(d: LocalDeployment, log: (line: string) => voi
   }
 
   log("build");
-  const artifact = await buildHandler("api");
-  log(`  dist/api: ${(artifact.coldBytes / 1024).toFixed(1)} KB loaded at cold start, zip ${(artifact.zipBytes / 1024).toFixed(1)} KB`);
+  const artifact = await buildHandler();
+  log(`  dist/${HANDLER}: ${kb(artifact.coldBytes)} loaded at cold start, zip ${kb(artifact.zipBytes)}`);
 
   // The running API keeps its own copy, so a later `make build` cannot swap chunks under it.
   if (await stopFromPidFile(paths.apiPid, API_MARKER)) log("  stopped the previous local API");
   rmSync(paths.artifact, { recursive: true, force: true });
-  cpSync(join(ROOT, "dist", "api"), paths.artifact, { recursive: true });
+  cpSync(join(ROOT, "dist", HANDLER), paths.artifact, { recursive: true });
 
   const url = `http://127.0.0.1:${d.apiPort}`;
   const apiPid = await startApi(d, dynamo.endpoint, url);
@@ -146,10 +148,10 @@ async function startApi(d: LocalDeployment, endpoint: string, url: string): Prom
       LOCAL_API_PORT: String(d.apiPort),
       TABLE_NAME: d.tableName,
       DYNAMODB_ENDPOINT: endpoint,
-      AWS_REGION: "us-east-1",
+      AWS_REGION: LOCAL_REGION,
       CURSOR_SECRET: cursorSecret(paths.cursorSecret),
       // As in Lambda: connect() reports pending migrations instead of applying them.
-      AWS_LAMBDA_FUNCTION_NAME: "local-api",
+      AWS_LAMBDA_FUNCTION_NAME: `local-${HANDLER}`,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     },
   });
@@ -157,17 +159,22 @@ async function startApi(d: LocalDeployment, endpoint: string, url: string): Prom
   const pid = child.pid!;
   writePidFile(paths.apiPid, pid);
 
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      return pid;
-    } catch {
-      if (!isAlive(pid) || Date.now() > deadline) {
-        await stopProcess(pid);
-        throw new LocalDeploymentError(`the local API did not start on ${url}. Its log (${paths.apiLog}):\n${tail(paths.apiLog)}`);
-      }
-      await sleep(100);
-    }
+  try {
+    await pollUntil(
+      async () => {
+        if (!isAlive(pid)) throw new LocalDeploymentError("the local API exited");
+        try {
+          await fetch(url, { signal: AbortSignal.timeout(1_000) });
+          return { done: true, value: undefined };
+        } catch {
+          return { done: false, status: "not answering yet" };
+        }
+      },
+      { what: `the local API on ${url}`, timeoutMs: 20_000, initialDelayMs: 50, maxDelayMs: 500 },
+    );
+    return pid;
+  } catch {
+    await stopProcess(pid);
+    throw new LocalDeploymentError(`the local API did not start on ${url}. Its log (${paths.apiLog}):\n${tail(paths.apiLog)}`);
   }
 }

@@ -12,21 +12,24 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { delimiter, dirname, join } from "node:path";
-import { sleep } from "../src/db/backoff";
-import { createClient } from "../src/db/clients";
+import { LOCAL_REGION, StarterError, createClient, sleep } from "../src/lib";
 
-export class JavaNotFoundError extends Error {
+export class JavaNotFoundError extends StarterError {
   override name = "JavaNotFoundError";
   constructor() {
     super(
+      "JAVA_NOT_FOUND",
       "DynamoDB Local needs a Java runtime (17 or newer), and none was found in JAVA_HOME or on PATH. " +
         "Install one: on Debian/Ubuntu `sudo apt-get install -y default-jre-headless`, on macOS `brew install openjdk`.",
     );
   }
 }
 
-export class LocalDynamoStartError extends Error {
+export class LocalDynamoStartError extends StarterError {
   override name = "LocalDynamoStartError";
+  constructor(message: string) {
+    super("LOCAL_DYNAMO_START", message);
+  }
 }
 
 export interface LocalDynamoOptions {
@@ -126,7 +129,7 @@ export async function waitUntilReady(
   endpoint: string,
   { timeoutMs, exited, output }: { timeoutMs: number; exited?: () => boolean; output?: () => string },
 ): Promise<void> {
-  const client = createClient({ region: "us-east-1", endpoint, maxAttempts: 1 });
+  const client = createClient({ region: LOCAL_REGION, endpoint, maxAttempts: 1 });
   const started = Date.now();
   try {
     for (;;) {

@@ -2,7 +2,8 @@
  * Migration CLI, run by `make migrate*` with the deployer's credentials:
  *
  *   migrate status                 what is executed, pending, unknown; who holds the lock
- *   migrate up [--to NAME]         ensure the table, then apply pending migrations under the lock
+ *   migrate up [--to NAME]         ensure the table (and, for a deployment, reconcile its declared
+ *                                  settings as the deploy pre-step does), then apply pending migrations
  *   migrate down --to NAME         revert NAME and every migration after it, newest first
  *   migrate unlock                 delete the lock item (only when its holder is known to be dead)
  *
@@ -11,21 +12,28 @@
  * from --table/--region/--endpoint, or TABLE_NAME/AWS_REGION/DYNAMODB_ENDPOINT.
  */
 import { parseArgs } from "node:util";
-import { createClient, createDocumentClient } from "../src/db/clients";
-import { configWith } from "../src/db/config";
+import { contract } from "../src/app/contract";
+import {
+  ConfigError,
+  configWith,
+  createClient,
+  createDocumentClient,
+  describeTable,
+  ensureTable,
+  migrationLock,
+  reconcileTable,
+  type Migration,
+  type TableSettings,
+} from "../src/lib";
+import { migrator } from "../src/lib/migrations/migrationRunner";
+import { runCli } from "./cli";
 import { assertCredentials } from "./credentials";
 import { deploymentTable } from "./deployments";
-import { describeTable } from "../src/db/describeTable";
-import { ensureTable } from "../src/db/ensureTable";
-import { ConfigError } from "../src/db/errors";
-import { migrationLock } from "../src/db/migrationLock";
-import { migrator } from "../src/db/migrationRunner";
-import { migrations } from "../src/migrations";
 
 const USAGE =
   "usage: migrate <status|up|down|unlock> [--to NAME] [--dry-run] [--deployment NAME | --table NAME [--region REGION] [--endpoint URL]]";
 
-export async function main(argv: string[], log: (line: string) => void = console.log): Promise<void> {
+export async function main(argv: string[], log: (line: string) => void = console.log, migrations: readonly Migration[] = contract.api.migrations): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -41,7 +49,10 @@ export async function main(argv: string[], log: (line: string) => void = console
   const [command, ...extra] = positionals;
   if (!command || extra.length > 0) throw new ConfigError(USAGE);
 
-  const config = values.deployment ? await deploymentTable(values.deployment) : configWith({ tableName: values.table, region: values.region, endpoint: values.endpoint });
+  // A deployment brings its declared table settings; a bare --table has none, so `up` leaves its settings alone.
+  const { settings, ...config }: ReturnType<typeof configWith> & { settings?: TableSettings } = values.deployment
+    ? await deploymentTable(values.deployment)
+    : configWith({ tableName: values.table, region: values.region, endpoint: values.endpoint });
   const client = createClient(config);
   const documentClient = createDocumentClient(client);
   const { tableName } = config;
@@ -72,7 +83,8 @@ export async function main(argv: string[], log: (line: string) => void = console
           log(wanted.length ? `would apply to ${where}: ${wanted.join(", ")}` : `nothing pending on ${where}`);
           return;
         }
-        await ensureTable({ client, tableName, log: (line) => log(`  ${line}`) });
+        await ensureTable({ client, tableName, ...(settings?.tags ? { tags: settings.tags } : {}), log: (line) => log(`  ${line}`) });
+        if (settings) await reconcileTable({ client, tableName, settings, apply: true, log: (line) => log(`  ${line}`) });
         const applied = await m.up(values.to ? { to: values.to } : {});
         log(applied.length ? `applied ${applied.length} migration(s) to ${where}` : `nothing pending on ${where}`);
         return;
@@ -100,10 +112,4 @@ export async function main(argv: string[], log: (line: string) => void = console
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).catch((error: unknown) => {
-    // Our errors and bad flags carry the whole story in their message; DEBUG=1 shows the stack of anything.
-    console.error(`migrate: ${error instanceof Error ? (process.env.DEBUG ? error.stack : error.message) : String(error)}`);
-    process.exit(1);
-  });
-}
+runCli(module, "migrate", () => main(process.argv.slice(2)));

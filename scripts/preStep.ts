@@ -4,17 +4,17 @@
  * Runs with the deployer's credentials; the Lambda never needs these rights.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { createDocumentClient } from "../src/db/clients";
-import { ensureTable } from "../src/db/ensureTable";
-import { migrator } from "../src/db/migrationRunner";
-import { reconcileTable, type SettingReport, type TableSettings } from "../src/db/reconcileTable";
-import { migrations } from "../src/migrations";
+import { contract } from "../src/app/contract";
+import { createDocumentClient, ensureTable, reconcileTable, type Migration, type SettingReport, type TableSettings } from "../src/lib";
+import { migrator } from "../src/lib/migrations/migrationRunner";
 
 export interface PreStepOptions {
   client: DynamoDBClient;
   tableName: string;
   settings: TableSettings;
   log: (line: string) => void;
+  /** Defaults to the app's migration index. */
+  migrations?: readonly Migration[];
 }
 
 export interface PreStepResult {
@@ -23,7 +23,7 @@ export interface PreStepResult {
   applied: string[];
 }
 
-export async function runPreStep({ client, tableName, settings, log }: PreStepOptions): Promise<PreStepResult> {
+export async function runPreStep({ client, tableName, settings, log, migrations = contract.api.migrations }: PreStepOptions): Promise<PreStepResult> {
   const indent = (line: string) => log(`  ${line}`);
   log(`table "${tableName}"`);
   const { created } = await ensureTable({ client, tableName, ...(settings.tags ? { tags: settings.tags } : {}), log: indent });

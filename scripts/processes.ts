@@ -5,7 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { sleep } from "../src/db/backoff";
+import { sleep } from "../src/lib";
 
 export function isAlive(pid: number): boolean {
   try {

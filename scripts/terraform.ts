@@ -2,7 +2,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { StarterError } from "../src/db/errors";
+import { StarterError } from "../src/lib";
+import { HANDLER } from "./build";
 import type { AwsDeployment } from "./deployments";
 
 export const INFRA_DIR = resolve(__dirname, "..", "infra");
@@ -10,7 +11,13 @@ const MIN_VERSION = [1, 10];
 
 export class TerraformError extends StarterError {
   override name = "TerraformError";
+  constructor(message: string) {
+    super("TERRAFORM", message);
+  }
 }
+
+/** The Lambda function of a deployment: `<deployment>-<handler>`. */
+export const functionName = (deployment: AwsDeployment) => `${deployment.name}-${HANDLER}`;
 
 /** Checks that a terraform binary >= 1.10 is on PATH; returns its version. */
 export function assertTerraform(env: NodeJS.ProcessEnv = process.env): string {
@@ -36,6 +43,7 @@ export function writeVarFile(deployment: AwsDeployment, lambdaZip: string, dir =
   const vars = {
     deployment: deployment.name,
     region: deployment.region,
+    function_name: functionName(deployment),
     table_name: deployment.tableName,
     lambda_zip: relative(INFRA_DIR, lambdaZip),
     lambda_memory_mb: deployment.lambda.memoryMb,

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { readdirSync } from "node:fs";
 import { join, relative } from "node:path";
-import { buildHandler, handlerNames, staticClosure, type Artifact } from "../../scripts/build";
+import { HANDLER, HANDLERS_DIR, buildHandler, staticClosure, type Artifact } from "../../scripts/build";
 import { crc32 } from "../../scripts/zip";
 import { unzip } from "../support/unzip";
 
@@ -10,7 +11,7 @@ const outRoot = mkdtempSync(join(tmpdir(), "build-"));
 let api: Artifact;
 
 beforeAll(async () => {
-  api = await buildHandler("api", outRoot);
+  api = await buildHandler(outRoot);
 });
 afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
 
@@ -23,8 +24,9 @@ function inputsOf(artifact: Artifact, outputs: Iterable<string>): string[] {
 const entryOutput = (artifact: Artifact) => relative(process.cwd(), artifact.entry);
 
 describe("handler bundles", () => {
-  it("builds one bundle per handler file in src/handlers", () => {
-    expect(handlerNames()).toContain("api");
+  it("builds the one handler in src/handlers, the one that deploy, Terraform and the local deployment run", () => {
+    expect(readdirSync(HANDLERS_DIR)).toEqual([`${HANDLER}.ts`]);
+    expect(api.name).toBe(HANDLER);
   });
 
   it("never bundles scripts (pre-step, migrate CLI, local harness), tests or dev tooling", () => {
@@ -39,10 +41,10 @@ describe("handler bundles", () => {
     const cold = inputsOf(api, staticClosure(api.metafile, entryOutput(api)));
     const lazy = inputsOf(api, Object.keys(api.metafile.outputs)).filter((input) => !cold.includes(input));
 
-    expect(cold).toContain("src/db/connect.ts");
-    expect(cold).toContain("src/handlers/api.ts");
-    expect(cold.filter((input) => /node_modules\/(umzug|@rushstack)\/|^src\/db\/migrationRunner\.ts$/.test(input))).toEqual([]);
-    expect(lazy).toContain("src/db/migrationRunner.ts");
+    expect(cold).toContain("src/lib/runtime/connect.ts");
+    expect(cold).toContain(`src/handlers/${HANDLER}.ts`);
+    expect(cold.filter((input) => /node_modules\/(umzug|@rushstack)\/|^src\/lib\/migrations\/migrationRunner\.ts$/.test(input))).toEqual([]);
+    expect(lazy).toContain("src/lib/migrations/migrationRunner.ts");
     expect(lazy.some((input) => input.includes("node_modules/umzug/"))).toBe(true);
     expect(api.coldBytes).toBeLessThan(api.coldBytes + api.lazyBytes);
   });
@@ -54,13 +56,13 @@ describe("handler bundles", () => {
     expect(index?.mode).toBe(0o100644);
     const chunks = [...entries.keys()].filter((name) => name.startsWith("chunks/") && name.endsWith(".mjs"));
     expect(chunks.length).toBeGreaterThan(1);
-    for (const name of chunks) expect(crc32(entries.get(name)!.data)).toBe(crc32(readFileSync(join(outRoot, "api", name))));
+    for (const name of chunks) expect(crc32(entries.get(name)!.data)).toBe(crc32(readFileSync(join(outRoot, HANDLER, name))));
   });
 
   it("produces byte-identical zips from the same sources, so source_code_hash only moves with the code", async () => {
     const second = mkdtempSync(join(tmpdir(), "build-again-"));
     try {
-      const again = await buildHandler("api", second);
+      const again = await buildHandler(second);
       const hash = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
       expect(hash(again.zipFile)).toBe(hash(api.zipFile));
     } finally {

@@ -21,7 +21,7 @@ describe("infra/ (parsed with the HCL parser)", () => {
   it("resolves every reference to a declared variable, local, data source or resource", () => {
     const declared = new Set<string>([
       ...Object.keys(tf.variable ?? {}).map((v) => `var.${v}`),
-      ...(tf.locals as object[]).flatMap((block) => Object.keys(block).map((l) => `local.${l}`)),
+      ...((tf.locals ?? []) as object[]).flatMap((block) => Object.keys(block).map((l) => `local.${l}`)),
       ...(Object.entries(tf.data ?? {}) as [string, object][]).flatMap(([type, byName]) => Object.keys(byName).map((n) => `data.${type}.${n}`)),
       ...(Object.entries(tf.resource ?? {}) as [string, object][]).flatMap(([type, byName]) => Object.keys(byName).map((n) => `${type}.${n}`)),
     ]);
@@ -76,7 +76,8 @@ describe("infra/ (parsed with the HCL parser)", () => {
     const [group] = tf.resource.aws_cloudwatch_log_group.api;
     const [fn] = tf.resource.aws_lambda_function.api;
     expect(group.retention_in_days).toBe("${var.log_retention_days}");
-    expect(group.name).toBe("/aws/lambda/${local.function_name}");
+    expect(group.name).toBe("/aws/lambda/${var.function_name}");
+    expect(fn.function_name).toBe("${var.function_name}");
     expect(fn.depends_on).toContain("${aws_cloudwatch_log_group.api}");
     expect(fn.logging_config[0].log_group).toBe("${aws_cloudwatch_log_group.api.name}");
   });

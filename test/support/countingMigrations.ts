@@ -4,7 +4,7 @@
  * item, every `down` subtracts 1.
  */
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { Migration } from "../../src/db/migration";
+import { type Migration } from "../../src/lib";
 
 export const RUNS_PARTITION = "_test#runs";
 

@@ -1,12 +1,11 @@
 /**
- * What every DynamoDB test needs: clients for this run's DynamoDB Local, a
- * table name of its own, and a way to see which requests the code sent.
+ * What every DynamoDB test needs: clients for this run's DynamoDB Local and
+ * a table name of its own. (Which requests the code sent: countRequests.)
  */
 import { DeleteTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { randomUUID } from "node:crypto";
-import { createClient, createDocumentClient } from "../../src/db/clients";
-import { isResourceNotFound } from "../../src/db/errors";
+import { createClient, createDocumentClient, isResourceNotFound, LOCAL_REGION } from "../../src/lib";
 
 export function endpoint(): string {
   const value = process.env.DYNAMODB_ENDPOINT;
@@ -15,7 +14,7 @@ export function endpoint(): string {
 }
 
 export function clients(at: string = endpoint()): { client: DynamoDBClient; documentClient: DynamoDBDocumentClient } {
-  const client = createClient({ region: "us-east-1", endpoint: at });
+  const client = createClient({ region: LOCAL_REGION, endpoint: at });
   return { client, documentClient: createDocumentClient(client) };
 }
 
@@ -30,20 +29,6 @@ export async function deleteTable(client: DynamoDBClient, tableName: string): Pr
   } catch (error) {
     if (!isResourceNotFound(error)) throw error;
   }
-}
-
-/** Records the operation name of every request the client sends (retries excluded), from now on. */
-export function recordRequests(client: DynamoDBClient): { operations: string[]; stop(): void } {
-  const operations: string[] = [];
-  const name = `record-${randomUUID()}`;
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      operations.push(String(context.commandName).replace(/Command$/, ""));
-      return next(args);
-    },
-    { step: "initialize", name },
-  );
-  return { operations, stop: () => void client.middlewareStack.remove(name) };
 }
 
 /** Operations that change data or tables; used to prove that a call "changed nothing". */

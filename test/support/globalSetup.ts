@@ -1,8 +1,8 @@
 /** Starts the one in-memory DynamoDB Local of this jest run; workers find it through DYNAMODB_ENDPOINT. */
 import { startLocalDynamo, type LocalDynamo } from "../../scripts/localDynamo";
+import { LOCAL_REGION } from "../../src/lib";
 
 declare global {
-  // eslint-disable-next-line no-var
   var __localDynamo: LocalDynamo | undefined;
 }
 
@@ -12,7 +12,7 @@ export default async function globalSetup(): Promise<void> {
   const dynamo = await startLocalDynamo();
   globalThis.__localDynamo = dynamo;
   process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
-  process.env.AWS_REGION = "us-east-1";
+  process.env.AWS_REGION = LOCAL_REGION;
   process.env.CURSOR_SECRET = "test-cursor-secret-not-for-production";
   process.stdout.write(`\nDynamoDB Local ready on ${dynamo.endpoint} in ${Date.now() - started} ms\n`);
 }

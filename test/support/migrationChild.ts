@@ -7,8 +7,7 @@
  * migrations with the first one hanging after its write, prints "holding",
  * and waits to be killed.
  */
-import { connect } from "../../src/db/connect";
-import { createClient, createDocumentClient } from "../../src/db/clients";
+import { connect, createClient, createDocumentClient, LOCAL_REGION } from "../../src/lib";
 import { countingMigrations } from "./countingMigrations";
 
 async function main(): Promise<void> {
@@ -35,8 +34,8 @@ async function main(): Promise<void> {
       },
     };
     // Imported here so that "connect" mode loads only what connect() itself loads.
-    const { migrator } = await import("../../src/db/migrationRunner");
-    const client = createClient({ region: "us-east-1", endpoint });
+    const { migrator } = await import("../../src/lib/migrations/migrationRunner");
+    const client = createClient({ region: LOCAL_REGION, endpoint });
     await migrator({ client, documentClient: createDocumentClient(client), tableName, migrations, lock: { leaseMs: Number(extra) } }).up();
     return;
   }

@@ -1,0 +1,234 @@
+/**
+ * `make bench`: the template measured against the alternatives a team would
+ * pick, side by side in one run, as medians and ratios (absolute times drift
+ * on shared machines). Prints one table, writes bench/results.json, and
+ * exits non-zero when a target is missed.
+ */
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { contract } from "../../src/app/contract";
+import {
+  LOCAL_REGION,
+  apiGatewayEvent,
+  backfill,
+  batchWriteAll,
+  connect,
+  countRequests,
+  createApiHandler,
+  createClient,
+  createDocumentClient,
+  describeTable,
+  dynamoMigrationStorage,
+  ensureTable,
+  type Migration,
+} from "../../src/lib";
+import { runCli } from "../cli";
+import { kb, textTable } from "../format";
+import { startLocalDynamo } from "../localDynamo";
+import { measureColdStart, median } from "./coldStart";
+import { loadRun, withLoadStack } from "./load";
+
+interface Row {
+  row: string;
+  measure: string;
+  value: string;
+  compared: string;
+  ratio: string;
+  target: string;
+  ok: boolean | null;
+}
+
+const rows: Row[] = [];
+const results: Record<string, unknown> = {};
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const STEPS = 5;
+
+async function coldStartRow(endpoint: string) {
+  log(`3/${STEPS} cold start: three bundles, each loaded and answering its first request 15 times in fresh processes`);
+  // A migrated table holding the app's load setup, so that the app's first read finds its item.
+  const tableName = "bench-cold-start";
+  const client = createClient({ region: LOCAL_REGION, endpoint });
+  await ensureTable({ client, tableName });
+  const { migrator } = await import("../../src/lib/migrations/migrationRunner");
+  await migrator({ client, documentClient: createDocumentClient(client), tableName, migrations: contract.api.migrations }).up();
+  const handler = createApiHandler(contract.api, { tableName, endpoint });
+  for (const r of contract.load.setup) {
+    const reply = await handler(apiGatewayEvent({ method: r.method, rawPath: r.path, headers: { "content-type": "application/json" }, body: JSON.stringify(r.body) }));
+    if (reply.statusCode !== r.status) throw new Error(`setup ${r.method} ${r.path} answered ${reply.statusCode}`);
+  }
+  client.destroy();
+
+  const measured = await measureColdStart({ endpoint, tableName, runs: 15 });
+  const [api, bare, umzug] = (["api", "bare", "api+static umzug"] as const).map((v) => measured.find((m) => m.variant === v)!);
+  const first = (r: typeof api) => median(r!.firstResponseMs);
+  const load = (r: typeof api) => median(r!.loadMs);
+  const ratio = first(api) / first(bare);
+  rows.push(
+    { row: "3 cold start", measure: "load + first request (median of 15)", value: `${fmt(first(api))} ms`, compared: `bare DocumentClient GetItem ${fmt(first(bare))} ms`, ratio: `${fmt(ratio, 2)}x`, target: "<= 1.35x", ok: ratio <= 1.35 },
+    { row: "", measure: "module load alone (median of 15)", value: `${fmt(load(api))} ms`, compared: `bare ${fmt(load(bare))} ms`, ratio: `${fmt(load(api) / load(bare), 2)}x`, target: "", ok: null },
+    { row: "", measure: "bundle loaded at cold start", value: kb(api!.coldBytes), compared: `bare ${kb(bare!.coldBytes)}`, ratio: `${fmt(api!.coldBytes / bare!.coldBytes, 2)}x`, target: "", ok: null },
+    { row: "", measure: "same API, umzug imported statically", value: `${kb(umzug!.coldBytes)}, ${fmt(first(umzug))} ms`, compared: "API as built", ratio: `${fmt(umzug!.coldBytes / api!.coldBytes, 2)}x size, ${fmt(first(umzug) / first(api), 2)}x time`, target: "", ok: null },
+  );
+  results.coldStart = measured.map((m) => ({ ...m, loadMedianMs: median(m.loadMs), firstResponseMedianMs: median(m.firstResponseMs) }));
+}
+
+async function connectRow(endpoint: string) {
+  log(`1/${STEPS} connect(): cold with nothing pending, warm, and a sequential variant`);
+  const admin = createClient({ region: LOCAL_REGION, endpoint });
+  const none: Migration[] = [];
+  const cold: number[] = [];
+  const sequential: number[] = [];
+  let coldRequests = 0;
+  let coldInFlight = 0;
+  let warmNs = 0;
+  let warmRequests = 0;
+  for (let i = 0; i < 15; i++) {
+    const tableName = `bench-connect-${i}`;
+    await ensureTable({ client: admin, tableName });
+    const client = createClient({ region: LOCAL_REGION, endpoint });
+    const counter = countRequests(client);
+    // Sequential variant on its own client: DescribeTable, then the migrations Query.
+    const seqClient = createClient({ region: LOCAL_REGION, endpoint });
+    const t0 = performance.now();
+    await describeTable(seqClient, tableName);
+    await dynamoMigrationStorage({ documentClient: createDocumentClient(seqClient), tableName }).executed({ context: undefined });
+    sequential.push(performance.now() - t0);
+    seqClient.destroy();
+
+    const t1 = performance.now();
+    await connect({ tableName, client, migrations: none, onPending: "fail", log: () => {} });
+    cold.push(performance.now() - t1);
+    coldRequests = counter.count();
+    coldInFlight = counter.maxInFlight();
+
+    if (i === 0) {
+      counter.reset();
+      const calls = 1_000_000;
+      const t2 = process.hrtime.bigint();
+      for (let j = 0; j < calls; j++) await connect({ tableName, client, migrations: none });
+      warmNs = Number(process.hrtime.bigint() - t2) / calls;
+      warmRequests = counter.count();
+    }
+    client.destroy();
+  }
+  admin.destroy();
+  const umzugLoaded = Object.keys(require.cache).some((p) => p.includes("/node_modules/umzug/"));
+  const umzugLoad = median(
+    Array.from({ length: 5 }, () => {
+      const run = spawnSync(process.execPath, ["-e", "const t=process.hrtime.bigint();require('umzug');process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))"], { encoding: "utf8" });
+      return Number(run.stdout);
+    }),
+  );
+  rows.push(
+    { row: "1 connect()", measure: "cold, nothing pending (median of 15)", value: `${fmt(median(cold))} ms, ${coldRequests} requests, ${coldInFlight} in flight`, compared: `sequential ${fmt(median(sequential))} ms + umzug load ${fmt(umzugLoad)} ms`, ratio: `${fmt(median(cold) / (median(sequential) + umzugLoad), 2)}x`, target: "2 requests in parallel, no umzug", ok: coldRequests === 2 && coldInFlight === 2 && !umzugLoaded },
+    { row: "", measure: "warm (1,000,000 calls)", value: `${fmt(warmNs, 0)} ns/op, ${warmRequests} requests`, compared: "", ratio: "", target: "0 requests", ok: warmRequests === 0 },
+  );
+  results.connect = { coldMs: cold, sequentialMs: sequential, umzugLoadMs: umzugLoad, coldRequests, coldInFlight, warmNsPerOp: warmNs, warmRequests, umzugLoaded };
+}
+
+async function migrationsRow(endpoint: string) {
+  log(`2/${STEPS} migrations at scale: applying 10, 100 and 1,000 no-op migrations, then status over 1,000`);
+  const { migrator } = await import("../../src/lib/migrations/migrationRunner");
+  const client = createClient({ region: LOCAL_REGION, endpoint });
+  const documentClient = createDocumentClient(client);
+  const perMigration: Record<string, number> = {};
+  let applied100 = 0;
+  for (const n of [10, 100, 1000]) {
+    const tableName = `bench-migrations-${n}`;
+    await ensureTable({ client, tableName });
+    const migrations: Migration[] = Array.from({ length: n }, (_, i) => ({ name: `m${String(i).padStart(5, "0")}`, up: async () => {}, down: async () => {} }));
+    const t = performance.now();
+    await migrator({ client, documentClient, tableName, migrations }).up();
+    const ms = performance.now() - t;
+    perMigration[n] = ms / n;
+    if (n === 100) applied100 = ms;
+  }
+  const counter = countRequests(client);
+  const statusTimes: number[] = [];
+  let pages = 0;
+  for (let i = 0; i < 5; i++) {
+    counter.reset();
+    const t = performance.now();
+    const names = await dynamoMigrationStorage({ documentClient, tableName: "bench-migrations-1000" }).executed({ context: undefined });
+    statusTimes.push(performance.now() - t);
+    pages = counter.count();
+    if (names.length !== 1000) throw new Error(`status read ${names.length} of 1000 migrations`);
+  }
+  client.destroy();
+  const linear = perMigration[1000]! / perMigration[10]!;
+  rows.push(
+    { row: "2 migrations", measure: "apply 100 no-op migrations", value: `${fmt(applied100 / 1000, 2)} s`, compared: "", ratio: "", target: "", ok: null },
+    { row: "", measure: "per migration at 10 / 100 / 1,000", value: `${fmt(perMigration[10]!)} / ${fmt(perMigration[100]!)} / ${fmt(perMigration[1000]!)} ms`, compared: "at 10", ratio: `${fmt(linear, 2)}x at 1,000`, target: "linear (<= 2x)", ok: linear <= 2 },
+    { row: "", measure: "status with 1,000 executed (median of 5)", value: `${fmt(median(statusTimes))} ms, ${pages} page(s)`, compared: "", ratio: "", target: "", ok: null },
+  );
+  results.migrations = { perMigrationMs: perMigration, apply100Ms: applied100, status1000Ms: statusTimes, status1000Pages: pages };
+}
+
+async function backfillRow(endpoint: string) {
+  const items = 20_000;
+  log(`4/${STEPS} backfill: ${items} items with backfill() against a sequential PutItem loop`);
+  const client = createClient({ region: LOCAL_REGION, endpoint });
+  const documentClient = createDocumentClient(client);
+  const tableName = "bench-backfill";
+  await ensureTable({ client, tableName });
+  const source = Array.from({ length: items }, (_, i) => ({ pk: `ITEM#${i}`, sk: "A", n: i }));
+  await batchWriteAll({ documentClient, tableName }, source.map((Item) => ({ PutRequest: { Item } })));
+
+  const result = await backfill({ documentClient, tableName, segments: 4, transform: (item) => ({ ...item, migrated: 1 }) });
+  const t = performance.now();
+  for (const item of source) await documentClient.send(new PutCommand({ TableName: tableName, Item: { ...item, migrated: 2 } }));
+  const naiveMs = performance.now() - t;
+  client.destroy();
+  const fast = result.written / (result.ms / 1000);
+  const naive = items / (naiveMs / 1000);
+  rows.push({ row: "4 backfill", measure: `backfill() over ${items} items`, value: `${fmt(fast, 0)} items/s`, compared: `sequential PutItem ${fmt(naive, 0)} items/s`, ratio: `${fmt(fast / naive, 1)}x`, target: ">= 5x", ok: fast / naive >= 5 });
+  results.backfill = { items, backfillMs: result.ms, backfillItemsPerSecond: fast, naiveMs, naiveItemsPerSecond: naive, written: result.written };
+}
+
+async function httpRow() {
+  log(`5/${STEPS} HTTP path: an isolated local deployment, the app's reads and its creates, 10 connections for 5 s each (the load test's runner)`);
+  await withLoadStack(async ({ url }) => {
+    const reads = await loadRun(url, { connections: 10, duration: 5, shape: "reads" });
+    const creates = await loadRun(url, { connections: 10, duration: 5, shape: "creates" });
+    for (const [name, { stats }] of [["the app's reads", reads], ["the app's creates", creates]] as const) {
+      rows.push({
+        row: name === "the app's reads" ? "5 HTTP" : "",
+        measure: name,
+        value: `${fmt(stats.requestsPerSecond, 0)} req/s`,
+        compared: `p50 ${stats.latencyMs.p50} ms, p99 ${stats.latencyMs.p99} ms`,
+        ratio: "",
+        target: "every status as expected",
+        ok: stats.unexpected === 0,
+      });
+      results[`http ${name}`] = stats;
+    }
+  });
+}
+
+function table(): string {
+  const cells = (r: Row) => [r.row, r.measure, r.value, r.compared, r.ratio, r.target, r.ok === null ? "" : r.ok ? "holds" : "MISSED"];
+  return textTable([["row", "measure", "value", "compared with", "ratio", "target", "result"], ...rows.map(cells)], { markdown: true });
+}
+
+runCli(module, "bench", async () => {
+  const started = Date.now();
+  const dynamo = await startLocalDynamo();
+  try {
+    await connectRow(dynamo.endpoint);
+    await migrationsRow(dynamo.endpoint);
+    await coldStartRow(dynamo.endpoint);
+    await backfillRow(dynamo.endpoint);
+  } finally {
+    await dynamo.stop();
+  }
+  await httpRow();
+  const out = table();
+  console.log(`\n${out}\n\nmeasured on ${process.platform} ${process.arch}, node ${process.version}, in ${fmt((Date.now() - started) / 1000)} s`);
+  const dir = resolve(__dirname, "..", "..", "bench");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "results.json"), `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, rows, results }, null, 2)}\n`);
+  if (rows.some((r) => r.ok === false)) process.exitCode = 1;
+});

@@ -1,0 +1,167 @@
+/**
+ * `make load`: a bounded load test of the local deployment, on loopback only.
+ * It deploys an isolated local stack (own ports, own data), sends the app's
+ * load mix (src/app/contract.ts: creates, reads, list queries) with
+ * autocannon, and checks the table: every acknowledged create is stored and
+ * no unacknowledged one is. `make bench` reuses it for its HTTP rows.
+ */
+import { BatchGetCommand, type BatchGetCommandOutput } from "@aws-sdk/lib-dynamodb";
+import autocannon from "autocannon";
+import { contract } from "../../src/app/contract";
+import { LOCAL_REGION, createClient, createDocumentClient, type SampleRequest } from "../../src/lib";
+import { runCli } from "../cli";
+import { isolatedLocalDeployment } from "../deployments";
+import { deployLocal, destroyLocal } from "../localDeployment";
+
+export interface Stats {
+  requests: number;
+  requestsPerSecond: number;
+  latencyMs: { p50: number; p99: number; max: number };
+  statuses: { "2xx": number; "4xx": number; "5xx": number; errors: number; timeouts: number };
+  /** Answers other than the status each request expects, 5xx, errors and timeouts. */
+  unexpected: number;
+}
+
+export interface LoadResult extends Stats {
+  seconds: number;
+  creates: { acknowledged: number; inTable: number; missing: number; unacknowledgedInTable: number };
+}
+
+/** Which requests a run sends: the whole mix, or only the app's reads (a read-only row in the benchmark). */
+export type LoadShape = "mix" | "reads" | "creates";
+
+export interface LoadOptions {
+  connections?: number;
+  /** Total requests, or... */
+  amount?: number;
+  /** ...seconds to run. */
+  duration?: number;
+  shape?: LoadShape;
+  log?: (line: string) => void;
+}
+
+const target = (r: SampleRequest) => `${r.path}${r.query ? `?${new URLSearchParams(r.query)}` : ""}`;
+const json = (r: SampleRequest) => (r.body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(r.body) });
+
+/** Sends `request` and checks that it got the status the contract says. */
+async function send(url: string, request: SampleRequest): Promise<void> {
+  const response = await fetch(`${url}${target(request)}`, { method: request.method, ...json(request) });
+  if (response.status !== request.status) throw new Error(`${request.method} ${request.path} answered ${response.status}, expected ${request.status}: ${await response.text()}`);
+}
+
+/** One autocannon run of `shape` against a running stack; resolves with its stats and the creates it attempted and saw acknowledged. */
+export async function loadRun(url: string, { connections = 50, amount, duration, shape = "mix" }: LoadOptions, firstCreate = 0) {
+  let next = firstCreate;
+  const attempted = new Map<number, Record<string, unknown>>();
+  const acknowledged = new Set<number>();
+  let unexpectedStatus = 0;
+  // autocannon shares one context per connection across its requests: only the create uses it, for its own number.
+  type Context = { n?: number; expect?: number };
+  const check = (expected: number) => (status: number) => {
+    if (status !== expected) unexpectedStatus++;
+  };
+  const create: autocannon.Request = {
+    method: "POST",
+    setupRequest: (request, context) => {
+      const { request: sample, key } = contract.load.create(next);
+      Object.assign(context as Context, { n: next, expect: sample.status });
+      attempted.set(next++, key);
+      return { ...request, method: sample.method as autocannon.Request["method"], path: target(sample), ...json(sample) };
+    },
+    onResponse: (status, _body, context) => {
+      const { n, expect } = context as Context;
+      if (status === expect) acknowledged.add(n!);
+      check(expect!)(status);
+    },
+  };
+  const reads: autocannon.Request[] = contract.load.reads.map((r) => ({
+    method: r.method as autocannon.Request["method"],
+    path: target(r),
+    ...json(r),
+    onResponse: check(r.status),
+  }));
+  const requests = shape === "reads" ? reads : shape === "creates" ? [create] : [create, ...reads];
+  const result = await autocannon({ url, connections, timeout: 10, requests, ...(amount ? { amount } : { duration: duration ?? 5 }) });
+  const statuses = { "2xx": result["2xx"], "4xx": result["4xx"], "5xx": result["5xx"], errors: result.errors, timeouts: result.timeouts };
+  const stats: Stats = {
+    requests: result.requests.total,
+    requestsPerSecond: Math.round(result.requests.total / result.duration),
+    latencyMs: { p50: result.latency.p50, p99: result.latency.p99, max: result.latency.max },
+    statuses,
+    unexpected: unexpectedStatus + result.errors + result.timeouts,
+  };
+  return { stats, seconds: result.duration, attempted, acknowledged };
+}
+
+/** A key as text, whatever the order of its attributes. */
+const keyId = (key: Record<string, unknown>, names = Object.keys(key).sort()) => JSON.stringify(names.map((k) => [k, key[k]]));
+
+/** Which of `keys` the table holds, read consistently in batches of 100. */
+async function stored(stack: Stack, keys: Map<number, Record<string, unknown>>): Promise<Set<number>> {
+  const client = createClient({ region: LOCAL_REGION, endpoint: stack.endpoint });
+  const documentClient = createDocumentClient(client);
+  const all = [...keys];
+  const names = Object.keys(all[0]?.[1] ?? {}).sort();
+  const byId = new Map(all.map(([n, key]) => [keyId(key, names), n]));
+  const found = new Set<number>();
+  try {
+    for (let i = 0; i < all.length; i += 100) {
+      let pending: Record<string, unknown>[] | undefined = all.slice(i, i + 100).map(([, key]) => key);
+      while (pending?.length) {
+        const page: BatchGetCommandOutput = await documentClient.send(new BatchGetCommand({ RequestItems: { [stack.tableName]: { Keys: pending, ConsistentRead: true } } }));
+        for (const item of page.Responses?.[stack.tableName] ?? []) found.add(byId.get(keyId(item, names))!);
+        pending = page.UnprocessedKeys?.[stack.tableName]?.Keys;
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+  return found;
+}
+
+interface Stack {
+  url: string;
+  endpoint: string;
+  tableName: string;
+}
+
+/** Deploys an isolated stack, sends the contract's `setup`, runs `work` against it, and tears it down. */
+export async function withLoadStack<T>(work: (stack: Stack) => Promise<T>): Promise<T> {
+  const d = await isolatedLocalDeployment("load");
+  const quiet = () => {};
+  try {
+    const { url, endpoint } = await deployLocal(d, quiet);
+    for (const request of contract.load.setup) await send(url, request);
+    return await work({ url, endpoint, tableName: d.tableName });
+  } finally {
+    await destroyLocal(d, quiet);
+  }
+}
+
+/** The load test: an isolated stack, the load mix, then every create checked against the table. */
+export function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
+  const { connections = 50, amount = 5_000, log = console.log } = options;
+  return withLoadStack(async (stack) => {
+    log(`load: ${amount} requests over ${connections} connections against ${stack.url} (the app's load mix: creates, reads, list queries)`);
+    const { stats, seconds, attempted, acknowledged } = await loadRun(stack.url, { ...options, connections, amount });
+    const inTable = await stored(stack, attempted);
+    return {
+      ...stats,
+      seconds,
+      creates: {
+        acknowledged: acknowledged.size,
+        inTable: inTable.size,
+        missing: [...acknowledged].filter((n) => !inTable.has(n)).length,
+        unacknowledgedInTable: [...inTable].filter((n) => !acknowledged.has(n)).length,
+      },
+    };
+  });
+}
+
+runCli(module, "load", async () => {
+  const r = await runLoad();
+  console.log(JSON.stringify(r, null, 2));
+  const ok = r.unexpected === 0 && r.statuses["5xx"] === 0 && r.creates.missing === 0 && r.creates.unacknowledgedInTable === 0;
+  console.log(ok ? "load: OK (every answer as expected, every acknowledged create stored, nothing else stored)" : "load: FAILED");
+  if (!ok) process.exitCode = 1;
+});

@@ -1,0 +1,94 @@
+/**
+ * Example app: rewrite this file for your own domain; the tools that read it stay as they are.
+ *
+ * What the kept tools need to know about this app: the seed import reads
+ * `seed`, the load test and benchmark `load`, the end-to-end and permission
+ * tests `walkthrough`. Scripts and tests read only this, never the routes or
+ * keys themselves.
+ */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { PutItemCommand } from "dynamodb-toolbox/entity/actions/put";
+import * as z from "zod/mini";
+import { defineSeed, type AppContract } from "../lib";
+import { api } from "./index";
+import { createModel, keys } from "./model";
+import * as schemas from "./schemas";
+
+const seed = defineSeed({
+  file: join(__dirname, "seed.json"),
+  sections: {
+    users: schemas.createUser,
+    companies: schemas.createCompany,
+    memberships: z.strictObject({ company: schemas.companyName, email: schemas.email, role: schemas.role }),
+    events: z.strictObject({ email: schemas.email, type: schemas.eventType, at: schemas.isoTime, data: schemas.eventData }),
+  },
+
+  references({ users, companies, memberships, events }) {
+    const problems: string[] = [];
+    const userEmails = new Set(users.map((u) => u?.email));
+    const companyNames = new Set(companies.map((c) => c?.name));
+    memberships.forEach((m, i) => {
+      if (m && !userEmails.has(m.email)) problems.push(`memberships[${i}].email: user "${m.email}" is not in this file's users`);
+      if (m && !companyNames.has(m.company)) problems.push(`memberships[${i}].company: company "${m.company}" is not in this file's companies`);
+    });
+    events.forEach((e, i) => {
+      if (e && !userEmails.has(e.email)) problems.push(`events[${i}].email: user "${e.email}" is not in this file's users`);
+    });
+    return problems;
+  },
+
+  items({ users, companies, memberships, events }, table) {
+    const { User, Company, Membership, Event } = createModel(table);
+    const item = (params: { Item?: Record<string, unknown> }) => params.Item!;
+    return [
+      ...users.map((u) => item(User.build(PutItemCommand).item(u).params())),
+      ...companies.map((c) => item(Company.build(PutItemCommand).item(c).params())),
+      ...memberships.map((m) => item(Membership.build(PutItemCommand).item({ ...m, joinedAt: "2026-01-01T00:00:00.000Z" }).params())),
+      ...events.map((e) => {
+        // Derived from the content, so a re-run writes the same event instead of a second one.
+        const id = createHash("sha256").update(JSON.stringify([e.email, e.at, e.type, e.data ?? null])).digest("hex").slice(0, 32);
+        return item(Event.build(PutItemCommand).item({ ...e, id }).params());
+      }),
+    ];
+  },
+});
+
+const ada = "/users/ada@example.com";
+
+export const contract: AppContract = {
+  api,
+  seed,
+
+  walkthrough: [
+    { method: "POST", path: "/users", body: { email: "ada@example.com", name: "Ada" }, status: 201 },
+    { method: "POST", path: "/users", body: { email: "ada@example.com", name: "Again" }, status: 409 },
+    { method: "GET", path: ada, status: 200 },
+    { method: "PATCH", path: ada, body: { name: "Ada L." }, status: 200 },
+    { method: "POST", path: "/companies", body: { name: "Acme" }, status: 201 },
+    { method: "GET", path: "/companies/Acme", status: 200 },
+    { method: "PUT", path: "/companies/Acme/members/ada@example.com", body: { role: "owner" }, status: 201 },
+    { method: "GET", path: "/companies/Acme/members", status: 200 },
+    { method: "GET", path: `${ada}/companies`, status: 200 },
+    { method: "POST", path: `${ada}/events`, body: { type: "login" }, status: 201 },
+    { method: "GET", path: `${ada}/events`, query: { order: "asc" }, status: 200 },
+    { method: "DELETE", path: ada, status: 204 },
+    { method: "GET", path: ada, status: 404 },
+  ],
+
+  load: {
+    setup: [
+      { method: "POST", path: "/companies", body: { name: "Load" }, status: 201 },
+      { method: "POST", path: "/users", body: { email: "reader@example.com", name: "Reader" }, status: 201 },
+      { method: "PUT", path: "/companies/Load/members/reader@example.com", body: { role: "member" }, status: 201 },
+    ],
+    create: (n) => {
+      const email = `load-${n}@example.com`;
+      return { request: { method: "POST", path: "/users", body: { email, name: "Load" }, status: 201 }, key: keys.user(email) };
+    },
+    reads: [
+      { method: "GET", path: "/users/reader@example.com", status: 200 },
+      { method: "GET", path: "/companies/Load/members", query: { limit: "10" }, status: 200 },
+    ],
+  },
+};

@@ -1,0 +1,24 @@
+/**
+ * Example app: a schema migration.
+ *
+ * Adds the byUser index (gsi1pk/gsi1sk), the inverted index that finds a
+ * user's memberships. It waits until the index is ACTIVE and done
+ * backfilling, so the code deployed after the pre-step can query it.
+ */
+import { addGlobalSecondaryIndex, removeGlobalSecondaryIndex, type Migration } from "../../lib";
+
+// Frozen: copied from the model as it was, so that renaming things there later cannot change this migration.
+const INDEX = "byUser";
+
+export const membershipsByUserIndex: Migration = {
+  name: "0002-memberships-by-user-index",
+
+  async up({ context: { client, tableName, log } }) {
+    const index = { name: INDEX, partitionKey: { name: "gsi1pk", type: "S" as const }, sortKey: { name: "gsi1sk", type: "S" as const } };
+    await addGlobalSecondaryIndex({ client, tableName, log, index });
+  },
+
+  async down({ context: { client, tableName, log } }) {
+    await removeGlobalSecondaryIndex({ client, tableName, indexName: INDEX, log });
+  },
+};

@@ -1,0 +1,32 @@
+/**
+ * Example app: a data migration over existing items.
+ *
+ * Memberships written before the byUser index existed lack gsi1pk/gsi1sk,
+ * so the index cannot see them. This writes both attributes onto every such
+ * membership; `down` removes them again.
+ */
+import { backfill, type Migration } from "../../lib";
+
+// Frozen: the key formats as they were when this migration was written, copied rather than imported.
+const COMPANY_PREFIX = "COMPANY#";
+const MEMBER_PREFIX = "MEMBER#";
+const byUserKeys = (company: string, email: string) => ({ gsi1pk: `USER#${email}`, gsi1sk: `${COMPANY_PREFIX}${company}` });
+
+const memberships = (extra: string) => ({
+  FilterExpression: `begins_with(pk, :company) AND begins_with(sk, :member) AND ${extra}`,
+  ExpressionAttributeValues: { ":company": COMPANY_PREFIX, ":member": MEMBER_PREFIX },
+});
+
+export const backfillMembershipsByUser: Migration = {
+  name: "0003-backfill-memberships-by-user",
+
+  async up({ context: { documentClient, tableName, log } }) {
+    const transform = (item: Record<string, unknown>) => ({ ...item, ...byUserKeys(String(item.company), String(item.email)) });
+    await backfill({ documentClient, tableName, log, filter: memberships("attribute_not_exists(gsi1pk)"), transform });
+  },
+
+  async down({ context: { documentClient, tableName, log } }) {
+    const transform = ({ gsi1pk: _pk, gsi1sk: _sk, ...item }: Record<string, unknown>) => item;
+    await backfill({ documentClient, tableName, log, filter: memberships("attribute_exists(gsi1pk)"), transform });
+  },
+};

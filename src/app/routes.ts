@@ -1,0 +1,81 @@
+/**
+ * Example app: you will most likely replace these routes with your own.
+ *
+ * The HTTP API of the example service. Each route validates everything
+ * first, then reaches the table: bad input costs no request and is a 400
+ * even when DynamoDB is down.
+ */
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import type * as z from "zod/mini";
+import { json, jsonBody, parse, type Connection, type RouteRequest, type Routes } from "../lib";
+import * as schemas from "./schemas";
+import { createService, type Service } from "./service";
+
+// One service per connection, that is per cold start.
+let cached: { connection: Connection; service: Service } | undefined;
+async function service(db: RouteRequest["db"]): Promise<Service> {
+  const connection = await db();
+  if (cached?.connection !== connection) cached = { connection, service: createService(connection) };
+  return cached.service;
+}
+
+type Params = Record<string, string>;
+const email = (params: Params) => parse(schemas.email, params.email, "email in the path");
+const company = (params: Params) => parse(schemas.companyName, params.name, "company name in the path");
+const query = <S extends z.ZodMiniType>(schema: S, event: APIGatewayProxyEventV2) => parse(schema, event.queryStringParameters ?? {}, "query parameters");
+
+export const routes: Routes = {
+  "POST /users": async ({ event, db }) => {
+    const input = parse(schemas.createUser, jsonBody(event), "user");
+    return json(201, await (await service(db)).createUser(input));
+  },
+  "GET /users/{email}": async ({ params, db }) => {
+    const id = email(params);
+    return json(200, await (await service(db)).getUser(id));
+  },
+  "PATCH /users/{email}": async ({ event, params, db }) => {
+    const id = email(params);
+    const patch = parse(schemas.updateUser, jsonBody(event), "user update");
+    return json(200, await (await service(db)).updateUser(id, patch));
+  },
+  "DELETE /users/{email}": async ({ params, db }) => {
+    const id = email(params);
+    await (await service(db)).deleteUser(id);
+    return { statusCode: 204 };
+  },
+  "GET /users/{email}/companies": async ({ event, params, db }) => {
+    const id = email(params);
+    const page = query(schemas.listQuery, event);
+    return json(200, await (await service(db)).listUserCompanies(id, page));
+  },
+  "POST /users/{email}/events": async ({ event, params, db }) => {
+    const id = email(params);
+    const input = parse(schemas.appendEvent, jsonBody(event), "event");
+    return json(201, await (await service(db)).appendEvent(id, input));
+  },
+  "GET /users/{email}/events": async ({ event, params, db }) => {
+    const id = email(params);
+    const range = query(schemas.eventsQuery, event);
+    return json(200, await (await service(db)).listEvents(id, range));
+  },
+
+  "POST /companies": async ({ event, db }) => {
+    const input = parse(schemas.createCompany, jsonBody(event), "company");
+    return json(201, await (await service(db)).createCompany(input));
+  },
+  "GET /companies/{name}": async ({ params, db }) => {
+    const name = company(params);
+    return json(200, await (await service(db)).getCompany(name));
+  },
+  "GET /companies/{name}/members": async ({ event, params, db }) => {
+    const name = company(params);
+    const page = query(schemas.listQuery, event);
+    return json(200, await (await service(db)).listMembers(name, page));
+  },
+  "PUT /companies/{name}/members/{email}": async ({ event, params, db }) => {
+    const name = company(params);
+    const id = email(params);
+    const { role } = parse(schemas.addMembership, jsonBody(event), "membership");
+    return json(201, await (await service(db)).addMembership(name, id, role));
+  },
+};

@@ -1,0 +1,199 @@
+/**
+ * Example app: you will most likely replace this file with your own service.
+ *
+ * The example service's operations, one per access pattern of the model.
+ * Handlers validate input and map errors to HTTP; everything about DynamoDB
+ * happens here.
+ */
+import { QueryCommand as RawQueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { ConditionCheck } from "dynamodb-toolbox/entity/actions/transactCheck";
+import { PutTransaction } from "dynamodb-toolbox/entity/actions/transactPut";
+import { execute } from "dynamodb-toolbox/entity/actions/transactWrite";
+import { GetItemCommand } from "dynamodb-toolbox/entity/actions/get";
+import { PutItemCommand } from "dynamodb-toolbox/entity/actions/put";
+import { UpdateItemCommand } from "dynamodb-toolbox/entity/actions/update";
+import { QueryCommand } from "dynamodb-toolbox/table/actions/query";
+import { randomUUID } from "node:crypto";
+import { batchWriteAll, decodeCursor, encodeCursor, isConditionalCheckFailed } from "../lib";
+import { ConflictError, NotFoundError } from "./errors";
+import { BY_USER_INDEX, createModel, keys } from "./model";
+
+export interface Page<T> {
+  items: T[];
+  /** Pass back as ?cursor= for the next page; absent on the last page. */
+  cursor?: string;
+}
+
+export interface PageRequest {
+  limit: number;
+  cursor?: string | undefined;
+}
+
+/** Which items of a failed transaction failed their condition, in request order. */
+function failedConditions(error: unknown): boolean[] | undefined {
+  if (!(error instanceof Error) || error.name !== "TransactionCanceledException") return undefined;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.map((r) => r.Code === "ConditionalCheckFailed");
+}
+
+const page = <T>(items: T[], lastKey: Record<string, unknown> | undefined, scope: string): Page<T> => {
+  const cursor = encodeCursor(lastKey, scope);
+  return cursor ? { items, cursor } : { items };
+};
+
+export function createService({ documentClient, tableName }: { documentClient: DynamoDBDocumentClient; tableName: string }) {
+  const { table, User, Company, Membership, Event } = createModel({ documentClient, tableName });
+  // Every item written through the model carries the entity attribute: its presence means "the item exists".
+  const exists = { attr: "entity", exists: true } as const;
+  const absent = { attr: "entity", exists: false } as const;
+
+  async function mustExist<T>(entity: string, id: string, read: Promise<{ Item?: T }>): Promise<T> {
+    const { Item } = await read;
+    if (!Item) throw new NotFoundError(entity, id);
+    return Item;
+  }
+
+  return {
+    async createUser(input: { email: string; name: string }) {
+      try {
+        const { ToolboxItem } = await User.build(PutItemCommand).item(input).options({ condition: absent }).send();
+        const { email, name, createdAt, updatedAt } = ToolboxItem;
+        return { email, name, createdAt, updatedAt };
+      } catch (error) {
+        if (isConditionalCheckFailed(error)) throw new ConflictError(`user "${input.email}" already exists`);
+        throw error;
+      }
+    },
+
+    getUser: (email: string) => mustExist("user", email, User.build(GetItemCommand).key({ email }).send()),
+
+    async updateUser(email: string, patch: { name: string }) {
+      try {
+        const { Attributes } = await User.build(UpdateItemCommand).item({ email, ...patch }).options({ condition: exists, returnValues: "ALL_NEW" }).send();
+        return Attributes!;
+      } catch (error) {
+        if (isConditionalCheckFailed(error)) throw new NotFoundError("user", email);
+        throw error;
+      }
+    },
+
+    /** Deletes the user's memberships, then events, then the profile last, so an interrupted delete can be run again. */
+    async deleteUser(email: string) {
+      const partition = await queryKeys({ KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": keys.userPartition(email) } });
+      if (!partition.some((k) => k.sk === keys.user(email).sk)) throw new NotFoundError("user", email);
+      const memberships = await queryKeys({
+        IndexName: BY_USER_INDEX,
+        KeyConditionExpression: "gsi1pk = :pk AND begins_with(gsi1sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": keys.userPartition(email), ":prefix": keys.COMPANY_PREFIX },
+      });
+      const profileLast = [...partition].sort((a, b) => Number(a.sk === "PROFILE") - Number(b.sk === "PROFILE"));
+      await batchWriteAll({ documentClient, tableName }, [...memberships, ...profileLast].map((Key) => ({ DeleteRequest: { Key } })));
+      return { memberships: memberships.length, events: partition.length - 1 };
+    },
+
+    async createCompany(input: { name: string; description?: string | undefined }) {
+      try {
+        const { ToolboxItem } = await Company.build(PutItemCommand).item(input).options({ condition: absent }).send();
+        const { name, description, createdAt, updatedAt } = ToolboxItem;
+        return { name, ...(description === undefined ? {} : { description }), createdAt, updatedAt };
+      } catch (error) {
+        if (isConditionalCheckFailed(error)) throw new ConflictError(`company "${input.name}" already exists`);
+        throw error;
+      }
+    },
+
+    getCompany: (name: string) => mustExist("company", name, Company.build(GetItemCommand).key({ name }).send()),
+
+    /** One transaction: the user exists, the company exists, the membership does not yet. */
+    async addMembership(company: string, email: string, role: string) {
+      const membership = { company, email, role, joinedAt: new Date().toISOString() };
+      try {
+        await execute(
+          User.build(ConditionCheck).key({ email }).condition(exists),
+          Company.build(ConditionCheck).key({ name: company }).condition(exists),
+          Membership.build(PutTransaction).item(membership).options({ condition: absent }),
+        );
+        return membership;
+      } catch (error) {
+        const [noUser, noCompany, duplicate] = failedConditions(error) ?? [];
+        if (noUser) throw new NotFoundError("user", email);
+        if (noCompany) throw new NotFoundError("company", company);
+        if (duplicate) throw new ConflictError(`user "${email}" is already a member of "${company}"`);
+        throw error;
+      }
+    },
+
+    async listMembers(company: string, { limit, cursor }: PageRequest): Promise<Page<{ email: string; role: string; joinedAt: string }>> {
+      const scope = `members:${company}`;
+      const exclusiveStartKey = decodeCursor(cursor, scope);
+      const [, result] = await Promise.all([
+        mustExist("company", company, Company.build(GetItemCommand).key({ name: company }).send()),
+        table
+          .build(QueryCommand)
+          .entities(Membership)
+          .query({ partition: keys.companyPartition(company), range: { beginsWith: keys.MEMBER_PREFIX } })
+          .options({ limit, ...(exclusiveStartKey ? { exclusiveStartKey } : {}) })
+          .send(),
+      ]);
+      return page((result.Items ?? []).map(({ email, role, joinedAt }) => ({ email, role, joinedAt })), result.LastEvaluatedKey, scope);
+    },
+
+    async listUserCompanies(email: string, { limit, cursor }: PageRequest): Promise<Page<{ company: string; role: string; joinedAt: string }>> {
+      const scope = `companies:${email}`;
+      const exclusiveStartKey = decodeCursor(cursor, scope);
+      const [, result] = await Promise.all([
+        mustExist("user", email, User.build(GetItemCommand).key({ email }).send()),
+        table
+          .build(QueryCommand)
+          .entities(Membership)
+          .query({ index: BY_USER_INDEX, partition: keys.userPartition(email), range: { beginsWith: keys.COMPANY_PREFIX } })
+          .options({ limit, ...(exclusiveStartKey ? { exclusiveStartKey } : {}) })
+          .send(),
+      ]);
+      return page((result.Items ?? []).map(({ company, role, joinedAt }) => ({ company, role, joinedAt })), result.LastEvaluatedKey, scope);
+    },
+
+    /** One transaction: the user exists, and the event is new. */
+    async appendEvent(email: string, input: { type: string; at?: string | undefined; data?: Record<string, unknown> | undefined }) {
+      const event = { email, id: randomUUID(), at: input.at ?? new Date().toISOString(), type: input.type, ...(input.data ? { data: input.data } : {}) };
+      try {
+        await execute(User.build(ConditionCheck).key({ email }).condition(exists), Event.build(PutTransaction).item(event).options({ condition: absent }));
+      } catch (error) {
+        if (failedConditions(error)?.[0]) throw new NotFoundError("user", email);
+        throw error;
+      }
+      const { email: _omit, ...rest } = event;
+      return rest;
+    },
+
+    async listEvents(email: string, query: PageRequest & { from?: string | undefined; to?: string | undefined; order: "asc" | "desc" }) {
+      const scope = `events:${email}:${query.from ?? ""}:${query.to ?? ""}:${query.order}`;
+      const exclusiveStartKey = decodeCursor(query.cursor, scope);
+      const { from, to } = keys.eventRange(query.from, query.to);
+      const [, result] = await Promise.all([
+        mustExist("user", email, User.build(GetItemCommand).key({ email }).send()),
+        table
+          .build(QueryCommand)
+          .entities(Event)
+          .query({ partition: keys.userPartition(email), range: { between: [from, to] } })
+          .options({ limit: query.limit, reverse: query.order === "desc", ...(exclusiveStartKey ? { exclusiveStartKey } : {}) })
+          .send(),
+      ]);
+      return page((result.Items ?? []).map(({ id, at, type, data }) => ({ id, at, type, ...(data === undefined ? {} : { data }) })), result.LastEvaluatedKey, scope);
+    },
+  };
+
+  /** Every key matching a query, all pages (used to delete a user's items). */
+  async function queryKeys(input: { IndexName?: string; KeyConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> }) {
+    const found: Record<string, unknown>[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const result = await documentClient.send(new RawQueryCommand({ TableName: tableName, ...input, ProjectionExpression: "pk, sk", ExclusiveStartKey }));
+      for (const item of result.Items ?? []) found.push({ pk: item.pk, sk: item.sk });
+      ExclusiveStartKey = result.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return found;
+  }
+}
+
+export type Service = ReturnType<typeof createService>;

@@ -1,0 +1,55 @@
+/**
+ * The Lambda entry point of an HTTP API (API Gateway v2, payload format 2.0),
+ * built from an app's definition: its routes, its migrations and how its
+ * errors map to statuses. Every error is JSON { error: { code, message,
+ * details? } }; unexpected ones are logged with the request id and answered
+ * 500 without internals. Request bodies are never logged.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { Migration } from "../migrations/migration";
+import { connect, type ConnectOptions } from "../runtime/connect";
+import { toHttpError, type ErrorMapping } from "./errors";
+import { json } from "./response";
+import { createRouter, type Routes } from "./router";
+
+/** What an app hands the library to be served. */
+export interface ApiDefinition {
+  /** The app's migration index, oldest first; connect() checks the table against it once per cold start. */
+  migrations: readonly Migration[];
+  /** "METHOD /path/{param}" -> handler. `GET /health` is added unless the app defines its own. */
+  routes: Routes;
+  /** The app's error classes and the statuses they are answered with. */
+  errors?: readonly ErrorMapping[];
+}
+
+export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export function createApiHandler(api: ApiDefinition, options: Omit<ConnectOptions, "migrations"> = {}): ApiHandler {
+  const db = () => connect({ ...options, migrations: api.migrations });
+  const route = createRouter({
+    "GET /health": async () => json(200, { status: "ok", table: (await db()).tableName }),
+    ...api.routes,
+  });
+
+  return async function handler(event) {
+    const requestId = event.requestContext.requestId;
+    let routeName = "unmatched";
+    try {
+      const matched = route(event);
+      routeName = matched.route;
+      return await matched.handle({ event, params: matched.params, db });
+    } catch (error) {
+      const http = toHttpError(error, api.errors);
+      if (http) {
+        if (http.status >= 500) console.error(JSON.stringify({ level: "warn", requestId, route: routeName, error: errorName(error) }));
+        const body = { error: { code: http.httpCode, message: http.message, ...(http.details ? { details: http.details } : {}) } };
+        return json(http.status, body, http.headers);
+      }
+      // Logged with the request id for the operator; the client learns nothing about internals. Never the body.
+      console.error(JSON.stringify({ level: "error", requestId, route: routeName, error: errorName(error), message: error instanceof Error ? error.message : String(error) }));
+      return json(500, { error: { code: "internal", message: "internal error", requestId } });
+    }
+  };
+}
+
+const errorName = (error: unknown) => (error instanceof Error ? error.name : typeof error);

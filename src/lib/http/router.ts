@@ -1,0 +1,77 @@
+/**
+ * A small router for API Gateway v2 events: routes are "METHOD /path/{param}"
+ * patterns; a known path with another method is a 405 with an Allow header.
+ * Path segments are matched encoded and decoded one by one, so an encoded
+ * "/" stays inside its parameter, where validation refuses it.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { Connection } from "../runtime/connect";
+import { HttpError } from "./errors";
+
+export type Result = APIGatewayProxyStructuredResultV2;
+
+export interface RouteRequest {
+  event: APIGatewayProxyEventV2;
+  /** Path parameters, decoded: `{email}` in the pattern is `params.email`. */
+  params: Record<string, string>;
+  /** The table, checked once per cold start. Validate input first, then call it: bad input then costs no request. */
+  db: () => Promise<Connection>;
+}
+
+export type RouteHandler = (request: RouteRequest) => Promise<Result>;
+
+/** "METHOD /path/{param}" -> handler. */
+export type Routes = Record<string, RouteHandler>;
+
+interface Route {
+  method: string;
+  pattern: string;
+  segments: string[];
+  handle: RouteHandler;
+}
+
+export interface Match {
+  /** The matched pattern, "GET /users/{email}": for logs, never the raw path. */
+  route: string;
+  params: Record<string, string>;
+  handle: RouteHandler;
+}
+
+export function createRouter(table: Routes) {
+  const routes: Route[] = Object.entries(table).map(([key, handle]) => {
+    const [method, pattern] = key.split(" ") as [string, string];
+    return { method, pattern, segments: pattern.split("/").slice(1), handle };
+  });
+
+  return function match(event: APIGatewayProxyEventV2): Match {
+    const method = event.requestContext.http.method.toUpperCase();
+    const raw = event.rawPath.split("/").slice(1);
+    let segments: string[];
+    try {
+      segments = raw.map((s) => decodeURIComponent(s));
+    } catch {
+      throw new HttpError(400, "invalid_path", "the path is not validly percent-encoded");
+    }
+    const allowed: string[] = [];
+    for (const route of routes) {
+      if (route.segments.length !== segments.length) continue;
+      const params: Record<string, string> = {};
+      const fits = route.segments.every((part, i) => {
+        const value = segments[i]!;
+        if (part.startsWith("{")) {
+          params[part.slice(1, -1)] = value;
+          return value.length > 0;
+        }
+        return part === value;
+      });
+      if (!fits) continue;
+      if (route.method !== method) {
+        allowed.push(route.method);
+        continue;
+      }
+      return { route: `${route.method} ${route.pattern}`, params, handle: route.handle };
+    }
+    if (allowed.length > 0) throw new HttpError(405, "method_not_allowed", `${method} is not allowed here; use ${allowed.join(", ")}`, undefined, { allow: allowed.join(", ") });
+    throw new HttpError(404, "not_found", `no route for ${method} ${event.rawPath}`);
+  };
+}

@@ -1,0 +1,32 @@
+/**
+ * The library: everything a team keeps when it replaces the example app.
+ * It never imports the app. Lambda code imports from here; esbuild drops
+ * what a handler does not use, and the migration runner (with umzug) is
+ * loaded by connect() through import() only when something is pending.
+ */
+export * from "./errors";
+export * from "./contract";
+export * from "./table/keySchema";
+export * from "./table/describeTable";
+export * from "./table/ensureTable";
+export * from "./table/reconcileTable";
+export * from "./table/globalSecondaryIndex";
+export * from "./migrations/migration";
+export * from "./migrations/migrationStatus";
+export * from "./migrations/migrationStorage";
+export * from "./migrations/migrationLock";
+export * from "./runtime/config";
+export * from "./runtime/clients";
+export * from "./runtime/connect";
+export * from "./runtime/requestCounter";
+export * from "./data/backoff";
+export * from "./data/batchWrite";
+export * from "./data/backfill";
+export * from "./http/errors";
+export * from "./http/validate";
+export * from "./http/request";
+export * from "./http/response";
+export * from "./http/router";
+export * from "./http/cursor";
+export * from "./http/apiHandler";
+export * from "./http/apiGatewayEvent";

@@ -1,0 +1,36 @@
+/**
+ * What a migration is. Migrations are plain modules listed in an explicit,
+ * ordered index (`src/migrations/index.ts`): bundlers cannot glob, and the
+ * order must never depend on the file system.
+ */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { ConfigError } from "../errors";
+
+export interface MigrationContext {
+  client: DynamoDBClient;
+  documentClient: DynamoDBDocumentClient;
+  tableName: string;
+  log: (message: string) => void;
+}
+
+/**
+ * One migration. `up` may be interrupted halfway (a crash, a throttle), in
+ * which case it runs again from the start: write it so a re-run is harmless
+ * (conditional writes, puts of whole items). `down` undoes exactly what `up` did.
+ */
+export interface Migration {
+  name: string;
+  up(params: { context: MigrationContext }): Promise<void>;
+  down(params: { context: MigrationContext }): Promise<void>;
+}
+
+/** Throws on an index that would make migration state ambiguous: empty or repeated names. */
+export function validateMigrationIndex(migrations: readonly Migration[]): void {
+  const seen = new Set<string>();
+  for (const [i, m] of migrations.entries()) {
+    if (!m.name) throw new ConfigError(`migration at position ${i} of the migration index has no name`);
+    if (seen.has(m.name)) throw new ConfigError(`migration "${m.name}" appears twice in the migration index; names must be unique`);
+    seen.add(m.name);
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Applies and reverts migrations with umzug, under the lease lock. This is
+ * the only module that imports umzug; connect() reaches it through a dynamic
+ * import() and only when something is pending, so a warm deployment never
+ * loads it.
+ */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { MigrationError, Umzug } from "umzug";
+import { ConfigError, MigrationFailedError } from "../errors";
+import { validateMigrationIndex, type Migration, type MigrationContext } from "./migration";
+import { migrationLock, type MigrationLockOptions } from "./migrationLock";
+import { migrationStatus, type MigrationStatus } from "./migrationStatus";
+import { dynamoMigrationStorage } from "./migrationStorage";
+
+export interface MigratorOptions {
+  client: DynamoDBClient;
+  documentClient: DynamoDBDocumentClient;
+  tableName: string;
+  migrations: readonly Migration[];
+  log?: (message: string) => void;
+  /** Lease and wait settings of the migration lock. */
+  lock?: Pick<MigrationLockOptions, "leaseMs" | "waitTimeoutMs" | "owner">;
+}
+
+export interface Migrator {
+  status(): Promise<MigrationStatus>;
+  /** Applies pending migrations (up to and including `to`); returns the names applied. `dryRun` only lists them. */
+  up(options?: { to?: string; dryRun?: boolean }): Promise<string[]>;
+  /** Reverts `to` and every executed migration after it, newest first; returns the names reverted. */
+  down(options: { to: string; dryRun?: boolean }): Promise<string[]>;
+}
+
+export function migrator(options: MigratorOptions): Migrator {
+  const { client, documentClient, tableName, migrations, log = () => {} } = options;
+  validateMigrationIndex(migrations);
+  const storage = dynamoMigrationStorage({ documentClient, tableName });
+  const context: MigrationContext = { client, documentClient, tableName, log };
+
+  const status = async () => migrationStatus(migrations, await storage.executed({ context }));
+
+  /** Pending migrations up to and including `to`, in order. */
+  const pendingUpTo = (pending: string[], to?: string) => {
+    if (to === undefined) return pending;
+    const end = pending.indexOf(to);
+    if (end < 0) throw new ConfigError(`cannot migrate up to "${to}": it is not pending (pending: ${pending.join(", ") || "none"})`);
+    return pending.slice(0, end + 1);
+  };
+
+  /** Executed migrations from the newest back to and including `to`. */
+  const executedDownTo = (executed: string[], to: string) => {
+    const start = executed.indexOf(to);
+    if (start < 0) throw new ConfigError(`cannot migrate down to "${to}": it is not executed (executed: ${executed.join(", ") || "none"})`);
+    return executed.slice(start).reverse();
+  };
+
+  /** Runs `work` with a fresh umzug under the lock; translates umzug's errors into ours. */
+  async function underLock(stillNeeded: () => Promise<boolean>, work: (umzug: Umzug<MigrationContext>) => Promise<string[]>) {
+    const lock = migrationLock({ documentClient, tableName, log, ...options.lock });
+    if (!(await lock.acquire({ giveUpWhen: async () => !(await stillNeeded()) }))) return [];
+    try {
+      const umzug = new Umzug<MigrationContext>({ migrations: [...migrations], storage, context, logger: undefined });
+      const started = new Map<string, number>();
+      const onStart = ({ name }: { name: string }, verb: string) => {
+        lock.assertHeld();
+        started.set(name, Date.now());
+        log(`${verb} ${name}`);
+      };
+      const onEnd = ({ name }: { name: string }, verb: string) => log(`${verb} ${name} (${Date.now() - (started.get(name) ?? Date.now())} ms)`);
+      umzug.on("migrating", (p) => onStart(p, "applying"));
+      umzug.on("migrated", (p) => onEnd(p, "applied"));
+      umzug.on("reverting", (p) => onStart(p, "reverting"));
+      umzug.on("reverted", (p) => onEnd(p, "reverted"));
+      return await work(umzug);
+    } catch (error) {
+      if (error instanceof MigrationError) {
+        throw new MigrationFailedError(tableName, error.migration.name, error.migration.direction, error.cause);
+      }
+      throw error;
+    } finally {
+      await lock.release();
+    }
+  }
+
+  return {
+    status,
+
+    async up({ to, dryRun = false } = {}) {
+      const wanted = pendingUpTo((await status()).pending, to);
+      if (dryRun || wanted.length === 0) return wanted;
+      // Waiting for the lock may outlast the work: re-read what is pending before giving up or starting.
+      const stillNeeded = async () => (await status()).pending.some((name) => wanted.includes(name));
+      return underLock(stillNeeded, async (umzug) => (await umzug.up(to === undefined ? {} : { to })).map((m) => m.name));
+    },
+
+    async down({ to, dryRun = false }) {
+      const wanted = executedDownTo((await status()).executed, to);
+      if (dryRun) return wanted;
+      const stillNeeded = async () => (await status()).executed.includes(to);
+      return underLock(stillNeeded, async (umzug) => (await umzug.down({ to })).map((m) => m.name));
+    },
+  };
+}

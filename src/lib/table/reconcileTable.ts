@@ -1,0 +1,216 @@
+/**
+ * Pre-step, part 2: bring the table's declared settings (point-in-time
+ * recovery, deletion protection, TTL, encryption, tags) in line and report
+ * each one. Runs with the deployer's credentials after ensureTable().
+ * With `apply: false` it only reports drift.
+ */
+import {
+  DescribeContinuousBackupsCommand,
+  DescribeTimeToLiveCommand,
+  ListTagsOfResourceCommand,
+  TagResourceCommand,
+  UpdateContinuousBackupsCommand,
+  UpdateTableCommand,
+  UpdateTimeToLiveCommand,
+  type DynamoDBClient,
+  type TableDescription,
+} from "@aws-sdk/client-dynamodb";
+import { pollUntil } from "../data/backoff";
+import { describeTable } from "./describeTable";
+import { TableNotFoundError } from "../errors";
+
+/** Encryption at rest: DynamoDB's own key, the AWS managed KMS key (aws/dynamodb), or a KMS key ARN of yours. */
+export type Encryption = "aws-owned" | "aws-managed" | { kmsKeyArn: string };
+
+/** Declared settings; a setting left undefined is not managed. */
+export interface TableSettings {
+  pointInTimeRecovery?: boolean;
+  deletionProtection?: boolean;
+  /** Attribute holding the expiry epoch seconds; null turns TTL off. */
+  ttlAttribute?: string | null;
+  encryption?: Encryption;
+  /** Added or updated; tags not declared here are reported, never removed. */
+  tags?: Record<string, string>;
+}
+
+export type SettingStatus = "in sync" | "updated" | "drift" | "unsupported";
+
+export interface SettingReport {
+  setting: string;
+  status: SettingStatus;
+  actual: string;
+  declared: string;
+  note?: string;
+}
+
+export interface ReconcileOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  settings: TableSettings;
+  /** false: report drift only, change nothing. */
+  apply: boolean;
+  log?: (message: string) => void;
+}
+
+/** An endpoint without the API (DynamoDB Local has no backups, tags or KMS). */
+const isUnsupported = (error: unknown) =>
+  error instanceof Error && (error.name === "UnknownOperationException" || /not (currently )?supported/i.test(error.message));
+
+export async function reconcileTable({ client, tableName, settings, apply, log = () => {} }: ReconcileOptions): Promise<SettingReport[]> {
+  const table = await describeTable(client, tableName);
+  if (!table) throw new TableNotFoundError(tableName);
+  const reports: SettingReport[] = [];
+
+  /** Compares, applies when asked and possible, and records the outcome of one setting. */
+  async function setting(name: string, declared: string, read: () => Promise<string>, update: () => Promise<unknown>) {
+    let actual: string;
+    try {
+      actual = await read();
+    } catch (error) {
+      if (!isUnsupported(error)) throw error;
+      reports.push({ setting: name, status: "unsupported", actual: "unknown", declared, note: "this endpoint does not support it; skipped" });
+      return;
+    }
+    if (actual === declared) return void reports.push({ setting: name, status: "in sync", actual, declared });
+    if (!apply) return void reports.push({ setting: name, status: "drift", actual, declared });
+    try {
+      const result = await update();
+      if (isSkipped(result)) return void reports.push({ setting: name, status: "drift", actual, declared, note: result.skipped });
+      await waitActive(client, tableName, log);
+      reports.push({ setting: name, status: "updated", actual, declared });
+    } catch (error) {
+      if (!isUnsupported(error)) throw error;
+      reports.push({ setting: name, status: "unsupported", actual, declared, note: "this endpoint cannot change it; skipped" });
+    }
+  }
+
+  const { pointInTimeRecovery, deletionProtection, ttlAttribute, encryption, tags } = settings;
+  const onOff = (on: boolean | undefined) => (on ? "on" : "off");
+
+  if (pointInTimeRecovery !== undefined) {
+    await setting(
+      "point-in-time recovery",
+      onOff(pointInTimeRecovery),
+      async () => {
+        const { ContinuousBackupsDescription: d } = await client.send(new DescribeContinuousBackupsCommand({ TableName: tableName }));
+        return onOff(d?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus === "ENABLED");
+      },
+      () =>
+        client.send(
+          new UpdateContinuousBackupsCommand({ TableName: tableName, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: pointInTimeRecovery } }),
+        ),
+    );
+  }
+
+  if (deletionProtection !== undefined) {
+    await setting(
+      "deletion protection",
+      onOff(deletionProtection),
+      async () => onOff(table.DeletionProtectionEnabled),
+      () => client.send(new UpdateTableCommand({ TableName: tableName, DeletionProtectionEnabled: deletionProtection })),
+    );
+  }
+
+  if (ttlAttribute !== undefined) {
+    let current: { enabled: boolean; attribute: string | undefined } | undefined;
+    await setting(
+      "TTL attribute",
+      ttlAttribute ?? "off",
+      async () => {
+        current = await readTtl(client, tableName);
+        return current.enabled ? (current.attribute ?? "unknown") : "off";
+      },
+      async () => {
+        // AWS moves TTL to another attribute only through "off", and allows one change per hour.
+        if (current?.enabled && ttlAttribute !== null) {
+          return { skipped: `switch by hand: set ttlAttribute to null, deploy, wait an hour, then declare "${ttlAttribute}"` };
+        }
+        const AttributeName = ttlAttribute ?? current?.attribute ?? "ttl";
+        await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName, Enabled: ttlAttribute !== null } }));
+        return undefined;
+      },
+    );
+  }
+
+  if (encryption !== undefined) {
+    const declared = describeEncryption(encryption);
+    await setting(
+      "encryption",
+      declared,
+      async () => currentEncryption(table),
+      () =>
+        client.send(
+          new UpdateTableCommand({
+            TableName: tableName,
+            SSESpecification:
+              encryption === "aws-owned"
+                ? { Enabled: false }
+                : encryption === "aws-managed"
+                  ? { Enabled: true, SSEType: "KMS" }
+                  : { Enabled: true, SSEType: "KMS", KMSMasterKeyId: encryption.kmsKeyArn },
+          }),
+        ),
+    );
+  }
+
+  if (tags !== undefined && Object.keys(tags).length > 0) {
+    const wanted = Object.entries(tags).sort(([a], [b]) => a.localeCompare(b));
+    let extra: string[] = [];
+    await setting(
+      "tags",
+      wanted.map(([k, v]) => `${k}=${v}`).join(", "),
+      async () => {
+        const current = await listTags(client, table.TableArn!);
+        extra = [...current.keys()].filter((k) => !(k in tags)).sort();
+        return wanted.map(([k]) => (current.has(k) ? `${k}=${current.get(k)}` : "")).filter(Boolean).join(", ");
+      },
+      () => client.send(new TagResourceCommand({ ResourceArn: table.TableArn!, Tags: wanted.map(([Key, Value]) => ({ Key, Value })) })),
+    );
+    const last = reports.at(-1)!;
+    if (extra.length > 0 && last.status !== "unsupported") last.note = `also tagged ${extra.join(", ")} (left as is)`;
+  }
+
+  for (const r of reports) log(`${r.setting}: ${r.status}${r.status === "in sync" ? ` (${r.actual})` : ` (${r.actual} -> ${r.declared})`}${r.note ? `; ${r.note}` : ""}`);
+  return reports;
+}
+
+const isSkipped = (value: unknown): value is { skipped: string } => typeof value === "object" && value !== null && "skipped" in value;
+
+async function readTtl(client: DynamoDBClient, tableName: string): Promise<{ enabled: boolean; attribute: string | undefined }> {
+  const { TimeToLiveDescription: d } = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  return { enabled: d?.TimeToLiveStatus === "ENABLED" || d?.TimeToLiveStatus === "ENABLING", attribute: d?.AttributeName };
+}
+
+async function listTags(client: DynamoDBClient, arn: string): Promise<Map<string, string>> {
+  const tags = new Map<string, string>();
+  let NextToken: string | undefined;
+  do {
+    const page = await client.send(new ListTagsOfResourceCommand({ ResourceArn: arn, NextToken }));
+    for (const t of page.Tags ?? []) tags.set(t.Key!, t.Value!);
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return tags;
+}
+
+function describeEncryption(e: Encryption): string {
+  return typeof e === "string" ? e : `kms ${e.kmsKeyArn}`;
+}
+
+function currentEncryption(table: TableDescription): string {
+  const sse = table.SSEDescription;
+  if (!sse || sse.Status === "DISABLED" || sse.Status === "DISABLING") return "aws-owned";
+  // A key ARN ending in the aws/dynamodb alias's key is still "aws-managed"; DescribeTable does not say which, so
+  // a declared CMK is compared by ARN and anything else KMS counts as aws-managed.
+  return sse.KMSMasterKeyArn && !sse.KMSMasterKeyArn.includes(":alias/aws/") ? `kms ${sse.KMSMasterKeyArn}` : "aws-managed";
+}
+
+/** UpdateTable leaves the table UPDATING; the next update would fail with ResourceInUse. */
+async function waitActive(client: DynamoDBClient, tableName: string, log: (m: string) => void): Promise<void> {
+  await pollUntil(
+    async () => {
+      const t = await describeTable(client, tableName);
+      return t?.TableStatus === "ACTIVE" ? { done: true, value: undefined } : { done: false, status: t?.TableStatus ?? "missing" };
+    },
+    { what: `table "${tableName}" to be ACTIVE again`, log },
+  );
+}

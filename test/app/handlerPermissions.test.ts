@@ -1,0 +1,59 @@
+import { contract } from "../../src/app/contract";
+import { connect, countRequests, ensureTable } from "../../src/lib";
+import { clients, deleteTable, uniqueTableName } from "../support/dynamo";
+import { loadInfra, policyStatements } from "../support/terraform";
+import { api } from "./handlerClient";
+
+const admin = clients();
+const tableName = uniqueTableName("permissions");
+process.env.TABLE_NAME = tableName;
+
+beforeAll(() => ensureTable({ client: admin.client, tableName }));
+afterAll(async () => {
+  await deleteTable(admin.client, tableName);
+  admin.client.destroy();
+});
+
+/** IAM checks each item of a transaction against its own action. */
+const TRANSACT_ACTIONS: Record<string, string> = { Put: "PutItem", Update: "UpdateItem", Delete: "DeleteItem", ConditionCheck: "ConditionCheckItem" };
+
+const FIX =
+  "infra/iam.tf (data \"aws_iam_policy_document\" \"api\") must list exactly the DynamoDB actions the app's routes send. " +
+  "The routes exercised are the walkthrough in src/app/contract.ts: when you add a route, add it there too, then update infra/iam.tf.";
+
+describe("the Lambda's IAM policy", () => {
+  it("allows every DynamoDB action the app's routes send, and nothing they do not", async () => {
+    // The cold start (DescribeTable, the migrations Query and, here only, applying migrations) is connect()'s.
+    const { client } = await connect({ migrations: contract.api.migrations });
+    const used = new Set<string>(["DescribeTable", "Query"]);
+    const counter = countRequests(client);
+    const transactions: Record<string, unknown>[][] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "TransactWriteItemsCommand") transactions.push((args.input as { TransactItems: Record<string, unknown>[] }).TransactItems);
+        return next(args);
+      },
+      { step: "initialize", name: "record-transactions" },
+    );
+
+    for (const { method, path, body, query, status } of contract.walkthrough) {
+      const reply = await api(method, path, { ...(body === undefined ? {} : { body }), ...(query ? { query } : {}) });
+      expect({ method, path, status: reply.status }).toEqual({ method, path, status });
+    }
+    client.middlewareStack.remove("record-transactions");
+    counter.stop();
+    for (const operation of counter.operations) if (operation !== "TransactWriteItems") used.add(operation);
+    for (const entry of transactions.flat()) for (const kind of Object.keys(entry)) used.add(TRANSACT_ACTIONS[kind]!);
+
+    const { merged } = await loadInfra();
+    const allowed = new Set(
+      policyStatements(merged)
+        .flatMap((s) => s.actions)
+        .filter((a) => a.startsWith("dynamodb:"))
+        .map((a) => a.slice(9)),
+    );
+    const missing = [...used].filter((action) => !allowed.has(action)).sort();
+    const unused = [...allowed].filter((action) => !used.has(action)).sort();
+    expect({ "sent but not granted": missing, "granted but unused": unused, fix: FIX }).toEqual({ "sent but not granted": [], "granted but unused": [], fix: FIX });
+  });
+});

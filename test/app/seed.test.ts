@@ -1,0 +1,65 @@
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { readSeedFile, SeedValidationError, validateSeed, writeSeed } from "../../scripts/seed";
+import { contract } from "../../src/app/contract";
+import { createService } from "../../src/app/service";
+import { ensureTable } from "../../src/lib";
+import { clients, deleteTable, uniqueTableName } from "../support/dynamo";
+
+const { client, documentClient } = clients();
+const tableName = uniqueTableName("seed");
+beforeAll(() => ensureTable({ client, tableName }));
+afterAll(async () => {
+  await deleteTable(client, tableName);
+  client.destroy();
+});
+
+const everything = async () => (await documentClient.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }))).Items ?? [];
+
+describe("seed import", () => {
+  it("reports every bad record by position, references included, before anything is written", () => {
+    let problems: string[] = [];
+    try {
+      validateSeed({
+        users: [{ email: "ok@example.com", name: "Ok" }, { email: "not-an-email", name: "" }],
+        companies: [{ name: "Acme" }],
+        memberships: [
+          { company: "Acme", email: "ghost@example.com", role: "member" },
+          { company: "Nowhere", email: "ok@example.com", role: "boss" },
+        ],
+        events: [{ email: "ok@example.com", type: "login", at: "yesterday" }],
+        extra: [],
+      });
+    } catch (error) {
+      expect(error).toBeInstanceOf(SeedValidationError);
+      problems = (error as SeedValidationError).problems;
+    }
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^extra: unknown section/),
+        expect.stringMatching(/^users\[1\]\.email: /),
+        expect.stringMatching(/^users\[1\]\.name: /),
+        'memberships[0].email: user "ghost@example.com" is not in this file\'s users',
+        expect.stringMatching(/^memberships\[1\]\.role: /),
+        expect.stringMatching(/^events\[0\]\.at: /),
+      ]),
+    );
+    expect(problems).toHaveLength(6);
+  });
+
+  it("writes the shipped example so the API reads it, and writes the same items again on a re-run", async () => {
+    const seed = readSeedFile(contract.seed.file);
+    const lines: string[] = [];
+    expect(await writeSeed({ documentClient, tableName }, seed, (line) => lines.push(line))).toBe(12);
+    expect(lines.at(-1)).toMatch(/^ {2}seeded 12\/12 items \(\d+ items\/s\)$/);
+    const first = await everything();
+
+    expect(await writeSeed({ documentClient, tableName }, seed, () => {})).toBe(12);
+    const second = await everything();
+    expect(second).toHaveLength(first.length);
+    expect(second.map((i) => `${i.pk} ${i.sk}`).sort()).toEqual(first.map((i) => `${i.pk} ${i.sk}`).sort());
+
+    const service = createService({ documentClient, tableName });
+    process.env.CURSOR_SECRET ??= "test-cursor-secret-not-for-production";
+    expect((await service.listMembers("Analytical Engines", { limit: 10 })).items.map((m) => m.email)).toEqual(["ada@example.com", "alan@example.com"]);
+  });
+});

@@ -1,0 +1,104 @@
+import { readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { main } from "../../scripts/deploy";
+import { loadDeployment, type AwsDeployment } from "../../scripts/deployments";
+import { assertTerraform, backendConfigArgs, writeVarFile } from "../../scripts/terraform";
+import { loadInfra } from "../support/terraform";
+
+const prod = loadDeployment("prod") as AwsDeployment;
+
+async function run(...args: string[]): Promise<{ lines: string[]; error?: Error }> {
+  const lines: string[] = [];
+  try {
+    await main(args, (line) => lines.push(line));
+    return { lines };
+  } catch (error) {
+    return { lines, error: error as Error };
+  }
+}
+
+function withEnv(vars: Record<string, string | undefined>, body: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    const saved = { ...process.env };
+    for (const [k, v] of Object.entries(vars)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    try {
+      await body();
+    } finally {
+      process.env = saved;
+    }
+  };
+}
+
+describe("deploy CLI", () => {
+  it("names the known deployments when given an unknown one", async () => {
+    const { error } = await run("deploy", "--deployment", "staging");
+    expect(error?.message).toMatch(/^unknown deployment "staging". Known deployments: local, dev, prod/);
+  });
+
+  it(
+    "stops before building or touching AWS when terraform is missing",
+    withEnv({ PATH: "/nonexistent" }, async () => {
+      const { lines, error } = await run("deploy", "--deployment", "prod");
+      expect(error?.name).toBe("TerraformError");
+      expect(error?.message).toContain("terraform was not found on PATH. Install Terraform >= 1.10");
+      expect(lines).not.toContain("build");
+    }),
+  );
+
+  it(
+    "stops before building or touching AWS when there are no credentials",
+    withEnv(
+      { AWS_PROFILE: undefined, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_SHARED_CREDENTIALS_FILE: "/nonexistent", AWS_CONFIG_FILE: "/nonexistent", AWS_EC2_METADATA_DISABLED: "true" },
+      async () => {
+        let terraformFound = true;
+        try {
+          assertTerraform();
+        } catch {
+          terraformFound = false;
+        }
+        const { lines, error } = await run("deploy", "--deployment", "prod");
+        // Where no terraform exists, that check comes first: either refusal changes nothing.
+        expect(error?.message).toContain(terraformFound ? "no AWS credentials found for region eu-west-1" : "terraform was not found");
+        expect(lines).not.toContain("build");
+      },
+    ),
+  );
+
+  it("refuses to delete a table unless DELETE_TABLE repeats its name", async () => {
+    const { error } = await run("destroy", "--deployment", "prod", "--delete-table", "oops");
+    expect(error?.message).toBe("DELETE_TABLE must repeat the table name to delete it: DELETE_TABLE=dynamodb-starter-prod. Nothing was changed.");
+  });
+
+  it("has nothing to plan for the local deployment", async () => {
+    const { error } = await run("plan");
+    expect(error?.message).toContain("the local deployment has no Terraform to plan");
+  });
+
+  it("passes the deployment's state location as backend config and its settings as a JSON var file", async () => {
+    expect(backendConfigArgs(prod)).toEqual([
+      "-backend-config=bucket=my-org-terraform-state",
+      "-backend-config=key=dynamodb-starter/prod.tfstate",
+      "-backend-config=region=eu-west-1",
+    ]);
+    const file = writeVarFile(prod, join(__dirname, "../../dist/api.zip"), mkdtempSync(join(tmpdir(), "tfvars-")));
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({
+      deployment: "prod",
+      region: "eu-west-1",
+      function_name: "prod-api",
+      table_name: "dynamodb-starter-prod",
+      lambda_zip: "../dist/api.zip",
+      lambda_memory_mb: 512,
+      lambda_timeout_seconds: 10,
+      log_retention_days: 90,
+      tags: { environment: "prod", service: "dynamodb-starter" },
+    });
+    // Every variable infra/ declares is set by the file, so no apply ever stops to ask for one.
+    const { merged } = await loadInfra();
+    expect(Object.keys(JSON.parse(readFileSync(file, "utf8"))).sort()).toEqual(Object.keys(merged.variable).sort());
+  });
+});

@@ -1,0 +1,80 @@
+import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { main } from "../../scripts/migrate";
+import { countingMigrations } from "../support/countingMigrations";
+import { clients, deleteTable, endpoint, uniqueTableName } from "../support/dynamo";
+
+const { client, documentClient } = clients();
+const tableName = uniqueTableName("cli");
+// Migrations of the test's own: the CLI serves whatever index it is given, the app's by default.
+const migrations = countingMigrations(3);
+const first = migrations[0]!.name;
+
+async function cli(...args: string[]): Promise<string[]> {
+  const lines: string[] = [];
+  await main([...args, "--table", tableName, "--endpoint", endpoint()], (line) => lines.push(line), migrations);
+  return lines;
+}
+
+afterAll(async () => {
+  await deleteTable(client, tableName);
+  client.destroy();
+});
+
+describe("migrate CLI", () => {
+  it("dry-runs up without creating the table, then creates it and applies, then reports status", async () => {
+    expect(await cli("up", "--dry-run")).toEqual([`would create table "${tableName}" at ${endpoint()} and apply: ${migrations.map((m) => m.name).join(", ")}`]);
+    await expect(client.send(new DescribeTableCommand({ TableName: tableName }))).rejects.toThrow(expect.objectContaining({ name: "ResourceNotFoundException" }));
+
+    const up = await cli("up");
+    expect(up.join("\n")).toContain(`creating table "${tableName}"`);
+    expect(up.at(-1)).toBe(`applied ${migrations.length} migration(s) to table "${tableName}" at ${endpoint()}`);
+    expect((await client.send(new DescribeTableCommand({ TableName: tableName }))).Table?.TableStatus).toBe("ACTIVE");
+
+    expect(await cli("up")).toEqual([`nothing pending on table "${tableName}" at ${endpoint()}`]);
+    const status = await cli("status");
+    expect(status).toContain(`  executed  ${first}`);
+    expect(status.at(-1)).toBe("lock: free");
+  });
+
+  it("reverts with down --to, after a dry run that changes nothing", async () => {
+    expect((await cli("down", "--to", first, "--dry-run")).at(-1)).toContain(`would revert on table "${tableName}"`);
+    expect((await cli("status"))).toContain(`  executed  ${first}`);
+    await cli("down", "--to", first);
+    expect(await cli("status")).toContain(`  pending   ${first}`);
+    await cli("up");
+  });
+
+  it("shows and force-releases a lock whose holder died", async () => {
+    await documentClient.send(
+      new PutCommand({ TableName: tableName, Item: { pk: "_migrations", sk: "lock", owner: "dead-host:42:abcd", expiresAt: Date.now() + 600_000, acquiredAt: "x" } }),
+    );
+    expect((await cli("status")).at(-1)).toMatch(/^lock: held by dead-host:42:abcd until /);
+    expect(await cli("unlock")).toEqual(["released the lock held by dead-host:42:abcd (its migration, if any, was not recorded and will run again)"]);
+    const { Item } = await documentClient.send(new GetCommand({ TableName: tableName, Key: { pk: "_migrations", sk: "lock" }, ConsistentRead: true }));
+    expect(Item).toBeUndefined();
+  });
+
+  it("explains bad usage", async () => {
+    await expect(cli("sideways")).rejects.toThrow('unknown command "sideways"');
+    await expect(cli("down")).rejects.toThrow("down needs --to NAME");
+    await expect(main(["status"], () => {}, migrations)).rejects.toThrow("TABLE_NAME is not set");
+  });
+
+  it("stops before any request when AWS has no credentials, saying how to provide them", async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
+      AWS_CONFIG_FILE: "/nonexistent",
+      AWS_EC2_METADATA_DISABLED: "true",
+    });
+    for (const name of ["DYNAMODB_ENDPOINT", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]) delete process.env[name];
+    try {
+      await expect(main(["up", "--table", "app-prod", "--region", "eu-west-1"], () => {}, migrations)).rejects.toThrow(
+        /^no AWS credentials found for region eu-west-1 .*Set AWS_PROFILE/,
+      );
+    } finally {
+      process.env = saved;
+    }
+  });
+});

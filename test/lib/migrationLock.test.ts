@@ -1,0 +1,76 @@
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { ensureTable, migrationLock, MigrationLockLostError, MigrationLockTimeoutError } from "../../src/lib";
+import { clients, deleteTable, uniqueTableName } from "../support/dynamo";
+
+const { client, documentClient } = clients();
+const tableName = uniqueTableName("lock");
+const lockOf = (owner: string, leaseMs = 60_000, waitTimeoutMs = 10_000) =>
+  migrationLock({ documentClient, tableName, owner, leaseMs, waitTimeoutMs });
+const stored = async () =>
+  (await documentClient.send(new GetCommand({ TableName: tableName, Key: { pk: "_migrations", sk: "lock" }, ConsistentRead: true }))).Item;
+
+beforeAll(() => ensureTable({ client, tableName }));
+afterEach(() => lockOf("cleanup").forceRelease());
+afterAll(async () => {
+  await deleteTable(client, tableName);
+  client.destroy();
+});
+
+describe("migrationLock", () => {
+  it("admits one owner at a time: a waiter gets the lock only after the holder releases it", async () => {
+    const a = lockOf("a");
+    const b = lockOf("b");
+    expect(await a.acquire()).toBe(true);
+    expect(await stored()).toMatchObject({ owner: "a" });
+
+    const waiting = b.acquire().then((ok) => ({ ok, at: Date.now() }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const releasedAt = Date.now();
+    await a.release();
+
+    const { ok, at } = await waiting;
+    expect(ok).toBe(true);
+    expect(at).toBeGreaterThanOrEqual(releasedAt);
+    expect(await stored()).toMatchObject({ owner: "b" });
+    await b.release();
+    expect(await stored()).toBeUndefined();
+  });
+
+  it("keeps a live holder's lease renewed past its length, so a waiter times out naming the holder", async () => {
+    const holder = lockOf("long-runner", 300);
+    await holder.acquire();
+    const firstExpiry = Number((await stored())?.expiresAt);
+
+    const waiter = lockOf("impatient", 300, 1_000);
+    const attempt = waiter.acquire();
+    await expect(attempt).rejects.toThrow(MigrationLockTimeoutError);
+    await expect(attempt).rejects.toThrow("held by long-runner");
+
+    expect(Number((await stored())?.expiresAt)).toBeGreaterThan(firstExpiry);
+    expect(() => holder.assertHeld()).not.toThrow();
+    await holder.release();
+  });
+
+  it("lets a waiter give up without the lock when the work it waited for is done", async () => {
+    const holder = lockOf("holder");
+    await holder.acquire();
+    const waiter = lockOf("waiter");
+    expect(await waiter.acquire({ giveUpWhen: async () => true })).toBe(false);
+    expect(await stored()).toMatchObject({ owner: "holder" });
+    await holder.release();
+  });
+
+  it("tells a holder it lost the lock once another owner took it, and does not delete the new owner's lock", async () => {
+    const old = lockOf("old", 300);
+    await old.acquire();
+    await old.forceRelease(); // an operator's "make migrate-unlock"
+    const next = lockOf("next");
+    await next.acquire();
+    await new Promise((resolve) => setTimeout(resolve, 250)); // old's heartbeat finds the item no longer his
+
+    expect(() => old.assertHeld()).toThrow(MigrationLockLostError);
+    await old.release();
+    expect(await stored()).toMatchObject({ owner: "next" });
+    await next.release();
+  });
+});

@@ -1,0 +1,116 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { backfill, batchWriteAll, connect, createClient, createDocumentClient, ensureTable, LOCAL_REGION } from "../../src/lib";
+import { api } from "../support/testApp";
+import { clients, deleteTable, endpoint, uniqueTableName } from "../support/dynamo";
+
+const admin = clients();
+const tables: string[] = [];
+afterAll(async () => {
+  await Promise.all(tables.map((t) => deleteTable(admin.client, t)));
+  admin.client.destroy();
+});
+async function freshTable(prefix: string): Promise<string> {
+  const tableName = uniqueTableName(prefix);
+  tables.push(tableName);
+  await ensureTable({ client: admin.client, tableName });
+  return tableName;
+}
+
+const throttle = () => Object.assign(new Error("Rate of requests exceeds the allowed throughput (injected)"), { name: "ProvisionedThroughputExceededException", $fault: "client", $metadata: {} });
+
+/**
+ * On a real client: every other BatchWriteItem writes only half its requests and hands the rest back as
+ * UnprocessedItems (as DynamoDB does under load), and every third attempt is throttled outright.
+ */
+function injectFaults(client: DynamoDBClient): { throttled: number; partial: number } {
+  const counts = { throttled: 0, partial: 0 };
+  let calls = 0;
+  let attempts = 0;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== "BatchWriteItemCommand" || ++calls % 2 === 0) return next(args);
+      const input = args.input as { RequestItems: Record<string, unknown[]> };
+      const [table, requests] = Object.entries(input.RequestItems)[0]!;
+      if (requests.length < 2) return next(args);
+      const half = Math.ceil(requests.length / 2);
+      counts.partial++;
+      const result = await next({ ...args, input: { ...input, RequestItems: { [table]: requests.slice(0, half) } } });
+      (result.output as { UnprocessedItems?: Record<string, unknown[]> }).UnprocessedItems = { [table]: requests.slice(half) };
+      return result;
+    },
+    { step: "initialize", name: "partial-batches" },
+  );
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === "BatchWriteItemCommand" && ++attempts % 3 === 0) {
+        counts.throttled++;
+        throw throttle();
+      }
+      return next(args);
+    },
+    { step: "deserialize", name: "throttle", priority: "low" },
+  );
+  return counts;
+}
+
+async function count(tableName: string, filter?: string): Promise<number> {
+  let total = 0;
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await admin.documentClient.send(
+      new ScanCommand({ TableName: tableName, Select: "COUNT", ExclusiveStartKey, ConsistentRead: true, ...(filter ? { FilterExpression: filter } : {}) }),
+    );
+    total += page.Count ?? 0;
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return total;
+}
+
+describe("throttling and partial batch results", () => {
+  it("batchWriteAll retries UnprocessedItems and throttled calls until every item is written, exactly once", async () => {
+    const tableName = await freshTable("throttle-batch");
+    const client = createClient({ region: LOCAL_REGION, endpoint: endpoint() });
+    const faults = injectFaults(client);
+    const requests = Array.from({ length: 300 }, (_, i) => ({ PutRequest: { Item: { pk: `ITEM#${i}`, sk: "A", n: i } } }));
+
+    const retries = await batchWriteAll({ documentClient: createDocumentClient(client), tableName }, requests);
+    client.destroy();
+
+    expect(faults.partial).toBeGreaterThan(3);
+    expect(faults.throttled).toBeGreaterThan(3);
+    expect(retries).toBeGreaterThanOrEqual(faults.partial);
+    expect(await count(tableName)).toBe(300);
+  });
+
+  it("backfill finishes with an exact count under the same faults", async () => {
+    const tableName = await freshTable("throttle-backfill");
+    await batchWriteAll({ documentClient: admin.documentClient, tableName }, Array.from({ length: 400 }, (_, i) => ({ PutRequest: { Item: { pk: `ITEM#${i}`, sk: "A" } } })));
+    const client = createClient({ region: LOCAL_REGION, endpoint: endpoint() });
+    const faults = injectFaults(client);
+
+    const result = await backfill({ documentClient: createDocumentClient(client), tableName, segments: 3, transform: (item) => ({ ...item, migrated: true }) });
+    client.destroy();
+
+    expect(faults.throttled + faults.partial).toBeGreaterThan(5);
+    expect(result).toMatchObject({ scanned: 400, written: 400 });
+    expect(await count(tableName, "attribute_exists(migrated)")).toBe(400);
+    expect(await count(tableName)).toBe(400);
+  });
+
+  it("answers 503 when DynamoDB keeps throttling after the SDK's retries", async () => {
+    const tableName = await freshTable("throttle-api");
+    process.env.TABLE_NAME = tableName;
+    const { client } = await connect({ migrations: [] });
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "GetItemCommand") throw throttle();
+        return next(args);
+      },
+      { step: "deserialize", name: "always-throttle", priority: "low" },
+    );
+    const reply = await api("GET", "/notes/someone");
+    client.middlewareStack.remove("always-throttle");
+    expect(reply).toMatchObject({ status: 503, body: { error: { code: "unavailable" } } });
+  });
+});

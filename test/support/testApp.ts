@@ -1,0 +1,41 @@
+/**
+ * A tiny app of the library tests' own, served by the library's handler:
+ * notes by id, with a 404 mapped from its own error class. Library tests use
+ * it instead of the example app, so replacing the example leaves them as
+ * they are.
+ */
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import * as z from "zod/mini";
+import { createApiHandler, json, jsonBody, parse, type ApiDefinition, type Migration } from "../../src/lib";
+import { apiClient } from "./api";
+
+export class NoteNotFoundError extends Error {
+  override name = "NoteNotFoundError";
+}
+
+const id = z.string().check(z.regex(/^[a-z0-9-]{1,40}$/));
+const note = z.strictObject({ text: z.string().check(z.maxLength(1000)) });
+const key = (noteId: string) => ({ pk: `NOTE#${noteId}`, sk: "NOTE" });
+
+export const notesApi = (migrations: readonly Migration[] = []): ApiDefinition => ({
+  migrations,
+  routes: {
+    "GET /notes/{id}": async ({ params, db }) => {
+      const noteId = parse(id, params.id, "note id");
+      const { documentClient, tableName } = await db();
+      const { Item } = await documentClient.send(new GetCommand({ TableName: tableName, Key: key(noteId) }));
+      if (!Item) throw new NoteNotFoundError(`note "${noteId}" does not exist`);
+      return json(200, { id: noteId, text: Item.text });
+    },
+    "PUT /notes/{id}": async ({ event, params, db }) => {
+      const noteId = parse(id, params.id, "note id");
+      const { text } = parse(note, jsonBody(event), "note");
+      const { documentClient, tableName } = await db();
+      await documentClient.send(new PutCommand({ TableName: tableName, Item: { ...key(noteId), text } }));
+      return json(200, { id: noteId, text });
+    },
+  },
+  errors: [{ error: NoteNotFoundError, status: 404, code: "not_found" }],
+});
+
+export const { api, allPages } = apiClient(createApiHandler(notesApi()));
