@@ -48,7 +48,7 @@ format: install ## Format every source file with prettier
 build: install ## Bundle the handler (src/handlers/api.ts) with esbuild into dist/api.zip and print sizes
 	$(TSX) scripts/build.ts
 
-test: typecheck ## Type-check, then run every test against a DynamoDB Local started for the run
+test: typecheck lint ## Type-check, lint, then run every test against a DynamoDB Local started for the run
 	node_modules/.bin/jest
 
 bench: install ## Measure connect(), migrations, cold start, backfill and HTTP side by side; writes bench/results.json

@@ -7,7 +7,10 @@ import tseslint from "typescript-eslint";
 /** An import rule: `regex` on the import string, with the reason shown in the error. */
 const forbid = (regex, message) => ({ regex, message });
 
-const NO_SCRIPTS = forbid(String.raw`^(\.\./)+scripts(/|$)`, "src/ never imports scripts/: the deploy pipeline, CLIs and local tooling stay out of the Lambda.");
+const NO_SCRIPTS = forbid(
+  String.raw`^(\.\./)+scripts(/|$)`,
+  "src/ never imports scripts/: the deploy pipeline, CLIs and local tooling stay out of the Lambda.",
+);
 const NO_APP = forbid(
   String.raw`^(\.\./)+(src/)?(app|handlers)(/|$)`,
   "The library never imports the app (src/app) or the handler that wires it: teams replace the app and keep the library.",
@@ -18,9 +21,14 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { console: "readonly", process: "readonly", require: "readonly", module: "writable", __dirname: "readonly", Buffer: "readonly" } },
+    languageOptions: {
+      globals: { console: "readonly", process: "readonly", require: "readonly", module: "writable", __dirname: "readonly", Buffer: "readonly" },
+    },
     rules: {
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_", ignoreRestSiblings: true }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_", ignoreRestSiblings: true },
+      ],
       // CommonJS scripts (jest reporter) and require() inside jest.isolateModules are deliberate.
       "@typescript-eslint/no-require-imports": "off",
     },
@@ -56,7 +64,14 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: [forbid(String.raw`(^|/)(src/)?(app|handlers)(/|$)`, "Library tests bring their own tables, migrations and routes: they must pass with the app replaced.")] },
+        {
+          patterns: [
+            forbid(
+              String.raw`(^|/)(src/)?(app|handlers)(/|$)`,
+              "Library tests bring their own tables, migrations and routes: they must pass with the app replaced.",
+            ),
+          ],
+        },
       ],
     },
   },

@@ -66,7 +66,11 @@ export async function main(argv: string[], log: (line: string) => void = console
     case "destroy":
       return destroyAws(deployment, { autoApprove: values["auto-approve"]!, deleteTable: values["delete-table"], log });
     case "logs":
-      return follow("aws", ["logs", "tail", `/aws/lambda/${functionName(deployment)}`, "--follow", "--region", deployment.region], "the AWS CLI is needed for `make logs` on AWS deployments");
+      return follow(
+        "aws",
+        ["logs", "tail", `/aws/lambda/${functionName(deployment)}`, "--follow", "--region", deployment.region],
+        "the AWS CLI is needed for `make logs` on AWS deployments",
+      );
     default:
       throw new ConfigError(`unknown command "${command}".\n${USAGE}`);
   }
@@ -125,7 +129,10 @@ async function deployAws(d: AwsDeployment, { applyChanges, autoApprove, log }: {
   await terraform(d, ["apply", "-input=false", `-var-file=${varFile}`, ...(autoApprove ? ["-auto-approve"] : [])]);
 }
 
-async function destroyAws(d: AwsDeployment, { autoApprove, deleteTable, log }: { autoApprove: boolean; deleteTable: string | undefined; log: (line: string) => void }) {
+async function destroyAws(
+  d: AwsDeployment,
+  { autoApprove, deleteTable, log }: { autoApprove: boolean; deleteTable: string | undefined; log: (line: string) => void },
+) {
   if (deleteTable !== undefined && deleteTable !== d.tableName) {
     throw new ConfigError(`DELETE_TABLE must repeat the table name to delete it: DELETE_TABLE=${d.tableName}. Nothing was changed.`);
   }
@@ -144,7 +151,9 @@ async function destroyAws(d: AwsDeployment, { autoApprove, deleteTable, log }: {
     const table = await describeTable(client, d.tableName);
     if (!table) return log(`table "${d.tableName}" does not exist`);
     if (table.DeletionProtectionEnabled) {
-      throw new ConfigError(`table "${d.tableName}" has deletion protection on: set "deletionProtection": false in infra/deployments.json, run make deploy, then destroy again.`);
+      throw new ConfigError(
+        `table "${d.tableName}" has deletion protection on: set "deletionProtection": false in infra/deployments.json, run make deploy, then destroy again.`,
+      );
     }
     await client.send(new DeleteTableCommand({ TableName: d.tableName }));
     log(`deleted table "${d.tableName}"`);

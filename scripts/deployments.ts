@@ -34,7 +34,9 @@ const awsDeployment = z.strictObject({
       pointInTimeRecovery: z.optional(z.boolean()),
       deletionProtection: z.optional(z.boolean()),
       ttlAttribute: z.optional(z.nullable(z.string().check(z.minLength(1)))),
-      encryption: z.optional(z.union([z.literal("aws-owned"), z.literal("aws-managed"), z.strictObject({ kmsKeyArn: z.string().check(z.startsWith("arn:")) })])),
+      encryption: z.optional(
+        z.union([z.literal("aws-owned"), z.literal("aws-managed"), z.strictObject({ kmsKeyArn: z.string().check(z.startsWith("arn:")) })]),
+      ),
     }),
     {},
   ),

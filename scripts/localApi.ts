@@ -28,7 +28,13 @@ export function eventFromRequest(req: IncomingMessage, body: Buffer, now = new D
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!.toLowerCase();
     const value = req.rawHeaders[i + 1]!;
-    if (name === "cookie") cookies.push(...value.split(";").map((c) => c.trim()).filter(Boolean));
+    if (name === "cookie")
+      cookies.push(
+        ...value
+          .split(";")
+          .map((c) => c.trim())
+          .filter(Boolean),
+      );
     else headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
   }
   const text = body.length === 0 || TEXT_TYPES.test(headers["content-type"] ?? "");
@@ -76,7 +82,8 @@ function lambdaContext(requestId: string, functionName: string, deadline: number
   };
 }
 
-const gatewayError = (res: ServerResponse, statusCode: number, message: string) => writeResult(res, { statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify({ message }) });
+const gatewayError = (res: ServerResponse, statusCode: number, message: string) =>
+  writeResult(res, { statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify({ message }) });
 
 export async function startLocalApi({ handlerFile, port, host = "127.0.0.1" }: { handlerFile: string; port: number; host?: string }): Promise<Server> {
   const { handler } = (await import(pathToFileURL(handlerFile).href)) as { handler: Handler };
@@ -101,7 +108,9 @@ export async function startLocalApi({ handlerFile, port, host = "127.0.0.1" }: {
       else writeResult(res, result);
     } catch (error) {
       // An unhandled exception in the function: API Gateway answers 500 with this body.
-      console.error(JSON.stringify({ level: "error", requestId: event.requestContext.requestId, message: error instanceof Error ? error.message : String(error) }));
+      console.error(
+        JSON.stringify({ level: "error", requestId: event.requestContext.requestId, message: error instanceof Error ? error.message : String(error) }),
+      );
       gatewayError(res, 500, "Internal Server Error");
     } finally {
       clearTimeout(timer);

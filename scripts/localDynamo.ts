@@ -54,7 +54,10 @@ export interface LocalDynamo {
 export function findJava(env: NodeJS.ProcessEnv = process.env): string {
   const candidates = [
     ...(env.JAVA_HOME ? [join(env.JAVA_HOME, "bin", "java")] : []),
-    ...(env.PATH ?? "").split(delimiter).filter(Boolean).map((dir) => join(dir, "java")),
+    ...(env.PATH ?? "")
+      .split(delimiter)
+      .filter(Boolean)
+      .map((dir) => join(dir, "java")),
   ];
   for (const candidate of candidates) {
     try {

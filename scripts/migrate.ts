@@ -30,10 +30,13 @@ import { runCli } from "./cli";
 import { assertCredentials } from "./credentials";
 import { deploymentTable } from "./deployments";
 
-const USAGE =
-  "usage: migrate <status|up|down|unlock> [--to NAME] [--dry-run] [--deployment NAME | --table NAME [--region REGION] [--endpoint URL]]";
+const USAGE = "usage: migrate <status|up|down|unlock> [--to NAME] [--dry-run] [--deployment NAME | --table NAME [--region REGION] [--endpoint URL]]";
 
-export async function main(argv: string[], log: (line: string) => void = console.log, migrations: readonly Migration[] = contract.api.migrations): Promise<void> {
+export async function main(
+  argv: string[],
+  log: (line: string) => void = console.log,
+  migrations: readonly Migration[] = contract.api.migrations,
+): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -67,7 +67,10 @@ export function newMigration(slug: string, dir = MIGRATIONS_DIR): string {
   const list = /(export const migrations: readonly Migration\[\] = \[)([^\]]*)(\];)/;
   const match = list.exec(index);
   if (!match) throw new ConfigError(`${relative(ROOT, indexFile)} has no "export const migrations: readonly Migration[] = [...]" to append to`);
-  const entries = match[2]!.split(",").map((e) => e.trim()).filter(Boolean);
+  const entries = match[2]!
+    .split(",")
+    .map((e) => e.trim())
+    .filter(Boolean);
   const lastImport = [...index.matchAll(/^import .*;$/gm)].at(-1);
   const at = lastImport ? lastImport.index! + lastImport[0].length : 0;
   const withImport = `${index.slice(0, at)}\nimport { ${constant} } from "./${name}";${index.slice(at)}`;
@@ -76,7 +79,9 @@ export function newMigration(slug: string, dir = MIGRATIONS_DIR): string {
   writeFileSync(file, template(name, constant));
   writeFileSync(indexFile, updated);
   // Formatted like the rest of the code, so `make test`'s format check passes at once.
-  spawnSync(join(ROOT, "node_modules", ".bin", "prettier"), ["--write", "--log-level", "warn", "--config", join(ROOT, ".prettierrc.json"), file, indexFile], { stdio: "inherit" });
+  spawnSync(join(ROOT, "node_modules", ".bin", "prettier"), ["--write", "--log-level", "warn", "--config", join(ROOT, ".prettierrc.json"), file, indexFile], {
+    stdio: "inherit",
+  });
   return file;
 }
 

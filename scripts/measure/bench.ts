@@ -56,7 +56,9 @@ async function coldStartRow(endpoint: string) {
   await migrator({ client, documentClient: createDocumentClient(client), tableName, migrations: contract.api.migrations }).up();
   const handler = createApiHandler(contract.api, { tableName, endpoint });
   for (const r of contract.load.setup) {
-    const reply = await handler(apiGatewayEvent({ method: r.method, rawPath: r.path, headers: { "content-type": "application/json" }, body: JSON.stringify(r.body) }));
+    const reply = await handler(
+      apiGatewayEvent({ method: r.method, rawPath: r.path, headers: { "content-type": "application/json" }, body: JSON.stringify(r.body) }),
+    );
     if (reply.statusCode !== r.status) throw new Error(`setup ${r.method} ${r.path} answered ${reply.statusCode}`);
   }
   client.destroy();
@@ -67,10 +69,42 @@ async function coldStartRow(endpoint: string) {
   const load = (r: typeof api) => median(r!.loadMs);
   const ratio = first(api) / first(bare);
   rows.push(
-    { row: "3 cold start", measure: "load + first request (median of 15)", value: `${fmt(first(api))} ms`, compared: `bare DocumentClient GetItem ${fmt(first(bare))} ms`, ratio: `${fmt(ratio, 2)}x`, target: "<= 1.35x", ok: ratio <= 1.35 },
-    { row: "", measure: "module load alone (median of 15)", value: `${fmt(load(api))} ms`, compared: `bare ${fmt(load(bare))} ms`, ratio: `${fmt(load(api) / load(bare), 2)}x`, target: "", ok: null },
-    { row: "", measure: "bundle loaded at cold start", value: kb(api!.coldBytes), compared: `bare ${kb(bare!.coldBytes)}`, ratio: `${fmt(api!.coldBytes / bare!.coldBytes, 2)}x`, target: "", ok: null },
-    { row: "", measure: "same API, umzug imported statically", value: `${kb(umzug!.coldBytes)}, ${fmt(first(umzug))} ms`, compared: "API as built", ratio: `${fmt(umzug!.coldBytes / api!.coldBytes, 2)}x size, ${fmt(first(umzug) / first(api), 2)}x time`, target: "", ok: null },
+    {
+      row: "3 cold start",
+      measure: "load + first request (median of 15)",
+      value: `${fmt(first(api))} ms`,
+      compared: `bare DocumentClient GetItem ${fmt(first(bare))} ms`,
+      ratio: `${fmt(ratio, 2)}x`,
+      target: "<= 1.35x",
+      ok: ratio <= 1.35,
+    },
+    {
+      row: "",
+      measure: "module load alone (median of 15)",
+      value: `${fmt(load(api))} ms`,
+      compared: `bare ${fmt(load(bare))} ms`,
+      ratio: `${fmt(load(api) / load(bare), 2)}x`,
+      target: "",
+      ok: null,
+    },
+    {
+      row: "",
+      measure: "bundle loaded at cold start",
+      value: kb(api!.coldBytes),
+      compared: `bare ${kb(bare!.coldBytes)}`,
+      ratio: `${fmt(api!.coldBytes / bare!.coldBytes, 2)}x`,
+      target: "",
+      ok: null,
+    },
+    {
+      row: "",
+      measure: "same API, umzug imported statically",
+      value: `${kb(umzug!.coldBytes)}, ${fmt(first(umzug))} ms`,
+      compared: "API as built",
+      ratio: `${fmt(umzug!.coldBytes / api!.coldBytes, 2)}x size, ${fmt(first(umzug) / first(api), 2)}x time`,
+      target: "",
+      ok: null,
+    },
   );
   results.coldStart = measured.map((m) => ({ ...m, loadMedianMs: median(m.loadMs), firstResponseMedianMs: median(m.firstResponseMs) }));
 }
@@ -118,15 +152,44 @@ async function connectRow(endpoint: string) {
   const umzugLoaded = Object.keys(require.cache).some((p) => p.includes("/node_modules/umzug/"));
   const umzugLoad = median(
     Array.from({ length: 5 }, () => {
-      const run = spawnSync(process.execPath, ["-e", "const t=process.hrtime.bigint();require('umzug');process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))"], { encoding: "utf8" });
+      const run = spawnSync(
+        process.execPath,
+        ["-e", "const t=process.hrtime.bigint();require('umzug');process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))"],
+        { encoding: "utf8" },
+      );
       return Number(run.stdout);
     }),
   );
   rows.push(
-    { row: "1 connect()", measure: "cold, nothing pending (median of 15)", value: `${fmt(median(cold))} ms, ${coldRequests} requests, ${coldInFlight} in flight`, compared: `sequential ${fmt(median(sequential))} ms + umzug load ${fmt(umzugLoad)} ms`, ratio: `${fmt(median(cold) / (median(sequential) + umzugLoad), 2)}x`, target: "2 requests in parallel, no umzug", ok: coldRequests === 2 && coldInFlight === 2 && !umzugLoaded },
-    { row: "", measure: "warm (1,000,000 calls)", value: `${fmt(warmNs, 0)} ns/op, ${warmRequests} requests`, compared: "", ratio: "", target: "0 requests", ok: warmRequests === 0 },
+    {
+      row: "1 connect()",
+      measure: "cold, nothing pending (median of 15)",
+      value: `${fmt(median(cold))} ms, ${coldRequests} requests, ${coldInFlight} in flight`,
+      compared: `sequential ${fmt(median(sequential))} ms + umzug load ${fmt(umzugLoad)} ms`,
+      ratio: `${fmt(median(cold) / (median(sequential) + umzugLoad), 2)}x`,
+      target: "2 requests in parallel, no umzug",
+      ok: coldRequests === 2 && coldInFlight === 2 && !umzugLoaded,
+    },
+    {
+      row: "",
+      measure: "warm (1,000,000 calls)",
+      value: `${fmt(warmNs, 0)} ns/op, ${warmRequests} requests`,
+      compared: "",
+      ratio: "",
+      target: "0 requests",
+      ok: warmRequests === 0,
+    },
   );
-  results.connect = { coldMs: cold, sequentialMs: sequential, umzugLoadMs: umzugLoad, coldRequests, coldInFlight, warmNsPerOp: warmNs, warmRequests, umzugLoaded };
+  results.connect = {
+    coldMs: cold,
+    sequentialMs: sequential,
+    umzugLoadMs: umzugLoad,
+    coldRequests,
+    coldInFlight,
+    warmNsPerOp: warmNs,
+    warmRequests,
+    umzugLoaded,
+  };
 }
 
 async function migrationsRow(endpoint: string) {
@@ -161,8 +224,24 @@ async function migrationsRow(endpoint: string) {
   const linear = perMigration[1000]! / perMigration[10]!;
   rows.push(
     { row: "2 migrations", measure: "apply 100 no-op migrations", value: `${fmt(applied100 / 1000, 2)} s`, compared: "", ratio: "", target: "", ok: null },
-    { row: "", measure: "per migration at 10 / 100 / 1,000", value: `${fmt(perMigration[10]!)} / ${fmt(perMigration[100]!)} / ${fmt(perMigration[1000]!)} ms`, compared: "at 10", ratio: `${fmt(linear, 2)}x at 1,000`, target: "linear (<= 2x)", ok: linear <= 2 },
-    { row: "", measure: "status with 1,000 executed (median of 5)", value: `${fmt(median(statusTimes))} ms, ${pages} page(s)`, compared: "", ratio: "", target: "", ok: null },
+    {
+      row: "",
+      measure: "per migration at 10 / 100 / 1,000",
+      value: `${fmt(perMigration[10]!)} / ${fmt(perMigration[100]!)} / ${fmt(perMigration[1000]!)} ms`,
+      compared: "at 10",
+      ratio: `${fmt(linear, 2)}x at 1,000`,
+      target: "linear (<= 2x)",
+      ok: linear <= 2,
+    },
+    {
+      row: "",
+      measure: "status with 1,000 executed (median of 5)",
+      value: `${fmt(median(statusTimes))} ms, ${pages} page(s)`,
+      compared: "",
+      ratio: "",
+      target: "",
+      ok: null,
+    },
   );
   results.migrations = { perMigrationMs: perMigration, apply100Ms: applied100, status1000Ms: statusTimes, status1000Pages: pages };
 }
@@ -175,7 +254,10 @@ async function backfillRow(endpoint: string) {
   const tableName = "bench-backfill";
   await ensureTable({ client, tableName });
   const source = Array.from({ length: items }, (_, i) => ({ pk: `ITEM#${i}`, sk: "A", n: i }));
-  await batchWriteAll({ documentClient, tableName }, source.map((Item) => ({ PutRequest: { Item } })));
+  await batchWriteAll(
+    { documentClient, tableName },
+    source.map((Item) => ({ PutRequest: { Item } })),
+  );
 
   const result = await backfill({ documentClient, tableName, segments: 4, transform: (item) => ({ ...item, migrated: 1 }) });
   const t = performance.now();
@@ -184,7 +266,15 @@ async function backfillRow(endpoint: string) {
   client.destroy();
   const fast = result.written / (result.ms / 1000);
   const naive = items / (naiveMs / 1000);
-  rows.push({ row: "4 backfill", measure: `backfill() over ${items} items`, value: `${fmt(fast, 0)} items/s`, compared: `sequential PutItem ${fmt(naive, 0)} items/s`, ratio: `${fmt(fast / naive, 1)}x`, target: ">= 5x", ok: fast / naive >= 5 });
+  rows.push({
+    row: "4 backfill",
+    measure: `backfill() over ${items} items`,
+    value: `${fmt(fast, 0)} items/s`,
+    compared: `sequential PutItem ${fmt(naive, 0)} items/s`,
+    ratio: `${fmt(fast / naive, 1)}x`,
+    target: ">= 5x",
+    ok: fast / naive >= 5,
+  });
   results.backfill = { items, backfillMs: result.ms, backfillItemsPerSecond: fast, naiveMs, naiveItemsPerSecond: naive, written: result.written };
 }
 
@@ -193,7 +283,10 @@ async function httpRow() {
   await withLoadStack(async ({ url }) => {
     const reads = await loadRun(url, { connections: 10, duration: 5, shape: "reads" });
     const creates = await loadRun(url, { connections: 10, duration: 5, shape: "creates" });
-    for (const [name, { stats }] of [["the app's reads", reads], ["the app's creates", creates]] as const) {
+    for (const [name, { stats }] of [
+      ["the app's reads", reads],
+      ["the app's creates", creates],
+    ] as const) {
       rows.push({
         row: name === "the app's reads" ? "5 HTTP" : "",
         measure: name,

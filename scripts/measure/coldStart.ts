@@ -87,7 +87,13 @@ export async function measureColdStart({ endpoint, tableName, runs = 15 }: { end
     AWS_LAMBDA_FUNCTION_NAME: "bench",
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
-  const rows = artifacts.map(([variant, a]): ColdStartRow => ({ variant, coldBytes: a.coldBytes, totalBytes: a.coldBytes + a.lazyBytes, loadMs: [], firstResponseMs: [] }));
+  const rows = artifacts.map(([variant, a]): ColdStartRow => ({
+    variant,
+    coldBytes: a.coldBytes,
+    totalBytes: a.coldBytes + a.lazyBytes,
+    loadMs: [],
+    firstResponseMs: [],
+  }));
   for (let i = 0; i < runs; i++) {
     for (const [index, [variant, a]] of artifacts.entries()) {
       const { loadMs, firstResponseMs } = variant === "bare" ? runOnce(a.entry, {}, 200, env) : runOnce(a.entry, apiEvent, first.status, env);

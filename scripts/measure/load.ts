@@ -46,7 +46,8 @@ const json = (r: SampleRequest) => (r.body === undefined ? {} : { headers: { "co
 /** Sends `request` and checks that it got the status the contract says. */
 async function send(url: string, request: SampleRequest): Promise<void> {
   const response = await fetch(`${url}${target(request)}`, { method: request.method, ...json(request) });
-  if (response.status !== request.status) throw new Error(`${request.method} ${request.path} answered ${response.status}, expected ${request.status}: ${await response.text()}`);
+  if (response.status !== request.status)
+    throw new Error(`${request.method} ${request.path} answered ${response.status}, expected ${request.status}: ${await response.text()}`);
 }
 
 /** One autocannon run of `shape` against a running stack; resolves with its stats and the creates it attempted and saw acknowledged. */
@@ -108,7 +109,9 @@ async function stored(stack: Stack, keys: Map<number, Record<string, unknown>>):
     for (let i = 0; i < all.length; i += 100) {
       let pending: Record<string, unknown>[] | undefined = all.slice(i, i + 100).map(([, key]) => key);
       while (pending?.length) {
-        const page: BatchGetCommandOutput = await documentClient.send(new BatchGetCommand({ RequestItems: { [stack.tableName]: { Keys: pending, ConsistentRead: true } } }));
+        const page: BatchGetCommandOutput = await documentClient.send(
+          new BatchGetCommand({ RequestItems: { [stack.tableName]: { Keys: pending, ConsistentRead: true } } }),
+        );
         for (const item of page.Responses?.[stack.tableName] ?? []) found.add(byId.get(keyId(item, names))!);
         pending = page.UnprocessedKeys?.[stack.tableName]?.Keys;
       }

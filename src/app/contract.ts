@@ -44,11 +44,24 @@ const seed = defineSeed({
     return [
       ...users.map((u) => item(User.build(PutItemCommand).item(u).params())),
       ...companies.map((c) => item(Company.build(PutItemCommand).item(c).params())),
-      ...memberships.map((m) => item(Membership.build(PutItemCommand).item({ ...m, joinedAt: "2026-01-01T00:00:00.000Z" }).params())),
+      ...memberships.map((m) =>
+        item(
+          Membership.build(PutItemCommand)
+            .item({ ...m, joinedAt: "2026-01-01T00:00:00.000Z" })
+            .params(),
+        ),
+      ),
       ...events.map((e) => {
         // Derived from the content, so a re-run writes the same event instead of a second one.
-        const id = createHash("sha256").update(JSON.stringify([e.email, e.at, e.type, e.data ?? null])).digest("hex").slice(0, 32);
-        return item(Event.build(PutItemCommand).item({ ...e, id }).params());
+        const id = createHash("sha256")
+          .update(JSON.stringify([e.email, e.at, e.type, e.data ?? null]))
+          .digest("hex")
+          .slice(0, 32);
+        return item(
+          Event.build(PutItemCommand)
+            .item({ ...e, id })
+            .params(),
+        );
       }),
     ];
   },

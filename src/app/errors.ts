@@ -6,7 +6,10 @@
 
 export class NotFoundError extends Error {
   override name = "NotFoundError";
-  constructor(readonly entity: string, readonly id: string) {
+  constructor(
+    readonly entity: string,
+    readonly id: string,
+  ) {
     super(`${entity} "${id}" does not exist`);
   }
 }

@@ -78,8 +78,12 @@ export function createModel({ documentClient, tableName }: { documentClient: Dyn
     table,
     schema: item({ company: string().key(), email: string().key(), role: string(), joinedAt: string() }).and((_schema) => ({
       // The inverted index: the same item, found from the user's side.
-      gsi1pk: string().hidden().link<typeof _schema>(({ email }) => keys.membershipByUser("", email).gsi1pk),
-      gsi1sk: string().hidden().link<typeof _schema>(({ company }) => keys.membershipByUser(company, "").gsi1sk),
+      gsi1pk: string()
+        .hidden()
+        .link<typeof _schema>(({ email }) => keys.membershipByUser("", email).gsi1pk),
+      gsi1sk: string()
+        .hidden()
+        .link<typeof _schema>(({ company }) => keys.membershipByUser(company, "").gsi1sk),
     })),
     computeKey: ({ company, email }) => keys.membership(company, email),
     timestamps: false, // joinedAt says it

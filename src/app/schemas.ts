@@ -16,7 +16,12 @@ export const email = z.string().check(z.trim(), z.toLowerCase(), z.maxLength(254
 /** Company names are keys and path segments: letters, digits, spaces and . _ & ' - only. */
 export const companyName = z
   .string()
-  .check(z.trim(), z.minLength(1), z.maxLength(100), z.regex(/^[\p{L}\p{N}][\p{L}\p{N} ._&'-]*$/u, "must start with a letter or digit and use only letters, digits, spaces and . _ & ' -"));
+  .check(
+    z.trim(),
+    z.minLength(1),
+    z.maxLength(100),
+    z.regex(/^[\p{L}\p{N}][\p{L}\p{N} ._&'-]*$/u, "must start with a letter or digit and use only letters, digits, spaces and . _ & ' -"),
+  );
 
 const displayName = z.string().check(z.trim(), z.minLength(1), z.maxLength(200), printable);
 export const role = z.enum(["owner", "admin", "member"]);
@@ -29,9 +34,11 @@ export const isoTime = z.pipe(
 /** Event payloads are stored as they come; 32 KB keeps every item far below DynamoDB's 400 KB limit. */
 export const MAX_EVENT_DATA_BYTES = 32 * 1024;
 export const eventData = z.optional(
-  z.record(z.string(), z.unknown()).check(
-    z.refine((data) => Buffer.byteLength(JSON.stringify(data)) <= MAX_EVENT_DATA_BYTES, { message: `must be at most ${MAX_EVENT_DATA_BYTES} bytes as JSON` }),
-  ),
+  z
+    .record(z.string(), z.unknown())
+    .check(
+      z.refine((data) => Buffer.byteLength(JSON.stringify(data)) <= MAX_EVENT_DATA_BYTES, { message: `must be at most ${MAX_EVENT_DATA_BYTES} bytes as JSON` }),
+    ),
 );
 
 export const createUser = z.strictObject({ email, name: displayName });
@@ -43,13 +50,21 @@ export const appendEvent = z.strictObject({ type: eventType, at: z.optional(isoT
 
 export const MAX_PAGE_SIZE = 100;
 const limit = z._default(
-  z.pipe(
-    z.string().check(z.regex(/^\d{1,3}$/, `must be a whole number from 1 to ${MAX_PAGE_SIZE}`)),
-    z.transform((value) => Number(value)),
-  ).check(z.refine((n) => n >= 1 && n <= MAX_PAGE_SIZE, { message: `must be a whole number from 1 to ${MAX_PAGE_SIZE}` })),
+  z
+    .pipe(
+      z.string().check(z.regex(/^\d{1,3}$/, `must be a whole number from 1 to ${MAX_PAGE_SIZE}`)),
+      z.transform((value) => Number(value)),
+    )
+    .check(z.refine((n) => n >= 1 && n <= MAX_PAGE_SIZE, { message: `must be a whole number from 1 to ${MAX_PAGE_SIZE}` })),
   25,
 );
 const cursor = z.optional(z.string().check(z.maxLength(2048)));
 
 export const listQuery = z.strictObject({ limit, cursor });
-export const eventsQuery = z.strictObject({ limit, cursor, from: z.optional(isoTime), to: z.optional(isoTime), order: z._default(z.enum(["asc", "desc"]), "desc") });
+export const eventsQuery = z.strictObject({
+  limit,
+  cursor,
+  from: z.optional(isoTime),
+  to: z.optional(isoTime),
+  order: z._default(z.enum(["asc", "desc"]), "desc"),
+});

@@ -69,7 +69,10 @@ export function createService({ documentClient, tableName }: { documentClient: D
 
     async updateUser(email: string, patch: { name: string }) {
       try {
-        const { Attributes } = await User.build(UpdateItemCommand).item({ email, ...patch }).options({ condition: exists, returnValues: "ALL_NEW" }).send();
+        const { Attributes } = await User.build(UpdateItemCommand)
+          .item({ email, ...patch })
+          .options({ condition: exists, returnValues: "ALL_NEW" })
+          .send();
         return Attributes!;
       } catch (error) {
         if (isConditionalCheckFailed(error)) throw new NotFoundError("user", email);
@@ -87,7 +90,10 @@ export function createService({ documentClient, tableName }: { documentClient: D
         ExpressionAttributeValues: { ":pk": keys.userPartition(email), ":prefix": keys.COMPANY_PREFIX },
       });
       const profileLast = [...partition].sort((a, b) => Number(a.sk === "PROFILE") - Number(b.sk === "PROFILE"));
-      await batchWriteAll({ documentClient, tableName }, [...memberships, ...profileLast].map((Key) => ({ DeleteRequest: { Key } })));
+      await batchWriteAll(
+        { documentClient, tableName },
+        [...memberships, ...profileLast].map((Key) => ({ DeleteRequest: { Key } })),
+      );
       return { memberships: memberships.length, events: partition.length - 1 };
     },
 
@@ -135,7 +141,11 @@ export function createService({ documentClient, tableName }: { documentClient: D
           .options({ limit, ...(exclusiveStartKey ? { exclusiveStartKey } : {}) })
           .send(),
       ]);
-      return page((result.Items ?? []).map(({ email, role, joinedAt }) => ({ email, role, joinedAt })), result.LastEvaluatedKey, scope);
+      return page(
+        (result.Items ?? []).map(({ email, role, joinedAt }) => ({ email, role, joinedAt })),
+        result.LastEvaluatedKey,
+        scope,
+      );
     },
 
     async listUserCompanies(email: string, { limit, cursor }: PageRequest): Promise<Page<{ company: string; role: string; joinedAt: string }>> {
@@ -150,7 +160,11 @@ export function createService({ documentClient, tableName }: { documentClient: D
           .options({ limit, ...(exclusiveStartKey ? { exclusiveStartKey } : {}) })
           .send(),
       ]);
-      return page((result.Items ?? []).map(({ company, role, joinedAt }) => ({ company, role, joinedAt })), result.LastEvaluatedKey, scope);
+      return page(
+        (result.Items ?? []).map(({ company, role, joinedAt }) => ({ company, role, joinedAt })),
+        result.LastEvaluatedKey,
+        scope,
+      );
     },
 
     /** One transaction: the user exists, and the event is new. */
@@ -179,7 +193,11 @@ export function createService({ documentClient, tableName }: { documentClient: D
           .options({ limit: query.limit, reverse: query.order === "desc", ...(exclusiveStartKey ? { exclusiveStartKey } : {}) })
           .send(),
       ]);
-      return page((result.Items ?? []).map(({ id, at, type, data }) => ({ id, at, type, ...(data === undefined ? {} : { data }) })), result.LastEvaluatedKey, scope);
+      return page(
+        (result.Items ?? []).map(({ id, at, type, data }) => ({ id, at, type, ...(data === undefined ? {} : { data }) })),
+        result.LastEvaluatedKey,
+        scope,
+      );
     },
   };
 

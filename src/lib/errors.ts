@@ -99,7 +99,10 @@ export class MigrationAlreadyRecordedError extends StarterError {
     readonly tableName: string,
     readonly migration: string,
   ) {
-    super("MIGRATION_ALREADY_RECORDED", `migration "${migration}" is already recorded as executed on table "${tableName}": another process ran it concurrently`);
+    super(
+      "MIGRATION_ALREADY_RECORDED",
+      `migration "${migration}" is already recorded as executed on table "${tableName}": another process ran it concurrently`,
+    );
   }
 }
 

@@ -168,7 +168,10 @@ describe("events", () => {
 describe("errors", () => {
   it("answers every error as JSON { error: { code, message, details? } } with the right status", async () => {
     expect(await api("POST", "/users", { rawBody: "{nope" })).toMatchObject({ status: 400, body: { error: { code: "invalid_json" } } });
-    expect(await api("POST", "/users", { rawBody: "{}", headers: { "content-type": "text/plain" } })).toMatchObject({ status: 415, body: { error: { code: "unsupported_media_type" } } });
+    expect(await api("POST", "/users", { rawBody: "{}", headers: { "content-type": "text/plain" } })).toMatchObject({
+      status: 415,
+      body: { error: { code: "unsupported_media_type" } },
+    });
     const invalid = await api("POST", "/users", { body: { email: "not-an-email", name: "", extra: true } });
     expect(invalid.status).toBe(400);
     expect(invalid.body.error).toMatchObject({ code: "invalid_request", message: "invalid user" });
@@ -179,6 +182,9 @@ describe("errors", () => {
     expect(wrongMethod).toMatchObject({ status: 405, body: { error: { code: "method_not_allowed" } } });
     expect(wrongMethod.headers.allow).toBe("GET");
     expect(await api("GET", "/nowhere")).toMatchObject({ status: 404, body: { error: { code: "not_found" } } });
-    expect(await api("GET", "/companies/Acme/members", { query: { limit: "0" } })).toMatchObject({ status: 400, body: { error: { details: [{ path: "limit" }] } } });
+    expect(await api("GET", "/companies/Acme/members", { query: { limit: "0" } })).toMatchObject({
+      status: 400,
+      body: { error: { details: [{ path: "limit" }] } },
+    });
   });
 });

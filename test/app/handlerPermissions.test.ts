@@ -18,7 +18,7 @@ afterAll(async () => {
 const TRANSACT_ACTIONS: Record<string, string> = { Put: "PutItem", Update: "UpdateItem", Delete: "DeleteItem", ConditionCheck: "ConditionCheckItem" };
 
 const FIX =
-  "infra/iam.tf (data \"aws_iam_policy_document\" \"api\") must list exactly the DynamoDB actions the app's routes send. " +
+  'infra/iam.tf (data "aws_iam_policy_document" "api") must list exactly the DynamoDB actions the app\'s routes send. ' +
   "The routes exercised are the walkthrough in src/app/contract.ts: when you add a route, add it there too, then update infra/iam.tf.";
 
 describe("the Lambda's IAM policy", () => {
@@ -54,6 +54,10 @@ describe("the Lambda's IAM policy", () => {
     );
     const missing = [...used].filter((action) => !allowed.has(action)).sort();
     const unused = [...allowed].filter((action) => !used.has(action)).sort();
-    expect({ "sent but not granted": missing, "granted but unused": unused, fix: FIX }).toEqual({ "sent but not granted": [], "granted but unused": [], fix: FIX });
+    expect({ "sent but not granted": missing, "granted but unused": unused, fix: FIX }).toEqual({
+      "sent but not granted": [],
+      "granted but unused": [],
+      fix: FIX,
+    });
   });
 });

@@ -15,7 +15,12 @@ afterAll(async () => {
 
 const byUser = (tableName: string, email: string) =>
   admin.documentClient.send(
-    new QueryCommand({ TableName: tableName, IndexName: BY_USER_INDEX, KeyConditionExpression: "gsi1pk = :pk", ExpressionAttributeValues: { ":pk": keys.userPartition(email) } }),
+    new QueryCommand({
+      TableName: tableName,
+      IndexName: BY_USER_INDEX,
+      KeyConditionExpression: "gsi1pk = :pk",
+      ExpressionAttributeValues: { ":pk": keys.userPartition(email) },
+    }),
   );
 
 describe("migrations 0002 and 0003 on a table that already holds memberships", () => {
@@ -33,11 +38,16 @@ describe("migrations 0002 and 0003 on a table that already holds memberships", (
       for (const email of users) {
         const company = `Company ${String(c).padStart(2, "0")}`;
         await admin.documentClient.send(
-          new PutCommand({ TableName: tableName, Item: { ...keys.membership(company, email), _et: "Membership", company, email, role: "member", joinedAt: "2026-01-01T00:00:00.000Z" } }),
+          new PutCommand({
+            TableName: tableName,
+            Item: { ...keys.membership(company, email), _et: "Membership", company, email, role: "member", joinedAt: "2026-01-01T00:00:00.000Z" },
+          }),
         );
       }
     }
-    await admin.documentClient.send(new PutCommand({ TableName: tableName, Item: { ...keys.user("u1@example.com"), _et: "User", email: "u1@example.com", name: "U1" } }));
+    await admin.documentClient.send(
+      new PutCommand({ TableName: tableName, Item: { ...keys.user("u1@example.com"), _et: "User", email: "u1@example.com", name: "U1" } }),
+    );
 
     expect(await m.up()).toEqual(["0002-memberships-by-user-index", "0003-backfill-memberships-by-user"]);
     for (const email of users) {

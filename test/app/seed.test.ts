@@ -20,7 +20,10 @@ describe("seed import", () => {
     let problems: string[] = [];
     try {
       validateSeed({
-        users: [{ email: "ok@example.com", name: "Ok" }, { email: "not-an-email", name: "" }],
+        users: [
+          { email: "ok@example.com", name: "Ok" },
+          { email: "not-an-email", name: "" },
+        ],
         companies: [{ name: "Acme" }],
         memberships: [
           { company: "Acme", email: "ghost@example.com", role: "member" },

@@ -11,7 +11,10 @@ const quiet = () => {};
 
 async function send(url: string, { method, path, query, body }: SampleRequest): Promise<Response> {
   const target = `${url}${path}${query ? `?${new URLSearchParams(query)}` : ""}`;
-  const response = await fetch(target, { method, ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }) });
+  const response = await fetch(target, {
+    method,
+    ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+  });
   await response.arrayBuffer();
   return response;
 }

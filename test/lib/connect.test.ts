@@ -1,5 +1,15 @@
 import { CreateTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { ConfigError, connect, ensureTable, LOCAL_REGION, PendingMigrationsError, TableKeySchemaMismatchError, TableNotFoundError, countRequests, type Migration } from "../../src/lib";
+import {
+  ConfigError,
+  connect,
+  ensureTable,
+  LOCAL_REGION,
+  PendingMigrationsError,
+  TableKeySchemaMismatchError,
+  TableNotFoundError,
+  countRequests,
+  type Migration,
+} from "../../src/lib";
 import { countingMigrations, runsOf } from "../support/countingMigrations";
 import { clients, deleteTable, endpoint, uniqueTableName } from "../support/dynamo";
 
@@ -91,9 +101,7 @@ describe("connect()", () => {
     const tableName = await freshTable("connect-lambda");
     process.env.AWS_LAMBDA_FUNCTION_NAME = "api";
     try {
-      await expect(connect({ tableName, client: freshClient(), migrations: countingMigrations(1), log: quiet })).rejects.toThrow(
-        PendingMigrationsError,
-      );
+      await expect(connect({ tableName, client: freshClient(), migrations: countingMigrations(1), log: quiet })).rejects.toThrow(PendingMigrationsError);
     } finally {
       delete process.env.AWS_LAMBDA_FUNCTION_NAME;
     }

@@ -53,7 +53,14 @@ describe("deploy CLI", () => {
   it(
     "stops before building or touching AWS when there are no credentials",
     withEnv(
-      { AWS_PROFILE: undefined, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_SHARED_CREDENTIALS_FILE: "/nonexistent", AWS_CONFIG_FILE: "/nonexistent", AWS_EC2_METADATA_DISABLED: "true" },
+      {
+        AWS_PROFILE: undefined,
+        AWS_ACCESS_KEY_ID: undefined,
+        AWS_SECRET_ACCESS_KEY: undefined,
+        AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
+        AWS_CONFIG_FILE: "/nonexistent",
+        AWS_EC2_METADATA_DISABLED: "true",
+      },
       async () => {
         let terraformFound = true;
         try {

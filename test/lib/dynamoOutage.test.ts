@@ -42,7 +42,10 @@ describe("DynamoDB Local stopped while the service runs", () => {
 
     await dynamo.stop();
     const logged = jest.spyOn(console, "error");
-    for (const [method, path, body] of [["GET", "/notes/kept"], ["PUT", "/notes/lost", { text: "Lost SECRET-BODY-MARKER" }]] as const) {
+    for (const [method, path, body] of [
+      ["GET", "/notes/kept"],
+      ["PUT", "/notes/lost", { text: "Lost SECRET-BODY-MARKER" }],
+    ] as const) {
       const reply = await api(method, path, body ? { body } : {});
       expect(reply).toMatchObject({ status: 503, body: { error: { code: "unavailable", message: expect.stringContaining("retry") } } });
       expect(reply.headers["retry-after"]).toBe("1");

@@ -60,7 +60,14 @@ describe("ensureTable", () => {
     );
     expect(Table?.BillingModeSummary?.BillingMode).toBe("PAY_PER_REQUEST");
     // DynamoDB Local keeps no tags (ListTagsOfResource is unsupported there): check the request instead.
-    expect(sent).toEqual([expect.objectContaining({ Tags: [{ Key: "app", Value: "starter" }, { Key: "env", Value: "test" }] })]);
+    expect(sent).toEqual([
+      expect.objectContaining({
+        Tags: [
+          { Key: "app", Value: "starter" },
+          { Key: "env", Value: "test" },
+        ],
+      }),
+    ]);
   });
 
   it("makes no write call on a second run: one DescribeTable and nothing else", async () => {

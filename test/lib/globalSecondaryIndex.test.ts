@@ -16,7 +16,9 @@ describe("addGlobalSecondaryIndex", () => {
       const index = { name: INDEX, partitionKey: { name: "ownerPk", type: "S" as const }, sortKey: { name: "ownerSk", type: "S" as const } };
       const started = Date.now();
       // The first run is cut short while the index is still CREATING, as a pre-step killed or timed out would be.
-      await expect(addGlobalSecondaryIndex({ client, tableName: "delayed", index, timeoutMs: 2_000 })).rejects.toThrow(/timed out .* index "byOwner" .*CREATING/);
+      await expect(addGlobalSecondaryIndex({ client, tableName: "delayed", index, timeoutMs: 2_000 })).rejects.toThrow(
+        /timed out .* index "byOwner" .*CREATING/,
+      );
       await addGlobalSecondaryIndex({ client, tableName: "delayed", index, log: (l) => lines.push(l) });
 
       const { Table } = await client.send(new DescribeTableCommand({ TableName: "delayed" }));

@@ -72,7 +72,11 @@ describe("local API Gateway adapter", () => {
   });
 
   it("base64-encodes a binary request body", async () => {
-    const response = await fetch(`${url}/echo`, { method: "PUT", headers: { "content-type": "application/octet-stream" }, body: new Uint8Array([0, 159, 146, 150]) });
+    const response = await fetch(`${url}/echo`, {
+      method: "PUT",
+      headers: { "content-type": "application/octet-stream" },
+      body: new Uint8Array([0, 159, 146, 150]),
+    });
     const { event } = await response.json();
     expect(event).toMatchObject({ isBase64Encoded: true, body: Buffer.from([0, 159, 146, 150]).toString("base64") });
   });

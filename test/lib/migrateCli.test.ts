@@ -24,7 +24,9 @@ afterAll(async () => {
 describe("migrate CLI", () => {
   it("dry-runs up without creating the table, then creates it and applies, then reports status", async () => {
     expect(await cli("up", "--dry-run")).toEqual([`would create table "${tableName}" at ${endpoint()} and apply: ${migrations.map((m) => m.name).join(", ")}`]);
-    await expect(client.send(new DescribeTableCommand({ TableName: tableName }))).rejects.toThrow(expect.objectContaining({ name: "ResourceNotFoundException" }));
+    await expect(client.send(new DescribeTableCommand({ TableName: tableName }))).rejects.toThrow(
+      expect.objectContaining({ name: "ResourceNotFoundException" }),
+    );
 
     const up = await cli("up");
     expect(up.join("\n")).toContain(`creating table "${tableName}"`);
@@ -39,7 +41,7 @@ describe("migrate CLI", () => {
 
   it("reverts with down --to, after a dry run that changes nothing", async () => {
     expect((await cli("down", "--to", first, "--dry-run")).at(-1)).toContain(`would revert on table "${tableName}"`);
-    expect((await cli("status"))).toContain(`  executed  ${first}`);
+    expect(await cli("status")).toContain(`  executed  ${first}`);
     await cli("down", "--to", first);
     expect(await cli("status")).toContain(`  pending   ${first}`);
     await cli("up");
@@ -47,7 +49,10 @@ describe("migrate CLI", () => {
 
   it("shows and force-releases a lock whose holder died", async () => {
     await documentClient.send(
-      new PutCommand({ TableName: tableName, Item: { pk: "_migrations", sk: "lock", owner: "dead-host:42:abcd", expiresAt: Date.now() + 600_000, acquiredAt: "x" } }),
+      new PutCommand({
+        TableName: tableName,
+        Item: { pk: "_migrations", sk: "lock", owner: "dead-host:42:abcd", expiresAt: Date.now() + 600_000, acquiredAt: "x" },
+      }),
     );
     expect((await cli("status")).at(-1)).toMatch(/^lock: held by dead-host:42:abcd until /);
     expect(await cli("unlock")).toEqual(["released the lock held by dead-host:42:abcd (its migration, if any, was not recorded and will run again)"]);

@@ -4,8 +4,7 @@ import { clients, deleteTable, uniqueTableName } from "../support/dynamo";
 
 const { client, documentClient } = clients();
 const tableName = uniqueTableName("lock");
-const lockOf = (owner: string, leaseMs = 60_000, waitTimeoutMs = 10_000) =>
-  migrationLock({ documentClient, tableName, owner, leaseMs, waitTimeoutMs });
+const lockOf = (owner: string, leaseMs = 60_000, waitTimeoutMs = 10_000) => migrationLock({ documentClient, tableName, owner, leaseMs, waitTimeoutMs });
 const stored = async () =>
   (await documentClient.send(new GetCommand({ TableName: tableName, Key: { pk: "_migrations", sk: "lock" }, ConsistentRead: true }))).Item;
 

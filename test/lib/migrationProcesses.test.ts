@@ -103,6 +103,8 @@ describe("migrations across processes", () => {
     expect(await runsOf(documentClient, tableName, "m0001")).toBe(2);
     expect(await runsOf(documentClient, tableName, "m0002")).toBe(1);
     expect(await runsOf(documentClient, tableName, "m0003")).toBe(1);
-    expect((await documentClient.send(new GetCommand({ TableName: tableName, Key: { pk: "_migrations", sk: "lock" }, ConsistentRead: true }))).Item).toBeUndefined();
+    expect(
+      (await documentClient.send(new GetCommand({ TableName: tableName, Key: { pk: "_migrations", sk: "lock" }, ConsistentRead: true }))).Item,
+    ).toBeUndefined();
   });
 });

@@ -19,7 +19,13 @@ afterAll(async () => {
 });
 
 const ttlOf = async (TableName: string) => (await client.send(new DescribeTimeToLiveCommand({ TableName }))).TimeToLiveDescription;
-const declared: TableSettings = { deletionProtection: true, ttlAttribute: "expiresAt", pointInTimeRecovery: true, encryption: "aws-managed", tags: { team: "core" } };
+const declared: TableSettings = {
+  deletionProtection: true,
+  ttlAttribute: "expiresAt",
+  pointInTimeRecovery: true,
+  encryption: "aws-managed",
+  tags: { team: "core" },
+};
 
 describe("reconcileTable", () => {
   it("reports drift without changing anything when not applying, and says what this endpoint cannot do", async () => {
@@ -44,7 +50,10 @@ describe("reconcileTable", () => {
     const tableName = await freshTable();
     const settings: TableSettings = { deletionProtection: true, ttlAttribute: "expiresAt" };
     const first = await reconcileTable({ client, tableName, settings, apply: true });
-    expect(first.map((r) => [r.setting, r.status])).toEqual([["deletion protection", "updated"], ["TTL attribute", "updated"]]);
+    expect(first.map((r) => [r.setting, r.status])).toEqual([
+      ["deletion protection", "updated"],
+      ["TTL attribute", "updated"],
+    ]);
     expect((await describeTable(client, tableName))?.DeletionProtectionEnabled).toBe(true);
     expect(await ttlOf(tableName)).toMatchObject({ TimeToLiveStatus: "ENABLED", AttributeName: "expiresAt" });
 

@@ -17,7 +17,12 @@ async function freshTable(prefix: string): Promise<string> {
   return tableName;
 }
 
-const throttle = () => Object.assign(new Error("Rate of requests exceeds the allowed throughput (injected)"), { name: "ProvisionedThroughputExceededException", $fault: "client", $metadata: {} });
+const throttle = () =>
+  Object.assign(new Error("Rate of requests exceeds the allowed throughput (injected)"), {
+    name: "ProvisionedThroughputExceededException",
+    $fault: "client",
+    $metadata: {},
+  });
 
 /**
  * On a real client: every other BatchWriteItem writes only half its requests and hands the rest back as
@@ -85,7 +90,10 @@ describe("throttling and partial batch results", () => {
 
   it("backfill finishes with an exact count under the same faults", async () => {
     const tableName = await freshTable("throttle-backfill");
-    await batchWriteAll({ documentClient: admin.documentClient, tableName }, Array.from({ length: 400 }, (_, i) => ({ PutRequest: { Item: { pk: `ITEM#${i}`, sk: "A" } } })));
+    await batchWriteAll(
+      { documentClient: admin.documentClient, tableName },
+      Array.from({ length: 400 }, (_, i) => ({ PutRequest: { Item: { pk: `ITEM#${i}`, sk: "A" } } })),
+    );
     const client = createClient({ region: LOCAL_REGION, endpoint: endpoint() });
     const faults = injectFaults(client);
 

@@ -10,7 +10,8 @@ export const RUNS_PARTITION = "_test#runs";
 
 export function countingMigrations(count: number, options: { prefix?: string; workMs?: number } = {}): Migration[] {
   const { prefix = "m", workMs = 0 } = options;
-  const bump = (name: string, by: number): Migration["up"] =>
+  const bump =
+    (name: string, by: number): Migration["up"] =>
     async ({ context: { documentClient, tableName } }) => {
       await documentClient.send(
         new UpdateCommand({
@@ -30,8 +31,6 @@ export function countingMigrations(count: number, options: { prefix?: string; wo
 
 /** How many times `name` has run up (minus downs), as the table records it. */
 export async function runsOf(documentClient: DynamoDBDocumentClient, tableName: string, name: string): Promise<number> {
-  const { Item } = await documentClient.send(
-    new GetCommand({ TableName: tableName, Key: { pk: RUNS_PARTITION, sk: name }, ConsistentRead: true }),
-  );
+  const { Item } = await documentClient.send(new GetCommand({ TableName: tableName, Key: { pk: RUNS_PARTITION, sk: name }, ConsistentRead: true }));
   return Number(Item?.runs ?? 0);
 }

@@ -33,6 +33,15 @@ export async function deleteTable(client: DynamoDBClient, tableName: string): Pr
 
 /** Operations that change data or tables; used to prove that a call "changed nothing". */
 export const WRITE_OPERATIONS = new Set([
-  "CreateTable", "UpdateTable", "DeleteTable", "PutItem", "UpdateItem", "DeleteItem",
-  "BatchWriteItem", "TransactWriteItems", "TagResource", "UntagResource", "UpdateTimeToLive",
+  "CreateTable",
+  "UpdateTable",
+  "DeleteTable",
+  "PutItem",
+  "UpdateItem",
+  "DeleteItem",
+  "BatchWriteItem",
+  "TransactWriteItems",
+  "TagResource",
+  "UntagResource",
+  "UpdateTimeToLive",
 ]);

@@ -11,7 +11,9 @@ export type Hcl = Record<string, any>;
 
 export async function loadInfra(): Promise<{ files: Record<string, Hcl>; merged: Hcl }> {
   const files: Record<string, Hcl> = {};
-  for (const file of readdirSync(INFRA_DIR).filter((f) => f.endsWith(".tf")).sort()) {
+  for (const file of readdirSync(INFRA_DIR)
+    .filter((f) => f.endsWith(".tf"))
+    .sort()) {
     files[file] = (await parse(file, readFileSync(join(INFRA_DIR, file), "utf8"))) as Hcl;
   }
   const merged: Hcl = {};

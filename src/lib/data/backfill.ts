@@ -41,7 +41,9 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
     if (!final && Date.now() - lastProgress < progressEveryMs) return;
     lastProgress = Date.now();
     const seconds = (Date.now() - started) / 1000;
-    log(`backfill ${tableName}: scanned ${totals.scanned}, written ${totals.written} (${Math.round(totals.written / Math.max(seconds, 0.001))} items/s)${final ? ", done" : ""}`);
+    log(
+      `backfill ${tableName}: scanned ${totals.scanned}, written ${totals.written} (${Math.round(totals.written / Math.max(seconds, 0.001))} items/s)${final ? ", done" : ""}`,
+    );
   };
 
   const runSegment = async (segment: number) => {
@@ -59,7 +61,9 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
       });
     };
     do {
-      const page = await documentClient.send(new ScanCommand({ TableName: tableName, Segment: segment, TotalSegments: segments, ExclusiveStartKey, ...filter }));
+      const page = await documentClient.send(
+        new ScanCommand({ TableName: tableName, Segment: segment, TotalSegments: segments, ExclusiveStartKey, ...filter }),
+      );
       for (const item of page.Items ?? []) {
         const next = transform(item);
         if (next) buffer.push({ PutRequest: { Item: next } });

@@ -46,7 +46,15 @@ export function createApiHandler(api: ApiDefinition, options: Omit<ConnectOption
         return json(http.status, body, http.headers);
       }
       // Logged with the request id for the operator; the client learns nothing about internals. Never the body.
-      console.error(JSON.stringify({ level: "error", requestId, route: routeName, error: errorName(error), message: error instanceof Error ? error.message : String(error) }));
+      console.error(
+        JSON.stringify({
+          level: "error",
+          requestId,
+          route: routeName,
+          error: errorName(error),
+          message: error instanceof Error ? error.message : String(error),
+        }),
+      );
       return json(500, { error: { code: "internal", message: "internal error", requestId } });
     }
   };

@@ -71,7 +71,8 @@ export function createRouter(table: Routes) {
       }
       return { route: `${route.method} ${route.pattern}`, params, handle: route.handle };
     }
-    if (allowed.length > 0) throw new HttpError(405, "method_not_allowed", `${method} is not allowed here; use ${allowed.join(", ")}`, undefined, { allow: allowed.join(", ") });
+    if (allowed.length > 0)
+      throw new HttpError(405, "method_not_allowed", `${method} is not allowed here; use ${allowed.join(", ")}`, undefined, { allow: allowed.join(", ") });
     throw new HttpError(404, "not_found", `no route for ${method} ${event.rawPath}`);
   };
 }

@@ -4,7 +4,13 @@
  * already being built, is waited for instead of created again), and done only
  * when the index is ACTIVE and no longer backfilling.
  */
-import { UpdateTableCommand, type DynamoDBClient, type GlobalSecondaryIndexDescription, type Projection, type ScalarAttributeType } from "@aws-sdk/client-dynamodb";
+import {
+  UpdateTableCommand,
+  type DynamoDBClient,
+  type GlobalSecondaryIndexDescription,
+  type Projection,
+  type ScalarAttributeType,
+} from "@aws-sdk/client-dynamodb";
 import { pollUntil, retry } from "../data/backoff";
 import { describeTable } from "./describeTable";
 import { TableNotFoundError } from "../errors";
@@ -40,7 +46,13 @@ function updateTable(client: DynamoDBClient, input: ConstructorParameters<typeof
   });
 }
 
-export async function addGlobalSecondaryIndex({ client, tableName, index, log = () => {}, timeoutMs }: IndexOptions & { index: IndexDefinition }): Promise<void> {
+export async function addGlobalSecondaryIndex({
+  client,
+  tableName,
+  index,
+  log = () => {},
+  timeoutMs,
+}: IndexOptions & { index: IndexDefinition }): Promise<void> {
   if (!(await indexOf(client, tableName, index.name))) {
     log(`creating index "${index.name}" on table "${tableName}"`);
     const keys = [index.partitionKey, ...(index.sortKey ? [index.sortKey] : [])];
@@ -81,7 +93,13 @@ export async function addGlobalSecondaryIndex({ client, tableName, index, log = 
   log(`index "${index.name}" is ACTIVE`);
 }
 
-export async function removeGlobalSecondaryIndex({ client, tableName, indexName, log = () => {}, timeoutMs }: IndexOptions & { indexName: string }): Promise<void> {
+export async function removeGlobalSecondaryIndex({
+  client,
+  tableName,
+  indexName,
+  log = () => {},
+  timeoutMs,
+}: IndexOptions & { indexName: string }): Promise<void> {
   const current = await indexOf(client, tableName, indexName);
   if (current && current.IndexStatus !== "DELETING") {
     log(`deleting index "${indexName}" from table "${tableName}"`);

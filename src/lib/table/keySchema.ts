@@ -27,9 +27,7 @@ export function describeKeySchema(schema: readonly KeySchemaElement[] | undefine
 /** True when `schema` is exactly `pk HASH, sk RANGE`, whatever order DynamoDB lists them in. */
 export function hasExpectedKeySchema(schema: readonly KeySchemaElement[] | undefined): boolean {
   if (!schema || schema.length !== EXPECTED_KEY_SCHEMA.length) return false;
-  return EXPECTED_KEY_SCHEMA.every((want) =>
-    schema.some((k) => k.AttributeName === want.AttributeName && k.KeyType === want.KeyType),
-  );
+  return EXPECTED_KEY_SCHEMA.every((want) => schema.some((k) => k.AttributeName === want.AttributeName && k.KeyType === want.KeyType));
 }
 
 /** CreateTable input: string keys, on-demand billing, the given tags. */

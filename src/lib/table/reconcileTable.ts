@@ -162,7 +162,10 @@ export async function reconcileTable({ client, tableName, settings, apply, log =
       async () => {
         const current = await listTags(client, table.TableArn!);
         extra = [...current.keys()].filter((k) => !(k in tags)).sort();
-        return wanted.map(([k]) => (current.has(k) ? `${k}=${current.get(k)}` : "")).filter(Boolean).join(", ");
+        return wanted
+          .map(([k]) => (current.has(k) ? `${k}=${current.get(k)}` : ""))
+          .filter(Boolean)
+          .join(", ");
       },
       () => client.send(new TagResourceCommand({ ResourceArn: table.TableArn!, Tags: wanted.map(([Key, Value]) => ({ Key, Value })) })),
     );
@@ -170,7 +173,8 @@ export async function reconcileTable({ client, tableName, settings, apply, log =
     if (extra.length > 0 && last.status !== "unsupported") last.note = `also tagged ${extra.join(", ")} (left as is)`;
   }
 
-  for (const r of reports) log(`${r.setting}: ${r.status}${r.status === "in sync" ? ` (${r.actual})` : ` (${r.actual} -> ${r.declared})`}${r.note ? `; ${r.note}` : ""}`);
+  for (const r of reports)
+    log(`${r.setting}: ${r.status}${r.status === "in sync" ? ` (${r.actual})` : ` (${r.actual} -> ${r.declared})`}${r.note ? `; ${r.note}` : ""}`);
   return reports;
 }
 
