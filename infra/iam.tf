@@ -14,9 +14,11 @@ resource "aws_iam_role" "api" {
   assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
 }
 
-# Exactly the data-plane calls the handler makes (connect() adds DescribeTable and a
-# Query of the migrations partition; transactions need PutItem and ConditionCheckItem;
-# deleting a user uses BatchWriteItem). No table management: migrations run in the pre-step.
+# Exactly the data-plane calls the handler makes: connect() queries the migrations partition
+# (and sends DescribeTable only to explain a failed query); the app's routes send the rest
+# (transactions need PutItem and ConditionCheckItem; deleting a user uses BatchWriteItem).
+# test/app/handlerPermissions.test.ts fails when this list and the routes disagree.
+# No table management: migrations run in the pre-step.
 data "aws_iam_policy_document" "api" {
   statement {
     sid = "TableData"

@@ -28,7 +28,6 @@ import { runCli } from "../cli";
 import { kb, textTable } from "../format";
 import { startLocalDynamo } from "../localDynamo";
 import { measureColdStart, median } from "./coldStart";
-import { loadRun, withLoadStack } from "./load";
 
 interface Row {
   row: string;
@@ -110,13 +109,12 @@ async function coldStartRow(endpoint: string) {
 }
 
 async function connectRow(endpoint: string) {
-  log(`1/${STEPS} connect(): cold with nothing pending, warm, and a sequential variant`);
+  log(`1/${STEPS} connect(): cold with nothing pending, warm, and the DescribeTable + Query it no longer sends`);
   const admin = createClient({ region: LOCAL_REGION, endpoint });
   const none: Migration[] = [];
   const cold: number[] = [];
-  const sequential: number[] = [];
+  const describeAndQuery: number[] = [];
   let coldRequests = 0;
-  let coldInFlight = 0;
   let warmNs = 0;
   let warmRequests = 0;
   for (let i = 0; i < 15; i++) {
@@ -124,19 +122,20 @@ async function connectRow(endpoint: string) {
     await ensureTable({ client: admin, tableName });
     const client = createClient({ region: LOCAL_REGION, endpoint });
     const counter = countRequests(client);
-    // Sequential variant on its own client: DescribeTable, then the migrations Query.
+    // The checks as a DescribeTable beside the migrations Query, in parallel, on a fresh client of their own.
     const seqClient = createClient({ region: LOCAL_REGION, endpoint });
     const t0 = performance.now();
-    await describeTable(seqClient, tableName);
-    await dynamoMigrationStorage({ documentClient: createDocumentClient(seqClient), tableName }).executed({ context: undefined });
-    sequential.push(performance.now() - t0);
+    await Promise.all([
+      describeTable(seqClient, tableName),
+      dynamoMigrationStorage({ documentClient: createDocumentClient(seqClient), tableName }).executed({ context: undefined }),
+    ]);
+    describeAndQuery.push(performance.now() - t0);
     seqClient.destroy();
 
     const t1 = performance.now();
     await connect({ tableName, client, migrations: none, onPending: "fail", log: () => {} });
     cold.push(performance.now() - t1);
     coldRequests = counter.count();
-    coldInFlight = counter.maxInFlight();
 
     if (i === 0) {
       counter.reset();
@@ -164,11 +163,11 @@ async function connectRow(endpoint: string) {
     {
       row: "1 connect()",
       measure: "cold, nothing pending (median of 15)",
-      value: `${fmt(median(cold))} ms, ${coldRequests} requests, ${coldInFlight} in flight`,
-      compared: `sequential ${fmt(median(sequential))} ms + umzug load ${fmt(umzugLoad)} ms`,
-      ratio: `${fmt(median(cold) / (median(sequential) + umzugLoad), 2)}x`,
-      target: "2 requests in parallel, no umzug",
-      ok: coldRequests === 2 && coldInFlight === 2 && !umzugLoaded,
+      value: `${fmt(median(cold))} ms, ${coldRequests} request(s)`,
+      compared: `DescribeTable + Query ${fmt(median(describeAndQuery))} ms; umzug load alone ${fmt(umzugLoad)} ms`,
+      ratio: `${fmt(median(cold) / median(describeAndQuery), 2)}x`,
+      target: "1 request, no umzug",
+      ok: coldRequests === 1 && !umzugLoaded,
     },
     {
       row: "",
@@ -182,10 +181,9 @@ async function connectRow(endpoint: string) {
   );
   results.connect = {
     coldMs: cold,
-    sequentialMs: sequential,
+    describeAndQueryMs: describeAndQuery,
     umzugLoadMs: umzugLoad,
     coldRequests,
-    coldInFlight,
     warmNsPerOp: warmNs,
     warmRequests,
     umzugLoaded,
@@ -280,6 +278,8 @@ async function backfillRow(endpoint: string) {
 
 async function httpRow() {
   log(`5/${STEPS} HTTP path: an isolated local deployment, the app's reads and its creates, 10 connections for 5 s each (the load test's runner)`);
+  // Loaded here, not at the top: the local deployment's pre-step imports umzug, which row 1 checks connect() never loads.
+  const { loadRun, withLoadStack } = await import("./load");
   await withLoadStack(async ({ url }) => {
     const reads = await loadRun(url, { connections: 10, duration: 5, shape: "reads" });
     const creates = await loadRun(url, { connections: 10, duration: 5, shape: "creates" });

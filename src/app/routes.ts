@@ -13,11 +13,12 @@ import { createService, type Service } from "./service";
 
 // One service per connection, that is per cold start.
 let cached: { connection: Connection; service: Service } | undefined;
-async function service(db: RouteRequest["db"]): Promise<Service> {
-  const connection = await db();
+function serviceOf(connection: Connection): Service {
   if (cached?.connection !== connection) cached = { connection, service: createService(connection) };
   return cached.service;
 }
+/** For writes: the service once the table has passed connect()'s check. */
+const service = async (db: RouteRequest["db"]) => serviceOf(await db());
 
 type Params = Record<string, string>;
 const email = (params: Params) => parse(schemas.email, params.email, "email in the path");
@@ -29,9 +30,10 @@ export const routes: Routes = {
     const input = parse(schemas.createUser, jsonBody(event), "user");
     return json(201, await (await service(db)).createUser(input));
   },
-  "GET /users/{email}": async ({ params, db }) => {
+  // Reads start alongside a cold start's table check (read()); writes wait for it (db()).
+  "GET /users/{email}": async ({ params, read }) => {
     const id = email(params);
-    return json(200, await (await service(db)).getUser(id));
+    return json(200, await read((c) => serviceOf(c).getUser(id)));
   },
   "PATCH /users/{email}": async ({ event, params, db }) => {
     const id = email(params);
@@ -43,34 +45,34 @@ export const routes: Routes = {
     await (await service(db)).deleteUser(id);
     return { statusCode: 204 };
   },
-  "GET /users/{email}/companies": async ({ event, params, db }) => {
+  "GET /users/{email}/companies": async ({ event, params, read }) => {
     const id = email(params);
     const page = query(schemas.listQuery, event);
-    return json(200, await (await service(db)).listUserCompanies(id, page));
+    return json(200, await read((c) => serviceOf(c).listUserCompanies(id, page)));
   },
   "POST /users/{email}/events": async ({ event, params, db }) => {
     const id = email(params);
     const input = parse(schemas.appendEvent, jsonBody(event), "event");
     return json(201, await (await service(db)).appendEvent(id, input));
   },
-  "GET /users/{email}/events": async ({ event, params, db }) => {
+  "GET /users/{email}/events": async ({ event, params, read }) => {
     const id = email(params);
     const range = query(schemas.eventsQuery, event);
-    return json(200, await (await service(db)).listEvents(id, range));
+    return json(200, await read((c) => serviceOf(c).listEvents(id, range)));
   },
 
   "POST /companies": async ({ event, db }) => {
     const input = parse(schemas.createCompany, jsonBody(event), "company");
     return json(201, await (await service(db)).createCompany(input));
   },
-  "GET /companies/{name}": async ({ params, db }) => {
+  "GET /companies/{name}": async ({ params, read }) => {
     const name = company(params);
-    return json(200, await (await service(db)).getCompany(name));
+    return json(200, await read((c) => serviceOf(c).getCompany(name)));
   },
-  "GET /companies/{name}/members": async ({ event, params, db }) => {
+  "GET /companies/{name}/members": async ({ event, params, read }) => {
     const name = company(params);
     const page = query(schemas.listQuery, event);
-    return json(200, await (await service(db)).listMembers(name, page));
+    return json(200, await read((c) => serviceOf(c).listMembers(name, page)));
   },
   "PUT /companies/{name}/members/{email}": async ({ event, params, db }) => {
     const name = company(params);

@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 describe("connect()", () => {
-  it("sends exactly DescribeTable and one Query, in parallel, on a cold call with nothing pending", async () => {
+  it("sends exactly one Query, and no DescribeTable, on a cold call with nothing pending", async () => {
     const tableName = await freshTable("connect-cold");
     const migrations = countingMigrations(3);
     await connect({ tableName, client: freshClient(), migrations, log: quiet }); // applies them
@@ -46,8 +46,7 @@ describe("connect()", () => {
     const requests = countRequests(client);
     const connection = await connect({ tableName, client, migrations, onPending: "fail", log: quiet });
 
-    expect(requests.operations.sort()).toEqual(["DescribeTable", "Query"]);
-    expect(requests.maxInFlight()).toBe(2);
+    expect(requests.operations).toEqual(["Query"]);
     expect(connection).toMatchObject({ client, tableName });
     expect(connection.documentClient).toBeDefined();
   });
@@ -72,7 +71,7 @@ describe("connect()", () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => connect({ tableName, client, migrations, log: quiet })));
 
     expect(new Set(results).size).toBe(1);
-    expect(requests.operations.filter((op) => op === "DescribeTable")).toHaveLength(1);
+    expect(requests.operations.filter((op) => op === "DescribeTable")).toHaveLength(0);
     for (const { name } of migrations) expect(await runsOf(admin.documentClient, tableName, name)).toBe(1);
   });
 
@@ -107,17 +106,47 @@ describe("connect()", () => {
     }
   });
 
-  it("refuses a table with another key schema", async () => {
+  // Every shape the single Query could meet: DescribeTable is asked only after it fails, and names the problem.
+  it.each([
+    ["(id HASH)", [["id", "HASH", "S"]], "(id HASH)"],
+    ["(pk HASH) without a sort key", [["pk", "HASH", "S"]], "(pk HASH)"],
+    [
+      "(sk HASH, pk RANGE), keys swapped",
+      [
+        ["sk", "HASH", "S"],
+        ["pk", "RANGE", "S"],
+      ],
+      "(sk HASH, pk RANGE)",
+    ],
+    [
+      "(pk HASH number, sk RANGE)",
+      [
+        ["pk", "HASH", "N"],
+        ["sk", "RANGE", "S"],
+      ],
+      "(pk HASH number, sk RANGE)",
+    ],
+    [
+      "(pk HASH, sk RANGE binary)",
+      [
+        ["pk", "HASH", "S"],
+        ["sk", "RANGE", "B"],
+      ],
+      "(pk HASH, sk RANGE binary)",
+    ],
+  ] as const)("refuses a table keyed %s, naming its key", async (_shape, keys, described) => {
     const tableName = await freshTable("connect-schema", false);
     await admin.client.send(
       new CreateTableCommand({
         TableName: tableName,
-        AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
-        KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+        AttributeDefinitions: keys.map(([AttributeName, , AttributeType]) => ({ AttributeName, AttributeType })),
+        KeySchema: keys.map(([AttributeName, KeyType]) => ({ AttributeName, KeyType })),
         BillingMode: "PAY_PER_REQUEST",
       }),
     );
-    await expect(connect({ tableName, client: freshClient(), log: quiet, migrations: none })).rejects.toThrow(TableKeySchemaMismatchError);
+    const attempt = connect({ tableName, client: freshClient(), log: quiet, migrations: none });
+    await expect(attempt).rejects.toThrow(TableKeySchemaMismatchError);
+    await expect(attempt).rejects.toThrow(`has key ${described}; this template expects (pk HASH, sk RANGE), both strings`);
   });
 
   it("reads TABLE_NAME and DYNAMODB_ENDPOINT from the environment, and says which is missing", async () => {

@@ -20,10 +20,9 @@ const key = (noteId: string) => ({ pk: `NOTE#${noteId}`, sk: "NOTE" });
 export const notesApi = (migrations: readonly Migration[] = []): ApiDefinition => ({
   migrations,
   routes: {
-    "GET /notes/{id}": async ({ params, db }) => {
+    "GET /notes/{id}": async ({ params, read }) => {
       const noteId = parse(id, params.id, "note id");
-      const { documentClient, tableName } = await db();
-      const { Item } = await documentClient.send(new GetCommand({ TableName: tableName, Key: key(noteId) }));
+      const { Item } = await read(({ documentClient, tableName }) => documentClient.send(new GetCommand({ TableName: tableName, Key: key(noteId) })));
       if (!Item) throw new NoteNotFoundError(`note "${noteId}" does not exist`);
       return json(200, { id: noteId, text: Item.text });
     },

@@ -7,7 +7,7 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { Migration } from "../migrations/migration";
-import { connect, type ConnectOptions } from "../runtime/connect";
+import { connect, openConnection, type Connection, type ConnectOptions } from "../runtime/connect";
 import { toHttpError, type ErrorMapping } from "./errors";
 import { json } from "./response";
 import { createRouter, type Routes } from "./router";
@@ -26,6 +26,13 @@ export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayPr
 
 export function createApiHandler(api: ApiDefinition, options: Omit<ConnectOptions, "migrations"> = {}): ApiHandler {
   const db = () => connect({ ...options, migrations: api.migrations });
+  const read = async <T>(work: (connection: Connection) => Promise<T>): Promise<T> => {
+    const { connection, ready } = openConnection({ ...options, migrations: api.migrations });
+    const [checked, result] = await Promise.allSettled([ready, work(connection)]);
+    if (checked.status === "rejected") throw checked.reason;
+    if (result.status === "rejected") throw result.reason;
+    return result.value;
+  };
   const route = createRouter({
     "GET /health": async () => json(200, { status: "ok", table: (await db()).tableName }),
     ...api.routes,
@@ -37,7 +44,7 @@ export function createApiHandler(api: ApiDefinition, options: Omit<ConnectOption
     try {
       const matched = route(event);
       routeName = matched.route;
-      return await matched.handle({ event, params: matched.params, db });
+      return await matched.handle({ event, params: matched.params, db, read });
     } catch (error) {
       const http = toHttpError(error, api.errors);
       if (http) {

@@ -1,7 +1,15 @@
 /**
  * The one door handlers use to reach the table. The first call of a cold
- * start checks the table and the migrations; every later call returns the
- * same clients without a request.
+ * start checks the table and the migrations with one request; every later
+ * call returns the same clients without a request.
+ *
+ * That one request is the consistent Query of the migrations partition
+ * (`pk = "_migrations" AND begins_with(sk, "migration#")`). DynamoDB answers
+ * it only for a table that exists, serves reads, and is keyed by string `pk`
+ * (HASH) and `sk` (RANGE): a missing table, one still CREATING, or one with
+ * any other key schema fails it. Only then is DescribeTable sent, to say
+ * which. So a normal cold start costs one data-plane read, and no
+ * control-plane call that a fleet of cold starts could get throttled on.
  *
  * This module owns the process-wide cache: one DynamoDBClient per region and
  * endpoint, one memoized preparation per client and table. Concurrent first
@@ -49,31 +57,46 @@ export interface ConnectOptions {
 
 const clientsByEndpoint = new Map<string, DynamoDBClient>();
 const documentClients = new WeakMap<DynamoDBClient, DynamoDBDocumentClient>();
-const preparations = new WeakMap<DynamoDBClient, Map<string, Promise<Connection>>>();
+/** Per client and table: the one connection object, and its check while running or once passed (a failed check is dropped). */
+const opened = new WeakMap<DynamoDBClient, Map<string, { connection: Connection; ready: Promise<Connection> | undefined }>>();
 
+/** Resolves once the table is checked (and migrated, when `onPending` is "apply"); the first call of a process does the work. */
 export function connect(options: ConnectOptions): Promise<Connection> {
-  let config: DynamoConfig | undefined;
   try {
-    config = options.client && options.tableName ? undefined : resolveConfig(options);
+    return openConnection(options).ready;
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+/**
+ * The connection at once, beside the check that connect() awaits. For work
+ * that may start before the check ends because it changes nothing (a read):
+ * start it, then await `ready` before using its result. Throws a ConfigError
+ * at once when the configuration is incomplete.
+ */
+export function openConnection(options: ConnectOptions): { connection: Connection; ready: Promise<Connection> } {
+  const config = options.client && options.tableName ? undefined : resolveConfig(options);
   const tableName = options.tableName ?? config!.tableName;
   const client = options.client ?? cachedClient(config!.region, config!.endpoint);
 
-  let byTable = preparations.get(client);
-  if (!byTable) preparations.set(client, (byTable = new Map()));
-  const cached = byTable.get(tableName);
-  if (cached) return cached;
-
-  let documentClient = documentClients.get(client);
-  if (!documentClient) documentClients.set(client, (documentClient = createDocumentClient(client)));
-
-  const connection: Connection = { client, documentClient, tableName };
-  const running = prepare(connection, options).then(() => connection);
-  byTable.set(tableName, running);
-  running.catch(() => byTable.delete(tableName));
-  return running;
+  let byTable = opened.get(client);
+  if (!byTable) opened.set(client, (byTable = new Map()));
+  let entry = byTable.get(tableName);
+  if (!entry) {
+    let documentClient = documentClients.get(client);
+    if (!documentClient) documentClients.set(client, (documentClient = createDocumentClient(client)));
+    byTable.set(tableName, (entry = { connection: { client, documentClient, tableName }, ready: undefined }));
+  }
+  if (!entry.ready) {
+    const { connection } = entry;
+    const ready = prepare(connection, options).then(() => connection);
+    entry.ready = ready;
+    ready.catch(() => {
+      if (entry.ready === ready) entry.ready = undefined;
+    });
+  }
+  return { connection: entry.connection, ready: entry.ready };
 }
 
 let envConfig: DynamoConfig | undefined;
@@ -97,22 +120,24 @@ function defaultOnPending(): OnPending {
   return process.env.AWS_LAMBDA_FUNCTION_NAME ? "fail" : "apply";
 }
 
-/** Table assertion and migration check in parallel; umzug is loaded only if something is pending. */
+/** One Query checks the table and reads the executed migrations; umzug is loaded only if something is pending. */
 async function prepare(connection: Connection, options: ConnectOptions): Promise<void> {
   const { client, documentClient, tableName } = connection;
   const { migrations } = options;
   const log = options.log ?? ((message: string) => console.log(`[connect] ${message}`));
 
-  const [table, executed] = await Promise.allSettled([
-    describeTable(client, tableName),
-    dynamoMigrationStorage({ documentClient, tableName }).executed({ context: undefined }),
-  ]);
-  // The table's state explains a failed Query better than the Query's own error does.
-  if (table.status === "rejected") throw table.reason;
-  assertUsable(tableName, table.value);
-  if (executed.status === "rejected") throw executed.reason;
+  let executed: string[];
+  try {
+    executed = await dynamoMigrationStorage({ documentClient, tableName }).executed({ context: undefined });
+  } catch (error) {
+    // The table's own description says what is wrong better than the Query's error does; if it cannot be read either
+    // (the network is down, say), or shows nothing wrong, the Query's error stands.
+    const table = await describeTable(client, tableName).catch(() => "unreadable" as const);
+    if (table !== "unreadable") assertUsable(tableName, table);
+    throw error;
+  }
 
-  const { pending, unknown } = migrationStatus(migrations, executed.value);
+  const { pending, unknown } = migrationStatus(migrations, executed);
   if (unknown.length > 0) {
     log(`table "${tableName}" has migrations this code does not know (${unknown.join(", ")}): newer code has migrated it.`);
   }
