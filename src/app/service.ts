@@ -15,8 +15,10 @@ import { UpdateItemCommand } from "dynamodb-toolbox/entity/actions/update";
 import { QueryCommand } from "dynamodb-toolbox/table/actions/query";
 import { randomUUID } from "node:crypto";
 import { batchWriteAll, decodeCursor, encodeCursor, isConditionalCheckFailed } from "../lib";
+import type * as z from "zod/mini";
 import { ConflictError, NotFoundError } from "./errors";
 import { BY_USER_INDEX, createModel, keys } from "./model";
+import type * as schemas from "./schemas";
 
 export interface Page<T> {
   items: T[];
@@ -24,10 +26,9 @@ export interface Page<T> {
   cursor?: string;
 }
 
-export interface PageRequest {
-  limit: number;
-  cursor?: string | undefined;
-}
+/** What each operation takes is what its schema outputs: one definition of a request, in schemas.ts. */
+type Input<S extends keyof typeof schemas> = (typeof schemas)[S] extends z.ZodMiniType ? z.output<(typeof schemas)[S]> : never;
+export type PageRequest = Input<"listQuery">;
 
 /** Which items of a failed transaction failed their condition, in request order. */
 function failedConditions(error: unknown): boolean[] | undefined {
@@ -54,7 +55,7 @@ export function createService({ documentClient, tableName }: { documentClient: D
   }
 
   return {
-    async createUser(input: { email: string; name: string }) {
+    async createUser(input: Input<"createUser">) {
       try {
         const { ToolboxItem } = await User.build(PutItemCommand).item(input).options({ condition: absent }).send();
         const { email, name, createdAt, updatedAt } = ToolboxItem;
@@ -67,7 +68,7 @@ export function createService({ documentClient, tableName }: { documentClient: D
 
     getUser: (email: string) => mustExist("user", email, User.build(GetItemCommand).key({ email }).send()),
 
-    async updateUser(email: string, patch: { name: string }) {
+    async updateUser(email: string, patch: Input<"updateUser">) {
       try {
         const { Attributes } = await User.build(UpdateItemCommand)
           .item({ email, ...patch })
@@ -97,7 +98,7 @@ export function createService({ documentClient, tableName }: { documentClient: D
       return { memberships: memberships.length, events: partition.length - 1 };
     },
 
-    async createCompany(input: { name: string; description?: string | undefined }) {
+    async createCompany(input: Input<"createCompany">) {
       try {
         const { ToolboxItem } = await Company.build(PutItemCommand).item(input).options({ condition: absent }).send();
         const { name, description, createdAt, updatedAt } = ToolboxItem;
@@ -111,7 +112,7 @@ export function createService({ documentClient, tableName }: { documentClient: D
     getCompany: (name: string) => mustExist("company", name, Company.build(GetItemCommand).key({ name }).send()),
 
     /** One transaction: the user exists, the company exists, the membership does not yet. */
-    async addMembership(company: string, email: string, role: string) {
+    async addMembership(company: string, email: string, role: Input<"addMembership">["role"]) {
       const membership = { company, email, role, joinedAt: new Date().toISOString() };
       try {
         await execute(
@@ -168,7 +169,7 @@ export function createService({ documentClient, tableName }: { documentClient: D
     },
 
     /** One transaction: the user exists, and the event is new. */
-    async appendEvent(email: string, input: { type: string; at?: string | undefined; data?: Record<string, unknown> | undefined }) {
+    async appendEvent(email: string, input: Input<"appendEvent">) {
       const event = { email, id: randomUUID(), at: input.at ?? new Date().toISOString(), type: input.type, ...(input.data ? { data: input.data } : {}) };
       try {
         await execute(User.build(ConditionCheck).key({ email }).condition(exists), Event.build(PutTransaction).item(event).options({ condition: absent }));
@@ -180,7 +181,7 @@ export function createService({ documentClient, tableName }: { documentClient: D
       return rest;
     },
 
-    async listEvents(email: string, query: PageRequest & { from?: string | undefined; to?: string | undefined; order: "asc" | "desc" }) {
+    async listEvents(email: string, query: Input<"eventsQuery">) {
       const scope = `events:${email}:${query.from ?? ""}:${query.to ?? ""}:${query.order}`;
       const exclusiveStartKey = decodeCursor(query.cursor, scope);
       const { from, to } = keys.eventRange(query.from, query.to);
