@@ -19,6 +19,7 @@ async function data(): Promise<Record<string, unknown>[]> {
   return Items.filter((i) => i.pk !== "_migrations");
 }
 
+// Reads the app's migration index only: this test stays when the app is replaced.
 describe("the app's migrations", () => {
   it("are listed in the index exactly as the files are numbered, each named after its file", () => {
     const files = migrationFiles().map((f) => basename(f, ".ts"));
@@ -30,9 +31,7 @@ describe("the app's migrations", () => {
     const m = migrator({ ...admin, tableName, migrations });
     expect(await m.up()).toEqual(migrations.map((x) => x.name));
     expect(await m.up()).toEqual([]);
-    expect((await data()).length).toBeGreaterThan(0); // the example writes a settings item
-
-    await m.down({ to: migrations[0]!.name });
+    if (migrations.length > 0) await m.down({ to: migrations[0]!.name });
     expect(await data()).toEqual([]);
     expect((await m.status()).executed).toEqual([]);
   });
