@@ -73,8 +73,11 @@ export async function main(
         for (const name of status.pending) log(`  pending   ${name}`);
         for (const name of status.unknown) log(`  unknown   ${name}  (recorded by newer code; not in this index)`);
         if (!holder) log("lock: free");
-        else if (holder.expiresAt < Date.now()) log(`lock: expired lease of ${holder.owner}; the next run takes it over`);
-        else log(`lock: held by ${holder.owner} until ${new Date(holder.expiresAt).toISOString()}`);
+        else {
+          // Times are the holder's own clock: shown, never compared with ours.
+          log(`lock: held by ${holder.owner} since ${holder.acquiredAt}, last heartbeat ${holder.heartbeatAt} (its clock), lease ${Math.round(holder.leaseMs / 1000)} s`);
+          log(`  a run that finds its version unchanged for a whole lease takes it over; if the holder is dead, "make migrate-unlock" frees it now`);
+        }
         return;
       }
       case "up": {

@@ -111,13 +111,13 @@ export class MigrationLockTimeoutError extends StarterError {
   constructor(
     readonly tableName: string,
     readonly holder: string,
-    readonly expiresAt: number,
+    readonly leaseMs: number,
   ) {
     super(
       "MIGRATION_LOCK_TIMEOUT",
-      `gave up waiting for the migration lock on table "${tableName}": held by ${holder} until ` +
-        `${new Date(expiresAt).toISOString()}. If that process is still migrating, wait and retry; if it died, ` +
-        `its lease expires by itself at that time (or release the lock by hand now).`,
+      `gave up waiting for the migration lock on table "${tableName}": held by ${holder}, which keeps renewing it. ` +
+        `If that process is still migrating, wait and retry; if it died, others take over ${Math.round(leaseMs / 1000)} s ` +
+        `after its last heartbeat (or release the lock by hand now).`,
     );
   }
 }
@@ -127,11 +127,18 @@ export class MigrationLockLostError extends StarterError {
   constructor(
     readonly tableName: string,
     readonly owner: string,
+    /** What this process recorded before it lost the lock, and the migration it was in the middle of, if any. */
+    readonly progress: { recorded: readonly string[]; interrupted?: string } = { recorded: [] },
   ) {
+    const recorded = progress.recorded.length ? `recorded before that: ${progress.recorded.join(", ")}` : "nothing was recorded by this run";
+    const interrupted = progress.interrupted
+      ? `; "${progress.interrupted}" was interrupted and not recorded (it runs again, from the start, on the next run)`
+      : "";
     super(
       "MIGRATION_LOCK_LOST",
-      `lost the migration lock on table "${tableName}" (owner ${owner}): the lease could not be renewed in time, ` +
-        `so another process may take over. Remaining migrations were not started; run the migrations again.`,
+      `lost the migration lock on table "${tableName}" (owner ${owner}): its heartbeats stopped for a whole lease, ` +
+        `or another process took it over. This process stopped and records nothing more: ${recorded}${interrupted}. ` +
+        `Whoever holds the lock now carries on; run the migrations again if nobody does.`,
     );
   }
 }

@@ -51,10 +51,20 @@ describe("migrate CLI", () => {
     await documentClient.send(
       new PutCommand({
         TableName: tableName,
-        Item: { pk: "_migrations", sk: "lock", owner: "dead-host:42:abcd", expiresAt: Date.now() + 600_000, acquiredAt: "x" },
+        Item: {
+          pk: "_migrations",
+          sk: "lock",
+          owner: "dead-host:42:abcd",
+          rvn: "v1",
+          leaseMs: 600_000,
+          acquiredAt: "2026-01-01T00:00:00.000Z",
+          heartbeatAt: "2026-01-01T00:01:00.000Z",
+        },
       }),
     );
-    expect((await cli("status")).at(-1)).toMatch(/^lock: held by dead-host:42:abcd until /);
+    expect(await cli("status")).toContain(
+      "lock: held by dead-host:42:abcd since 2026-01-01T00:00:00.000Z, last heartbeat 2026-01-01T00:01:00.000Z (its clock), lease 600 s",
+    );
     expect(await cli("unlock")).toEqual(["released the lock held by dead-host:42:abcd (its migration, if any, was not recorded and will run again)"]);
     const { Item } = await documentClient.send(new GetCommand({ TableName: tableName, Key: { pk: "_migrations", sk: "lock" }, ConsistentRead: true }));
     expect(Item).toBeUndefined();

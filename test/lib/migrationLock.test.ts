@@ -1,5 +1,5 @@
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { ensureTable, migrationLock, MigrationLockLostError, MigrationLockTimeoutError } from "../../src/lib";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { dynamoMigrationStorage, ensureTable, migrationLock, MigrationLockLostError, MigrationLockTimeoutError } from "../../src/lib";
 import { clients, deleteTable, uniqueTableName } from "../support/dynamo";
 
 const { client, documentClient } = clients();
@@ -38,14 +38,14 @@ describe("migrationLock", () => {
   it("keeps a live holder's lease renewed past its length, so a waiter times out naming the holder", async () => {
     const holder = lockOf("long-runner", 300);
     await holder.acquire();
-    const firstExpiry = Number((await stored())?.expiresAt);
+    const firstVersion = (await stored())?.rvn;
 
     const waiter = lockOf("impatient", 300, 1_000);
     const attempt = waiter.acquire();
     await expect(attempt).rejects.toThrow(MigrationLockTimeoutError);
     await expect(attempt).rejects.toThrow("held by long-runner");
 
-    expect(Number((await stored())?.expiresAt)).toBeGreaterThan(firstExpiry);
+    expect((await stored())?.rvn).not.toBe(firstVersion); // the holder's heartbeats moved the version
     expect(() => holder.assertHeld()).not.toThrow();
     await holder.release();
   });
@@ -71,5 +71,47 @@ describe("migrationLock", () => {
     await old.release();
     expect(await stored()).toMatchObject({ owner: "next" });
     await next.release();
+  });
+
+  it("fences records: once another owner holds the lock, the old holder's record is refused and nothing is written", async () => {
+    const old = lockOf("old", 60_000);
+    await old.acquire();
+    const storage = dynamoMigrationStorage({ documentClient, tableName, lock: old });
+    await storage.logMigration({ name: "m-before", context: undefined });
+
+    await old.forceRelease(); // as if its lease had been taken over
+    const next = lockOf("next");
+    await next.acquire();
+    await expect(storage.logMigration({ name: "m-after", context: undefined })).rejects.toThrow(MigrationLockLostError);
+    expect(await dynamoMigrationStorage({ documentClient, tableName }).executed({ context: undefined })).toEqual(["m-before"]);
+    await next.release();
+    await old.release();
+  });
+
+  it("aborts the holder's signal at the first heartbeat that finds another owner", async () => {
+    const old = lockOf("old", 300);
+    await old.acquire();
+    expect(old.signal.aborted).toBe(false);
+    await old.forceRelease();
+    await lockOf("next").acquire();
+    await new Promise((resolve) => setTimeout(resolve, 250)); // more than one heartbeat (every 100 ms)
+    expect(old.signal.aborted).toBe(true);
+    expect(old.signal.reason).toBeInstanceOf(MigrationLockLostError);
+  });
+
+  it("takes a silent holder's lock only after watching its version unchanged for a whole lease, on the waiter's own clock", async () => {
+    // A lock item whose version never moves: its holder is gone. Its clock, and ours, say nothing about it.
+    await documentClient.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { pk: "_migrations", sk: "lock", owner: "gone", rvn: "v1", leaseMs: 1_000, acquiredAt: "2099-01-01T00:00:00.000Z" },
+      }),
+    );
+    const started = performance.now();
+    const waiter = lockOf("waiter", 60_000);
+    expect(await waiter.acquire()).toBe(true);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1_000);
+    expect(await stored()).toMatchObject({ owner: "waiter", leaseMs: 60_000 });
+    await waiter.release();
   });
 });

@@ -1,7 +1,7 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import { resolve } from "node:path";
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { ensureTable } from "../../src/lib";
-import { migrator } from "../../src/lib/migrations/migrationRunner";
 import { bundleForNode } from "../support/bundle";
 import { countingMigrations, runsOf } from "../support/countingMigrations";
 import { clients, deleteTable, endpoint, uniqueTableName } from "../support/dynamo";
@@ -32,20 +32,30 @@ interface Run {
   stderr: string;
 }
 
-function run(args: string[], onLine?: (line: string, kill: () => void) => void): Promise<Run> {
+const SKEWED_CLOCK = resolve(__dirname, "../support/skewedClock.js");
+
+/** Runs the child; `onLine` sees each line it prints, with its process. `skewMs` shifts its wall clock. */
+function run(args: string[], onLine?: (line: string, proc: ChildProcess) => void, skewMs = 0): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [child, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, ["--require", SKEWED_CLOCK, child, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, CLOCK_SKEW_MS: String(skewMs) },
+    });
     let stdout = "";
     let stderr = "";
     proc.stdout.on("data", (chunk: Buffer) => {
       stdout += chunk;
-      for (const line of chunk.toString().split("\n").filter(Boolean)) onLine?.(line, () => proc.kill("SIGKILL"));
+      for (const line of chunk.toString().split("\n").filter(Boolean)) onLine?.(line, proc);
     });
     proc.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
     proc.on("error", reject);
     proc.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
+
+/** A counter the "slow" migration keeps in the table. */
+const slowCount = async (tableName: string, sk: string) =>
+  Number((await documentClient.send(new GetCommand({ TableName: tableName, Key: { pk: "_test#slow", sk }, ConsistentRead: true }))).Item?.n ?? 0);
 
 const executedRecords = async (tableName: string) =>
   (
@@ -76,29 +86,82 @@ describe("migrations across processes", () => {
     expect(JSON.parse(warm.stdout)).toEqual({ ok: true, umzugLoaded: false });
   });
 
-  it("takes over the lock of a process killed mid-migration once its lease expires, and finishes the work once", async () => {
+  it("never runs a migration in two processes at once when their clocks disagree by ±2 minutes (3 s lease, 20 s migration)", async () => {
+    // Both ways round, at once: the holder's clock behind the waiter's, and ahead of it. The waiter starts once the holder is migrating.
+    const race = async (holderSkewMs: number, waiterSkewMs: number) => {
+      const tableName = await freshTable("skew");
+      let waiter: Promise<Run> | undefined;
+      const holder = await run(
+        ["slow", endpoint(), tableName, "3000", "20000"],
+        (line) => {
+          if (line === "started") waiter = run(["slow", endpoint(), tableName, "3000", "20000"], undefined, waiterSkewMs);
+        },
+        holderSkewMs,
+      );
+      const waited = await waiter!;
+      for (const r of [holder, waited]) expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(waited.stdout).not.toContain("started"); // it waited, then found nothing pending
+      expect(await slowCount(tableName, "overlaps")).toBe(0);
+      expect(await slowCount(tableName, "runs")).toBe(1);
+      expect((await executedRecords(tableName)).map((i) => i.name)).toEqual(["slow"]);
+    };
+    await Promise.all([race(-120_000, +120_000), race(+120_000, -120_000)]);
+  }, 90_000);
+
+  it("takes the lock from a holder frozen past its lease (SIGSTOP); thawed, the old holder records nothing and stops at its next check", async () => {
+    const tableName = await freshTable("frozen");
+    let frozen: ChildProcess | undefined;
+
+    let startedB: () => void = () => {};
+    const bStarted = new Promise<void>((done) => (startedB = done));
+
+    const a = run(["slow", endpoint(), tableName, "3000", "8000"], (line, proc) => {
+      if (line === "started") {
+        frozen = proc;
+        proc.kill("SIGSTOP");
+      }
+    });
+    while (!frozen) await new Promise((done) => setTimeout(done, 50));
+    const frozenAt = performance.now();
+    const b = run(["slow", endpoint(), tableName, "3000", "4000"], (line) => line === "started" && startedB(), -120_000);
+    await bStarted;
+    const tookOverAfter = performance.now() - frozenAt;
+    const stepsWhenThawed = await slowCount(tableName, `steps#${frozen.pid}`);
+    frozen.kill("SIGCONT");
+    const [old, next] = await Promise.all([a, b]);
+
+    expect(tookOverAfter).toBeGreaterThanOrEqual(3_000); // only after a whole lease without a heartbeat
+    expect(next).toMatchObject({ code: 0, stderr: "" });
+    expect(old.code).toBe(1);
+    expect(old.stderr).toContain("lost the migration lock");
+    expect(old.stderr).toContain('"slow" was interrupted and not recorded');
+    expect((await slowCount(tableName, `steps#${frozen.pid}`)) - stepsWhenThawed).toBeLessThanOrEqual(1);
+    expect(await slowCount(tableName, "runs")).toBe(1);
+    expect((await executedRecords(tableName)).map((i) => i.name)).toEqual(["slow"]);
+  }, 60_000);
+
+  it("takes over within about one lease after the holder is killed (SIGKILL), whatever the waiter's clock says", async () => {
     const tableName = await freshTable("takeover");
     const leaseMs = 3_000;
     let killedAt = 0;
-
-    const holder = await run(["hold", endpoint(), tableName, "3", String(leaseMs)], (line, kill) => {
+    const holder = await run(["hold", endpoint(), tableName, "3", String(leaseMs)], (line, proc) => {
       if (line === "holding") {
-        killedAt = Date.now();
-        kill();
+        killedAt = performance.now();
+        proc.kill("SIGKILL");
       }
     });
     expect(holder.signal).toBe("SIGKILL");
     const lock = await documentClient.send(new GetCommand({ TableName: tableName, Key: { pk: "_migrations", sk: "lock" }, ConsistentRead: true }));
-    // The dead process still holds the lock; its lease normally runs past the kill (unless the machine starved it).
-    expect(lock.Item?.owner).toMatch(/:\d+:/);
-    expect(Number(lock.Item?.expiresAt)).toBeGreaterThan(killedAt - leaseMs);
+    expect(lock.Item).toMatchObject({ owner: expect.stringMatching(/:\d+:/), leaseMs });
 
-    const lines: string[] = [];
-    const applied = await migrator({ client, documentClient, tableName, migrations: countingMigrations(3), log: (l) => lines.push(l) }).up();
-    const tookOverAt = Date.now();
-
-    expect(applied).toEqual(["m0001", "m0002", "m0003"]);
-    expect(tookOverAt).toBeGreaterThanOrEqual(Number(lock.Item?.expiresAt));
+    for (const skewMs of [-120_000]) {
+      const waiter = await run(["up", endpoint(), tableName, "3", String(leaseMs)], undefined, skewMs);
+      const took = performance.now() - killedAt;
+      expect({ code: waiter.code, stderr: waiter.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(JSON.parse(waiter.stdout)).toEqual({ applied: ["m0001", "m0002", "m0003"] });
+      expect(took).toBeGreaterThanOrEqual(leaseMs);
+      expect(took).toBeLessThan(leaseMs + 4_000);
+    }
     // m0001 wrote once in the killed process and once in the run that recovered; nothing else ran twice.
     expect(await runsOf(documentClient, tableName, "m0001")).toBe(2);
     expect(await runsOf(documentClient, tableName, "m0002")).toBe(1);
@@ -106,5 +169,5 @@ describe("migrations across processes", () => {
     expect(
       (await documentClient.send(new GetCommand({ TableName: tableName, Key: { pk: "_migrations", sk: "lock" }, ConsistentRead: true }))).Item,
     ).toBeUndefined();
-  });
+  }, 60_000);
 });

@@ -2,17 +2,23 @@
  * A separate Node process for the multi-process tests, run as
  *   node migrationChild.js connect <endpoint> <table> <count> <startAtMs>
  *   node migrationChild.js hold    <endpoint> <table> <count> <leaseMs>
+ *   node migrationChild.js up      <endpoint> <table> <count> <leaseMs>
+ *   node migrationChild.js slow    <endpoint> <table> <leaseMs> <workMs>
  * "connect" waits until startAtMs (so many processes start together), calls
  * connect(), and prints {"ok":true,"umzugLoaded":...}. "hold" starts the
  * migrations with the first one hanging after its write, prints "holding",
  * and waits to be killed.
  */
-import { connect, createClient, createDocumentClient, LOCAL_REGION } from "../../src/lib";
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { connect, createClient, createDocumentClient, LOCAL_REGION, type Migration } from "../../src/lib";
 import { countingMigrations } from "./countingMigrations";
+
+/** Where "slow" counts: items active, overlaps, runs and steps#<pid>, each with a number n. */
+const SLOW_PARTITION = "_test#slow";
 
 async function main(): Promise<void> {
   const [mode, endpoint, tableName, count, extra] = process.argv.slice(2);
-  if (!endpoint || !tableName || !count || !extra) throw new Error("usage: migrationChild.js connect|hold <endpoint> <table> <count> <n>");
+  if (!endpoint || !tableName || !count || !extra) throw new Error("usage: migrationChild.js connect|hold|up|slow <endpoint> <table> <n> <n>");
   const migrations = countingMigrations(Number(count), { workMs: 20 });
 
   if (mode === "connect") {
@@ -37,6 +43,54 @@ async function main(): Promise<void> {
     const { migrator } = await import("../../src/lib/migrations/migrationRunner");
     const client = createClient({ region: LOCAL_REGION, endpoint });
     await migrator({ client, documentClient: createDocumentClient(client), tableName, migrations, lock: { leaseMs: Number(extra) } }).up();
+    return;
+  }
+  if (mode === "up") {
+    const { migrator } = await import("../../src/lib/migrations/migrationRunner");
+    const client = createClient({ region: LOCAL_REGION, endpoint });
+    const applied = await migrator({ client, documentClient: createDocumentClient(client), tableName, migrations, lock: { leaseMs: Number(extra) } }).up();
+    process.stdout.write(`${JSON.stringify({ applied })}\n`);
+    return;
+  }
+
+  if (mode === "slow") {
+    // One migration that takes `workMs` in steps of 250 ms, counting in the table how many copies of it run at
+    // once and how many steps this process made; it stops at the first step after the lock is lost.
+    const [leaseMs, workMs] = [Number(count), Number(extra)];
+    const { migrator } = await import("../../src/lib/migrations/migrationRunner");
+    const client = createClient({ region: LOCAL_REGION, endpoint });
+    const documentClient = createDocumentClient(client);
+    const add = (sk: string, by: number) =>
+      documentClient.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: SLOW_PARTITION, sk },
+          UpdateExpression: "ADD n :by",
+          ExpressionAttributeValues: { ":by": by },
+          ReturnValues: "UPDATED_NEW",
+        }),
+      );
+    const slow: Migration = {
+      name: "slow",
+      async up({ context: { signal } }) {
+        const { Attributes } = await add("active", 1);
+        if (Number(Attributes?.n) > 1) await add("overlaps", 1);
+        process.stdout.write("started\n");
+        try {
+          for (let waited = 0; waited < workMs; waited += 250) {
+            await new Promise((resolve) => setTimeout(resolve, 250));
+            signal.throwIfAborted();
+            await add(`steps#${process.pid}`, 1);
+          }
+          await add("runs", 1);
+        } finally {
+          await add("active", -1);
+        }
+      },
+      async down() {},
+    };
+    await migrator({ client, documentClient, tableName, migrations: [slow], lock: { leaseMs } }).up();
+    process.stdout.write("done\n");
     return;
   }
   throw new Error(`unknown mode ${mode}`);

@@ -13,12 +13,12 @@ const INDEX = "byUser";
 export const membershipsByUserIndex: Migration = {
   name: "0002-memberships-by-user-index",
 
-  async up({ context: { client, tableName, log } }) {
+  async up({ context: { client, tableName, log, signal } }) {
     const index = { name: INDEX, partitionKey: { name: "gsi1pk", type: "S" as const }, sortKey: { name: "gsi1sk", type: "S" as const } };
-    await addGlobalSecondaryIndex({ client, tableName, log, index });
+    await addGlobalSecondaryIndex({ client, tableName, log, signal, index });
   },
 
-  async down({ context: { client, tableName, log } }) {
-    await removeGlobalSecondaryIndex({ client, tableName, indexName: INDEX, log });
+  async down({ context: { client, tableName, log, signal } }) {
+    await removeGlobalSecondaryIndex({ client, tableName, indexName: INDEX, log, signal });
   },
 };

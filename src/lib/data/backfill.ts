@@ -23,6 +23,8 @@ export interface BackfillOptions {
   segments?: number;
   log?: (message: string) => void;
   progressEveryMs?: number;
+  /** The migration's signal: every segment stops before its next page once it is aborted (the lock was lost). */
+  signal?: AbortSignal;
 }
 
 export interface BackfillResult {
@@ -33,7 +35,7 @@ export interface BackfillResult {
 }
 
 export async function backfill(options: BackfillOptions): Promise<BackfillResult> {
-  const { documentClient, tableName, transform, filter, segments = 4, log = () => {}, progressEveryMs = 5_000 } = options;
+  const { documentClient, tableName, transform, filter, segments = 4, log = () => {}, progressEveryMs = 5_000, signal } = options;
   const started = Date.now();
   const totals = { scanned: 0, written: 0, retries: 0 };
   let lastProgress = started;
@@ -61,6 +63,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
       });
     };
     do {
+      signal?.throwIfAborted();
       const page = await documentClient.send(
         new ScanCommand({ TableName: tableName, Segment: segment, TotalSegments: segments, ExclusiveStartKey, ...filter }),
       );
@@ -69,9 +72,11 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
         if (next) buffer.push({ PutRequest: { Item: next } });
       }
       totals.scanned += page.ScannedCount ?? 0;
+      signal?.throwIfAborted();
       await flush(false);
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
+    signal?.throwIfAborted();
     await flush(true);
   };
 

@@ -23,6 +23,8 @@ export interface PollOptions {
   /** Receives a progress line at most every `progressEveryMs`. */
   log?: (message: string) => void;
   progressEveryMs?: number;
+  /** Stops the wait (with the signal's reason) before each check. */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -30,11 +32,12 @@ export interface PollOptions {
  * already-finished condition costs one call and no wait.
  */
 export async function pollUntil<T>(check: () => Promise<PollResult<T>>, options: PollOptions): Promise<T> {
-  const { what, timeoutMs = 15 * 60_000, initialDelayMs = 100, maxDelayMs = 5_000, log, progressEveryMs = 5_000 } = options;
+  const { what, timeoutMs = 15 * 60_000, initialDelayMs = 100, maxDelayMs = 5_000, log, progressEveryMs = 5_000, signal } = options;
   const started = Date.now();
   let delay = initialDelayMs;
   let lastProgress = started;
   for (;;) {
+    signal?.throwIfAborted();
     const result = await check();
     if (result.done) return result.value;
     const elapsed = Date.now() - started;

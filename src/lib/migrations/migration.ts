@@ -12,6 +12,12 @@ export interface MigrationContext {
   documentClient: DynamoDBDocumentClient;
   tableName: string;
   log: (message: string) => void;
+  /**
+   * Aborted when this process loses the migration lock (another process
+   * took over after its heartbeats stopped). Long work checks it between
+   * steps (`signal.throwIfAborted()`); backfill and the index helpers take it.
+   */
+  signal: AbortSignal;
 }
 
 /**

@@ -1,8 +1,24 @@
 /**
- * Cross-process lease lock for migrations: one item in the migrations
- * partition, taken with a conditional put when absent or expired, renewed
- * while held, deleted on release. A holder that dies leaves a lease that
- * expires by itself, never a stuck deploy.
+ * Cross-process lease lock for migrations that never trusts clocks to agree
+ * across machines. The design is that of awslabs' amazon-dynamodb-lock-client
+ * ("How we handle clock skew"):
+ *
+ * - The lock is one item in the migrations partition, created with a
+ *   conditional put when absent. It carries the owner, the lease length and
+ *   a record version number (`rvn`) that the holder changes on every
+ *   heartbeat (every third of the lease).
+ * - A waiter never compares times written by another machine. It takes the
+ *   lock over only after it has seen the *same* rvn for a whole lease,
+ *   timed on its own monotonic clock (`performance.now()`), and then only
+ *   with a put conditioned on that rvn.
+ * - The holder's writes that matter are fenced: `fenced()` hands out a
+ *   condition (owner and current rvn) for a TransactWriteItems, and runs
+ *   between heartbeats so the rvn cannot move under it.
+ * - A holder that loses its lease (a heartbeat finds another owner, or no
+ *   heartbeat succeeded for a whole lease on its own clock) aborts `signal`.
+ *
+ * Absolute times (`acquiredAt`, `heartbeatAt`) stay in the item for people
+ * to read, never for decisions.
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { randomUUID } from "node:crypto";
@@ -18,32 +34,48 @@ export interface MigrationLockOptions {
   tableName: string;
   /** Identifies the holder in messages; unique per lock object by default. */
   owner?: string;
-  /** Lease length. A holder renews every third of it; a dead holder blocks others at most this long. */
+  /** Lease length. The holder heartbeats every third of it; a dead holder blocks others for about this long. */
   leaseMs?: number;
   /** How long `acquire` waits for a busy lock before `MigrationLockTimeoutError`. */
   waitTimeoutMs?: number;
   log?: (message: string) => void;
 }
 
+/** What the lock item says, for people: times are the holder's own clock. */
 export interface LockHolder {
   owner: string;
-  expiresAt: number;
+  rvn: string;
+  leaseMs: number;
   acquiredAt: string;
+  heartbeatAt: string;
+}
+
+/** A ConditionCheck that passes only while the lock is ours at the version we hold: a fence for a TransactWriteItems. */
+export interface LockCondition {
+  TableName: string;
+  Key: Record<string, string>;
+  ConditionExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues: Record<string, string>;
 }
 
 export interface MigrationLock {
   readonly owner: string;
+  /** Aborted once the lease is lost; hand it to long work so that it stops. */
+  readonly signal: AbortSignal;
   /**
-   * Takes the lock, waiting with backoff while another owner holds a live
-   * lease. Between attempts it asks `giveUpWhen`; a true answer (say, "nothing
-   * is pending any more") returns false without taking the lock.
+   * Takes the lock, waiting while another owner heartbeats. Between attempts
+   * it asks `giveUpWhen`; a true answer (say, "nothing is pending any
+   * more") returns false without taking the lock.
    */
   acquire(options?: { giveUpWhen?: () => Promise<boolean> }): Promise<boolean>;
-  /** Throws `MigrationLockLostError` unless the lease is still ours and unexpired. */
+  /** Throws `MigrationLockLostError` unless the lease is still ours by our own clock. */
   assertHeld(): void;
-  /** Stops renewing and deletes the lock item if it is still ours. */
+  /** Runs `write` with the condition that fences it, never while a heartbeat moves the version. */
+  fenced<T>(write: (condition: LockCondition) => Promise<T>): Promise<T>;
+  /** Stops heartbeating and deletes the lock item if it is still ours at our version; never someone else's. */
   release(): Promise<void>;
-  /** The current holder, if any (expired leases included), read consistently. */
+  /** The current holder, if any, read consistently. */
   holder(): Promise<LockHolder | undefined>;
   /** Deletes the lock whoever holds it: for an operator who knows the holder is dead. */
   forceRelease(): Promise<void>;
@@ -53,24 +85,71 @@ export function migrationLock(options: MigrationLockOptions): MigrationLock {
   const { documentClient, tableName, leaseMs = 60_000, waitTimeoutMs = 15 * 60_000, log = () => {} } = options;
   const owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const Key = { [PARTITION_KEY]: MIGRATIONS_PARTITION, [SORT_KEY]: LOCK_SK };
-  // Local view of our lease: the expiry we last wrote, and why we stopped holding it.
-  let heldUntil = 0;
-  let lost: Error | undefined;
-  let heartbeat: NodeJS.Timeout | undefined;
+  const now = () => new Date().toISOString(); // for display only
 
-  async function tryAcquire(): Promise<boolean> {
-    const now = Date.now();
+  let rvn: string | undefined; // the version we hold, while we hold it
+  let renewedAt = 0; // performance.now() when the last successful heartbeat was *sent*
+  let heartbeat: NodeJS.Timeout | undefined;
+  let controller = new AbortController();
+  // Heartbeats and fenced writes take turns, so a fence never carries a version a heartbeat is replacing.
+  let turn: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+    const result = turn.then(work, work);
+    turn = result.catch(() => {});
+    return result;
+  };
+
+  let released = false;
+  const lose = (why: string) => {
+    if (controller.signal.aborted) return;
+    clearInterval(heartbeat);
+    heartbeat = undefined;
+    log(`migration lock: lost (${why})`);
+    controller.abort(new MigrationLockLostError(tableName, owner));
+  };
+  const expiredLocally = () => rvn === undefined || performance.now() - renewedAt >= leaseMs;
+
+  async function beat(): Promise<void> {
+    if (released || controller.signal.aborted) return;
+    if (expiredLocally()) return lose("no heartbeat succeeded for a whole lease");
+    const next = randomUUID();
+    const sent = performance.now();
+    try {
+      await documentClient.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key,
+          UpdateExpression: "SET #rvn = :next, #heartbeatAt = :at",
+          ConditionExpression: "#owner = :owner AND #rvn = :rvn",
+          ExpressionAttributeNames: { "#owner": "owner", "#rvn": "rvn", "#heartbeatAt": "heartbeatAt" },
+          ExpressionAttributeValues: { ":owner": owner, ":rvn": rvn!, ":next": next, ":at": now() },
+        }),
+      );
+      rvn = next;
+      renewedAt = sent;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return lose("another process holds it now");
+      // A network error is retried on the next beat; the local expiry above stops us if none succeeds in time.
+      log(`migration lock: heartbeat failed, retrying: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** A conditional put of a fresh lock item: when absent, or (takeover) when still at the version we watched go stale. */
+  async function put(staleRvn: string | undefined): Promise<boolean> {
+    const next = randomUUID();
+    const sent = performance.now();
     try {
       await documentClient.send(
         new PutCommand({
           TableName: tableName,
-          Item: { ...Key, owner, expiresAt: now + leaseMs, acquiredAt: new Date(now).toISOString() },
-          ConditionExpression: "attribute_not_exists(#pk) OR #expiresAt < :now",
-          ExpressionAttributeNames: { "#pk": PARTITION_KEY, "#expiresAt": "expiresAt" },
-          ExpressionAttributeValues: { ":now": now },
+          Item: { ...Key, owner, rvn: next, leaseMs, acquiredAt: now(), heartbeatAt: now() },
+          ConditionExpression: staleRvn === undefined ? "attribute_not_exists(#pk)" : "#rvn = :stale",
+          ExpressionAttributeNames: staleRvn === undefined ? { "#pk": PARTITION_KEY } : { "#rvn": "rvn" },
+          ...(staleRvn === undefined ? {} : { ExpressionAttributeValues: { ":stale": staleRvn } }),
         }),
       );
-      heldUntil = now + leaseMs;
+      rvn = next;
+      renewedAt = sent;
       return true;
     } catch (error) {
       if (isConditionalCheckFailed(error)) return false;
@@ -78,85 +157,103 @@ export function migrationLock(options: MigrationLockOptions): MigrationLock {
     }
   }
 
-  async function renew(): Promise<void> {
-    const now = Date.now();
-    try {
-      await documentClient.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key,
-          UpdateExpression: "SET #expiresAt = :expiresAt",
-          ConditionExpression: "#owner = :owner",
-          ExpressionAttributeNames: { "#owner": "owner", "#expiresAt": "expiresAt" },
-          ExpressionAttributeValues: { ":owner": owner, ":expiresAt": now + leaseMs },
-        }),
-      );
-      heldUntil = now + leaseMs;
-    } catch (error) {
-      // Someone else owns the item now: we are done. A network error is retried on the next beat,
-      // and assertHeld() stops us if the lease runs out before a renewal succeeds.
-      if (isConditionalCheckFailed(error)) lost = new MigrationLockLostError(tableName, owner);
-      else log(`migration lock: renewal failed, retrying: ${error instanceof Error ? error.message : String(error)}`);
+  function assertHeld(): void {
+    if (controller.signal.aborted) throw controller.signal.reason;
+    if (expiredLocally()) {
+      lose("no heartbeat succeeded for a whole lease");
+      throw controller.signal.reason;
     }
   }
 
+  /** The lease the holder promised to heartbeat within, as its item says. */
+  const leaseOf = (current: LockHolder) => (current.leaseMs > 0 ? current.leaseMs : leaseMs);
+
   async function holder(): Promise<LockHolder | undefined> {
     const { Item } = await documentClient.send(new GetCommand({ TableName: tableName, Key, ConsistentRead: true }));
-    return Item ? { owner: String(Item.owner), expiresAt: Number(Item.expiresAt), acquiredAt: String(Item.acquiredAt) } : undefined;
+    if (!Item) return undefined;
+    return {
+      owner: String(Item.owner),
+      rvn: String(Item.rvn),
+      leaseMs: Number(Item.leaseMs),
+      acquiredAt: String(Item.acquiredAt),
+      heartbeatAt: String(Item.heartbeatAt ?? Item.acquiredAt),
+    };
   }
 
   return {
     owner,
+    get signal() {
+      return controller.signal;
+    },
 
     async acquire({ giveUpWhen } = {}) {
-      const started = Date.now();
+      const started = performance.now();
+      let watched: { rvn: string; since: number } | undefined;
       let lastReport = 0;
       for (let attempt = 0; ; attempt++) {
-        if (await tryAcquire()) {
-          lost = undefined;
-          heartbeat = setInterval(() => void renew(), Math.max(50, Math.floor(leaseMs / 3)));
+        const current = await holder();
+        // A version we watched unchanged for a whole lease (the holder's, or ours if longer) belongs to a dead holder.
+        const stale = current && watched?.rvn === current.rvn && performance.now() - watched.since >= leaseOf(current);
+        if ((!current || stale) && (await put(current?.rvn))) {
+          if (stale) log(`migration lock: took over from ${current.owner}, whose version did not change for a whole lease`);
+          controller = new AbortController();
+          released = false;
+          heartbeat = setInterval(() => void inTurn(beat), Math.max(50, Math.floor(leaseMs / 3)));
           heartbeat.unref();
           return true;
         }
+        if (current && watched?.rvn !== current.rvn) watched = { rvn: current.rvn, since: performance.now() };
         if (giveUpWhen && (await giveUpWhen())) return false;
-        const current = await holder();
-        if (Date.now() - started >= waitTimeoutMs) {
-          throw new MigrationLockTimeoutError(tableName, current?.owner ?? "unknown", current?.expiresAt ?? Date.now());
+        const waited = performance.now() - started;
+        if (waited >= waitTimeoutMs) throw new MigrationLockTimeoutError(tableName, current?.owner ?? "unknown", current?.leaseMs ?? leaseMs);
+        if (current && performance.now() - lastReport >= 5_000) {
+          log(`waiting for the migration lock held by ${current.owner} (last heartbeat ${current.heartbeatAt} by its clock)`);
+          lastReport = performance.now();
         }
-        if (current && Date.now() - lastReport >= 5_000) {
-          const left = Math.max(0, Math.round((current.expiresAt - Date.now()) / 1000));
-          log(`waiting for the migration lock held by ${current.owner} (lease ends in ${left} s unless renewed)`);
-          lastReport = Date.now();
-        }
-        // Never sleep past the moment the current lease would expire.
-        const untilExpiry = current ? Math.max(10, current.expiresAt - Date.now() + 10) : 10;
-        await sleep(Math.min(backoffDelay(attempt, 100, 2_000) + 10, untilExpiry));
+        // Never sleep past the moment the watched version would count as stale.
+        const untilStale = watched && current ? Math.max(10, watched.since + leaseOf(current) - performance.now() + 10) : 10;
+        await sleep(Math.min(backoffDelay(attempt, 100, 2_000) + 10, untilStale));
       }
     },
 
-    assertHeld() {
-      if (lost) throw lost;
-      if (Date.now() >= heldUntil) throw new MigrationLockLostError(tableName, owner);
+    assertHeld,
+
+    fenced(write) {
+      return inTurn(async () => {
+        assertHeld();
+        return write({
+          TableName: tableName,
+          Key,
+          ConditionExpression: "#owner = :owner AND #rvn = :rvn",
+          ExpressionAttributeNames: { "#owner": "owner", "#rvn": "rvn" },
+          ExpressionAttributeValues: { ":owner": owner, ":rvn": rvn! },
+        });
+      });
     },
 
     async release() {
       clearInterval(heartbeat);
       heartbeat = undefined;
-      heldUntil = 0;
-      try {
-        await documentClient.send(
-          new DeleteCommand({
-            TableName: tableName,
-            Key,
-            ConditionExpression: "#owner = :owner",
-            ExpressionAttributeNames: { "#owner": "owner" },
-            ExpressionAttributeValues: { ":owner": owner },
-          }),
-        );
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-        log(`migration lock: not released because ${owner} no longer holds it (its lease had expired)`);
-      }
+      released = true;
+      await inTurn(async () => {
+        const held = rvn;
+        rvn = undefined;
+        if (held === undefined || controller.signal.aborted) return;
+        try {
+          await documentClient.send(
+            new DeleteCommand({
+              TableName: tableName,
+              Key,
+              ConditionExpression: "#owner = :owner AND #rvn = :rvn",
+              ExpressionAttributeNames: { "#owner": "owner", "#rvn": "rvn" },
+              ExpressionAttributeValues: { ":owner": owner, ":rvn": held },
+            }),
+          );
+        } catch (error) {
+          if (!isConditionalCheckFailed(error)) throw error;
+          log(`migration lock: not released because ${owner} no longer holds it`);
+        }
+      });
     },
 
     holder,

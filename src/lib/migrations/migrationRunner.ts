@@ -7,7 +7,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { MigrationError, Umzug } from "umzug";
-import { ConfigError, MigrationFailedError } from "../errors";
+import { ConfigError, MigrationFailedError, MigrationLockLostError } from "../errors";
 import { validateMigrationIndex, type Migration, type MigrationContext } from "./migration";
 import { migrationLock, type MigrationLockOptions } from "./migrationLock";
 import { migrationStatus, type MigrationStatus } from "./migrationStatus";
@@ -34,10 +34,9 @@ export interface Migrator {
 export function migrator(options: MigratorOptions): Migrator {
   const { client, documentClient, tableName, migrations, log = () => {} } = options;
   validateMigrationIndex(migrations);
-  const storage = dynamoMigrationStorage({ documentClient, tableName });
-  const context: MigrationContext = { client, documentClient, tableName, log };
+  const reader = dynamoMigrationStorage({ documentClient, tableName });
 
-  const status = async () => migrationStatus(migrations, await storage.executed({ context }));
+  const status = async () => migrationStatus(migrations, await reader.executed({ context: undefined }));
 
   /** Pending migrations up to and including `to`, in order. */
   const pendingUpTo = (pending: string[], to?: string) => {
@@ -54,25 +53,41 @@ export function migrator(options: MigratorOptions): Migrator {
     return executed.slice(start).reverse();
   };
 
-  /** Runs `work` with a fresh umzug under the lock; translates umzug's errors into ours. */
+  /**
+   * Runs `work` with a fresh umzug under the lock: records are fenced by it,
+   * and migrations get its signal. Translates umzug's errors into ours.
+   */
   async function underLock(stillNeeded: () => Promise<boolean>, work: (umzug: Umzug<MigrationContext>) => Promise<string[]>) {
     const lock = migrationLock({ documentClient, tableName, log, ...options.lock });
     if (!(await lock.acquire({ giveUpWhen: async () => !(await stillNeeded()) }))) return [];
+    const storage = dynamoMigrationStorage({ documentClient, tableName, lock });
+    const context: MigrationContext = { client, documentClient, tableName, log, signal: lock.signal };
+    const recorded: string[] = [];
+    let running: string | undefined;
     try {
       const umzug = new Umzug<MigrationContext>({ migrations: [...migrations], storage, context, logger: undefined });
       const started = new Map<string, number>();
       const onStart = ({ name }: { name: string }, verb: string) => {
         lock.assertHeld();
+        running = name;
         started.set(name, Date.now());
         log(`${verb} ${name}`);
       };
-      const onEnd = ({ name }: { name: string }, verb: string) => log(`${verb} ${name} (${Date.now() - (started.get(name) ?? Date.now())} ms)`);
+      const onEnd = ({ name }: { name: string }, verb: string) => {
+        recorded.push(name);
+        running = undefined;
+        log(`${verb} ${name} (${Date.now() - (started.get(name) ?? Date.now())} ms)`);
+      };
       umzug.on("migrating", (p) => onStart(p, "applying"));
       umzug.on("migrated", (p) => onEnd(p, "applied"));
       umzug.on("reverting", (p) => onStart(p, "reverting"));
       umzug.on("reverted", (p) => onEnd(p, "reverted"));
       return await work(umzug);
     } catch (error) {
+      const cause = error instanceof MigrationError ? error.cause : error;
+      if (lock.signal.aborted || cause instanceof MigrationLockLostError) {
+        throw new MigrationLockLostError(tableName, lock.owner, { recorded, ...(running ? { interrupted: running } : {}) });
+      }
       if (error instanceof MigrationError) {
         throw new MigrationFailedError(tableName, error.migration.name, error.migration.direction, error.cause);
       }

@@ -1,12 +1,15 @@
 /**
  * umzug storage kept in the application table itself: one item per executed
  * migration under the reserved partition, so the table carries its own
- * schema version and no second table or file is needed.
+ * schema version and no second table or file is needed. Given the lock's
+ * fence, recording and un-recording are transactions that succeed only
+ * while the lock is still ours: a holder that lost its lease records nothing.
  */
-import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { UmzugStorage } from "umzug";
-import { MigrationAlreadyRecordedError, isConditionalCheckFailed } from "../errors";
+import { MigrationAlreadyRecordedError, MigrationLockLostError, isConditionalCheckFailed } from "../errors";
 import { MIGRATIONS_PARTITION, PARTITION_KEY, SORT_KEY } from "../table/keySchema";
+import type { MigrationLock } from "./migrationLock";
 
 /** Sort key prefix of migration records; the lock item lives beside them under another sort key. */
 export const MIGRATION_SK_PREFIX = "migration#";
@@ -16,23 +19,35 @@ export interface MigrationStorageOptions {
   tableName: string;
   /** Items per Query page (DynamoDB's 1 MB page applies regardless); small values exercise pagination. */
   pageSize?: number;
+  /** The lock held while migrating: every record and un-record is then fenced by it. */
+  lock?: Pick<MigrationLock, "fenced" | "owner">;
 }
 
-export function dynamoMigrationStorage({ documentClient, tableName, pageSize }: MigrationStorageOptions): UmzugStorage {
+export function dynamoMigrationStorage({ documentClient, tableName, pageSize, lock }: MigrationStorageOptions): UmzugStorage {
   const key = (name: string) => ({ [PARTITION_KEY]: MIGRATIONS_PARTITION, [SORT_KEY]: `${MIGRATION_SK_PREFIX}${name}` });
+
+  /** One TransactWriteItems: `item` plus the check that the lock is still ours; says which of the two failed. */
+  const fencedWrite = (name: string, item: Record<string, unknown>) =>
+    lock!.fenced(async (condition) => {
+      try {
+        await documentClient.send(new TransactWriteCommand({ TransactItems: [item, { ConditionCheck: condition }] }));
+      } catch (error) {
+        const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+        if (!(error instanceof Error) || error.name !== "TransactionCanceledException" || !reasons) throw error;
+        if (reasons[1]?.Code === "ConditionalCheckFailed") throw new MigrationLockLostError(tableName, lock!.owner);
+        if (reasons[0]?.Code === "ConditionalCheckFailed") throw new MigrationAlreadyRecordedError(tableName, name);
+        throw error;
+      }
+    });
 
   return {
     /** Records `name` as executed; refuses to record it twice, which would mean it ran twice. */
     async logMigration({ name }) {
+      const record = { ...key(name), name, executedAt: new Date().toISOString() };
+      const absent = { ConditionExpression: "attribute_not_exists(#pk)", ExpressionAttributeNames: { "#pk": PARTITION_KEY } };
+      if (lock) return fencedWrite(name, { Put: { TableName: tableName, Item: record, ...absent } });
       try {
-        await documentClient.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: { ...key(name), name, executedAt: new Date().toISOString() },
-            ConditionExpression: "attribute_not_exists(#pk)",
-            ExpressionAttributeNames: { "#pk": PARTITION_KEY },
-          }),
-        );
+        await documentClient.send(new PutCommand({ TableName: tableName, Item: record, ...absent }));
       } catch (error) {
         if (!isConditionalCheckFailed(error)) throw error;
         throw new MigrationAlreadyRecordedError(tableName, name);
@@ -41,6 +56,7 @@ export function dynamoMigrationStorage({ documentClient, tableName, pageSize }: 
 
     /** Removes the record of `name`, so it counts as pending again. */
     async unlogMigration({ name }) {
+      if (lock) return fencedWrite(name, { Delete: { TableName: tableName, Key: key(name) } });
       await documentClient.send(new DeleteCommand({ TableName: tableName, Key: key(name) }));
     },
 

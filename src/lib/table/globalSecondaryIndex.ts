@@ -28,6 +28,8 @@ interface IndexOptions {
   tableName: string;
   log?: (message: string) => void;
   timeoutMs?: number;
+  /** The migration's signal: the wait stops before its next check once it is aborted (the lock was lost). */
+  signal?: AbortSignal;
 }
 
 async function indexOf(client: DynamoDBClient, tableName: string, name: string): Promise<GlobalSecondaryIndexDescription | undefined> {
@@ -52,7 +54,9 @@ export async function addGlobalSecondaryIndex({
   index,
   log = () => {},
   timeoutMs,
+  signal,
 }: IndexOptions & { index: IndexDefinition }): Promise<void> {
+  signal?.throwIfAborted();
   if (!(await indexOf(client, tableName, index.name))) {
     log(`creating index "${index.name}" on table "${tableName}"`);
     const keys = [index.partitionKey, ...(index.sortKey ? [index.sortKey] : [])];
@@ -88,7 +92,7 @@ export async function addGlobalSecondaryIndex({
       if (current?.IndexStatus === "ACTIVE" && !current.Backfilling) return { done: true, value: undefined };
       return { done: false, status: current ? `${current.IndexStatus}${current.Backfilling ? ", backfilling" : ""}` : "not visible yet" };
     },
-    { what: `index "${index.name}" to become ACTIVE`, log, initialDelayMs: 500, ...(timeoutMs ? { timeoutMs } : {}) },
+    { what: `index "${index.name}" to become ACTIVE`, log, initialDelayMs: 500, signal, ...(timeoutMs ? { timeoutMs } : {}) },
   );
   log(`index "${index.name}" is ACTIVE`);
 }
@@ -99,7 +103,9 @@ export async function removeGlobalSecondaryIndex({
   indexName,
   log = () => {},
   timeoutMs,
+  signal,
 }: IndexOptions & { indexName: string }): Promise<void> {
+  signal?.throwIfAborted();
   const current = await indexOf(client, tableName, indexName);
   if (current && current.IndexStatus !== "DELETING") {
     log(`deleting index "${indexName}" from table "${tableName}"`);
@@ -110,6 +116,6 @@ export async function removeGlobalSecondaryIndex({
       const still = await indexOf(client, tableName, indexName);
       return still ? { done: false, status: still.IndexStatus ?? "unknown" } : { done: true, value: undefined };
     },
-    { what: `index "${indexName}" to be deleted`, log, initialDelayMs: 500, ...(timeoutMs ? { timeoutMs } : {}) },
+    { what: `index "${indexName}" to be deleted`, log, initialDelayMs: 500, signal, ...(timeoutMs ? { timeoutMs } : {}) },
   );
 }
