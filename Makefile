@@ -8,6 +8,7 @@
 #   FILE=path         seed: the JSON file to import (default: the app's, src/app/seed.json)
 #   NAME=words        migration: the new migration's name, lowercase words joined by dashes (add-orders-index)
 #   TO=name           migrate-down: the oldest migration to revert (it and all after it are reverted)
+#   FUZZ_RUNS=n FUZZ_SEED=n  fuzz: runs per property (default 20000) and the seed to replay
 #   DRY_RUN=1         migrate, migrate-down, migrate-unlock: print what would happen, change nothing
 #   LOCAL_API_PORT, LOCAL_DYNAMODB_PORT  ports of the local deployment (3000, 8000)
 
@@ -23,7 +24,7 @@ TSX := node_modules/.bin/tsx
 MIGRATE_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(DRY_RUN),--dry-run)
 DEPLOY_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(AUTO_APPROVE),--auto-approve) $(if $(DELETE_TABLE),--delete-table "$(DELETE_TABLE)")
 
-.PHONY: help install typecheck lint format build test bench load audit deploy plan destroy logs seed migration migrate migrate-status migrate-down migrate-unlock clean
+.PHONY: help install typecheck lint format build test fuzz bench load audit deploy plan destroy logs seed migration migrate migrate-status migrate-down migrate-unlock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -50,6 +51,9 @@ build: install ## Bundle the handler (src/handlers/api.ts) with esbuild into dis
 
 test: typecheck lint ## Type-check, lint, then run every test against a DynamoDB Local started for the run
 	node_modules/.bin/jest
+
+fuzz: install ## Run the property-based tests (*.property.test.ts) with FUZZ_RUNS runs each (default 20000)
+	FUZZ_RUNS=$${FUZZ_RUNS:-20000} node_modules/.bin/jest --testPathPattern '\.property\.test\.ts$$' --testTimeout 3600000
 
 bench: install ## Measure connect(), migrations, cold start, backfill and HTTP side by side; writes bench/results.json
 	$(TSX) scripts/measure/bench.ts

@@ -59,7 +59,7 @@ const seed = defineSeed({
           .slice(0, 32);
         return item(
           Event.build(PutItemCommand)
-            .item({ ...e, id })
+            .item({ email: e.email, at: e.at, type: e.type, id, ...(e.data ? { dataJson: JSON.stringify(e.data) } : {}) })
             .params(),
         );
       }),

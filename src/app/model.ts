@@ -22,7 +22,6 @@
  */
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { Entity } from "dynamodb-toolbox/entity";
-import { any } from "dynamodb-toolbox/schema/any";
 import { item } from "dynamodb-toolbox/schema/item";
 import { string } from "dynamodb-toolbox/schema/string";
 import { Table } from "dynamodb-toolbox/table";
@@ -92,7 +91,8 @@ export function createModel({ documentClient, tableName }: { documentClient: Dyn
   const Event = new Entity({
     name: "Event",
     table,
-    schema: item({ email: string().key(), at: string().key(), id: string().key(), type: string(), data: any().optional() }),
+    // The payload as a JSON string: a DynamoDB map would change or refuse some JSON (see exactJsonObject).
+    schema: item({ email: string().key(), at: string().key(), id: string().key(), type: string(), dataJson: string().optional() }),
     computeKey: ({ email, at, id }) => keys.event(email, at, id),
     timestamps: false,
   });

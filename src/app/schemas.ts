@@ -6,6 +6,7 @@
  * the key separator, so no input can build another entity's key.
  */
 import * as z from "zod/mini";
+import { exactJsonObject } from "../lib";
 
 const noSeparator = z.refine<string>((value) => !value.includes("#"), { message: 'must not contain "#"' });
 const printable = z.refine<string>((value) => !/[\p{Cc}\p{Cs}]/u.test(value), { message: "must not contain control characters" });
@@ -31,15 +32,13 @@ export const isoTime = z.pipe(
   z.transform((value: string) => new Date(value).toISOString()),
 );
 
-/** Event payloads are stored as they come; 32 KB keeps every item far below DynamoDB's 400 KB limit. */
+/**
+ * Event payloads are free-form JSON, stored as a JSON string so that they come
+ * back exactly as sent (see exactJsonObject); 32 KB keeps every item far
+ * below DynamoDB's 400 KB limit.
+ */
 export const MAX_EVENT_DATA_BYTES = 32 * 1024;
-export const eventData = z.optional(
-  z
-    .record(z.string(), z.unknown())
-    .check(
-      z.refine((data) => Buffer.byteLength(JSON.stringify(data)) <= MAX_EVENT_DATA_BYTES, { message: `must be at most ${MAX_EVENT_DATA_BYTES} bytes as JSON` }),
-    ),
-);
+export const eventData = z.optional(exactJsonObject({ maxBytes: MAX_EVENT_DATA_BYTES }));
 
 export const createUser = z.strictObject({ email, name: displayName });
 export const updateUser = z.strictObject({ name: displayName });
@@ -61,10 +60,13 @@ const limit = z._default(
 const cursor = z.optional(z.string().check(z.maxLength(2048)));
 
 export const listQuery = z.strictObject({ limit, cursor });
-export const eventsQuery = z.strictObject({
-  limit,
-  cursor,
-  from: z.optional(isoTime),
-  to: z.optional(isoTime),
-  order: z._default(z.enum(["asc", "desc"]), "desc"),
-});
+/** A range whose `from` is after its `to` is a 400, not an empty page: it is a mistake in the request, not an empty range. */
+export const eventsQuery = z
+  .strictObject({
+    limit,
+    cursor,
+    from: z.optional(isoTime),
+    to: z.optional(isoTime),
+    order: z._default(z.enum(["asc", "desc"]), "desc"),
+  })
+  .check(z.refine(({ from, to }) => from === undefined || to === undefined || from <= to, { message: "must not be after to", path: ["from"] }));

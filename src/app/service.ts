@@ -170,15 +170,15 @@ export function createService({ documentClient, tableName }: { documentClient: D
 
     /** One transaction: the user exists, and the event is new. */
     async appendEvent(email: string, input: Input<"appendEvent">) {
-      const event = { email, id: randomUUID(), at: input.at ?? new Date().toISOString(), type: input.type, ...(input.data ? { data: input.data } : {}) };
+      const event = { id: randomUUID(), at: input.at ?? new Date().toISOString(), type: input.type };
+      const stored = { ...event, email, ...(input.data ? { dataJson: JSON.stringify(input.data) } : {}) };
       try {
-        await execute(User.build(ConditionCheck).key({ email }).condition(exists), Event.build(PutTransaction).item(event).options({ condition: absent }));
+        await execute(User.build(ConditionCheck).key({ email }).condition(exists), Event.build(PutTransaction).item(stored).options({ condition: absent }));
       } catch (error) {
         if (failedConditions(error)?.[0]) throw new NotFoundError("user", email);
         throw error;
       }
-      const { email: _omit, ...rest } = event;
-      return rest;
+      return { ...event, ...(input.data ? { data: input.data } : {}) };
     },
 
     async listEvents(email: string, query: Input<"eventsQuery">) {
@@ -195,7 +195,12 @@ export function createService({ documentClient, tableName }: { documentClient: D
           .send(),
       ]);
       return page(
-        (result.Items ?? []).map(({ id, at, type, data }) => ({ id, at, type, ...(data === undefined ? {} : { data }) })),
+        (result.Items ?? []).map(({ id, at, type, dataJson }) => ({
+          id,
+          at,
+          type,
+          ...(dataJson === undefined ? {} : { data: JSON.parse(dataJson) as unknown }),
+        })),
         result.LastEvaluatedKey,
         scope,
       );

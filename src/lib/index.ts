@@ -24,6 +24,7 @@ export * from "./data/batchWrite";
 export * from "./data/backfill";
 export * from "./http/errors";
 export * from "./http/validate";
+export * from "./http/exactJson";
 export * from "./http/request";
 export * from "./http/response";
 export * from "./http/router";

@@ -9,5 +9,6 @@ import type { Migration } from "../../lib";
 import { appSettings } from "./0001-app-settings";
 import { membershipsByUserIndex } from "./0002-memberships-by-user-index";
 import { backfillMembershipsByUser } from "./0003-backfill-memberships-by-user";
+import { eventDataAsJson } from "./0004-event-data-as-json";
 
-export const migrations: readonly Migration[] = [appSettings, membershipsByUserIndex, backfillMembershipsByUser];
+export const migrations: readonly Migration[] = [appSettings, membershipsByUserIndex, backfillMembershipsByUser, eventDataAsJson];
