@@ -22,7 +22,9 @@ const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlenc
 
 /** The payload format 2.0 event API Gateway would build for this request. */
 export function eventFromRequest(req: IncomingMessage, body: Buffer, now = new Date()): APIGatewayProxyEventV2 {
-  const url = new URL(req.url ?? "/", "http://localhost");
+  // The request target exactly as received: `new URL` would read "//x/users" as the host "x" and the path "/users".
+  const target = req.url ?? "/";
+  const q = target.indexOf("?");
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -40,8 +42,8 @@ export function eventFromRequest(req: IncomingMessage, body: Buffer, now = new D
   const text = body.length === 0 || TEXT_TYPES.test(headers["content-type"] ?? "");
   return apiGatewayEvent({
     method: req.method ?? "GET",
-    rawPath: url.pathname,
-    rawQueryString: url.search.slice(1),
+    rawPath: q < 0 ? target : target.slice(0, q),
+    rawQueryString: q < 0 ? "" : target.slice(q + 1),
     headers,
     cookies,
     ...(body.length ? { body: text ? body.toString("utf8") : body.toString("base64") } : {}),
@@ -93,10 +95,16 @@ export async function startLocalApi({ handlerFile, port, host = "127.0.0.1" }: {
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) return gatewayError(res, 413, "Request Entity Too Large");
-      chunks.push(chunk);
+    try {
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) return gatewayError(res, 413, "Request Entity Too Large");
+        chunks.push(chunk);
+      }
+    } catch {
+      // The client went away before its body was complete (or sent a broken one): nobody is left to answer.
+      res.destroy();
+      return;
     }
     const event = eventFromRequest(req, Buffer.concat(chunks));
     const started = Date.now();
@@ -116,6 +124,11 @@ export async function startLocalApi({ handlerFile, port, host = "127.0.0.1" }: {
       clearTimeout(timer);
       console.log(`${event.requestContext.http.method} ${event.rawPath} ${res.statusCode} ${Date.now() - started} ms ${event.requestContext.requestId}`);
     }
+  });
+  // A request the HTTP parser rejects (say, an invalid chunk size) gets a 400, as from API Gateway, and never reaches us.
+  server.on("clientError", (_error, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

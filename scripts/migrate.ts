@@ -75,7 +75,9 @@ export async function main(
         if (!holder) log("lock: free");
         else {
           // Times are the holder's own clock: shown, never compared with ours.
-          log(`lock: held by ${holder.owner} since ${holder.acquiredAt}, last heartbeat ${holder.heartbeatAt} (its clock), lease ${Math.round(holder.leaseMs / 1000)} s`);
+          log(
+            `lock: held by ${holder.owner} since ${holder.acquiredAt}, last heartbeat ${holder.heartbeatAt} (its clock), lease ${Math.round(holder.leaseMs / 1000)} s`,
+          );
           log(`  a run that finds its version unchanged for a whole lease takes it over; if the holder is dead, "make migrate-unlock" frees it now`);
         }
         return;

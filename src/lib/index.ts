@@ -5,6 +5,7 @@
  * loaded by connect() through import() only when something is pending.
  */
 export * from "./errors";
+export * from "./errorHints";
 export * from "./contract";
 export * from "./table/keySchema";
 export * from "./table/describeTable";

@@ -113,6 +113,14 @@ const cases: [string, string, string, Call, number, string][] = [
   ["cursor of another list", "GET", "/companies/Other/members", { query: { cursor: "__VALID__" } }, 400, "invalid_cursor"],
   ["events range with a bad bound", "GET", "/users/ada@example.com/events", { query: { from: "2026-13-45T00:00:00Z" } }, 400, "invalid_request"],
   ["events with an unknown order", "GET", "/users/ada@example.com/events", { query: { order: "sideways" } }, 400, "invalid_request"],
+  [
+    "events range whose from is after its to",
+    "GET",
+    "/users/ada@example.com/events",
+    { query: { from: "2026-02-01T00:00:00Z", to: "2026-01-01T00:00:00Z" } },
+    400,
+    "invalid_request",
+  ],
 ];
 
 const logged = { error: jest.spyOn(console, "error"), log: jest.spyOn(console, "log"), warn: jest.spyOn(console, "warn") };

@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { countRequests, createApiHandler, ensureTable } from "../../src/lib";
+import { migrator } from "../../src/lib/migrations/migrationRunner";
 import { apiClient } from "../support/api";
 import { countingMigrations } from "../support/countingMigrations";
 import { clients, deleteTable, uniqueTableName } from "../support/dynamo";
@@ -38,22 +39,47 @@ describe("createApiHandler", () => {
     expect(requests.operations).toEqual(["PutItem", "GetItem"]); // warm: the check is not repeated
   });
 
-  it("lets the table check's failure win over a read's answer, and never lets a write start before the check", async () => {
-    const { client, tableName, api } = await coldHandler(countingMigrations(1));
+  it("answers 503 not_ready while migrations are pending in Lambda, names them only in the log, and recovers once they are applied", async () => {
+    const migrations = countingMigrations(2);
+    const { client, tableName, api } = await coldHandler(migrations);
     process.env.AWS_LAMBDA_FUNCTION_NAME = "api"; // pending migrations fail instead of being applied
     const logged = jest.spyOn(console, "error").mockImplementation(() => {});
     try {
       const requests = countRequests(client);
-      // The read alone would be a 404; the check says the table is not migrated.
-      expect(await api("GET", "/notes/absent")).toMatchObject({ status: 500, body: { error: { code: "internal" } } });
-      expect(JSON.stringify(logged.mock.calls)).toContain("PendingMigrationsError");
+      // The read alone would be a 404; the check says the table is not migrated, and wins.
+      const reply = await api("GET", "/notes/absent");
+      expect(reply).toMatchObject({ status: 503, body: { error: { code: "not_ready" } }, headers: { "retry-after": "30" } });
+      expect(JSON.stringify(reply.body)).not.toContain("m0001");
+      const log = JSON.parse(String(logged.mock.calls.at(-1)?.[0]));
+      expect(log).toMatchObject({ level: "warn", route: "GET /notes/{id}", error: "PendingMigrationsError" });
+      expect(log.message).toContain("2 pending migration(s): m0001, m0002");
+      expect(log.fix).toContain("make migrate");
+
       requests.reset();
-      expect((await api("PUT", "/notes/n1", { body: { text: "hello" } })).status).toBe(500);
+      expect((await api("PUT", "/notes/n1", { body: { text: "hello" } })).status).toBe(503);
       expect(requests.operations).toEqual(["Query"]); // the check ran again (failures are not cached); no PutItem
       const { Item } = await admin.documentClient.send(new GetCommand({ TableName: tableName, Key: { pk: "NOTE#n1", sk: "NOTE" }, ConsistentRead: true }));
       expect(Item).toBeUndefined();
+
+      await migrator({ ...admin, tableName, migrations }).up(); // the deploy's pre-step
+      expect((await api("PUT", "/notes/n1", { body: { text: "hello" } })).status).toBe(200);
     } finally {
       delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+      logged.mockRestore();
+    }
+  });
+
+  it("logs an unexpected error's class and message with the request's values redacted", async () => {
+    const { api } = await coldHandler();
+    const logged = jest.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      // 2^70: the marshaller refuses it with a message that quotes the number.
+      const reply = await api("PUT", "/counters/c1", { rawBody: '{"value":1180591620717411303424}' });
+      expect(reply).toMatchObject({ status: 500, body: { error: { code: "internal" } } });
+      const everything = JSON.stringify(logged.mock.calls);
+      expect(everything).toContain("greater than Number.MAX_SAFE_INTEGER");
+      expect(everything).not.toMatch(/1180591|1\.18059/);
+    } finally {
       logged.mockRestore();
     }
   });

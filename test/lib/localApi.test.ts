@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { connect } from "node:net";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -16,7 +17,7 @@ export async function handler(event, context) {
     case "/bare": return { hello: "world" };
     case "/binary": return { statusCode: 201, isBase64Encoded: true, body: Buffer.from([0, 1, 2, 255]).toString("base64"), cookies: ["a=1", "b=2; HttpOnly"] };
     case "/throw": throw new Error("boom");
-    default: return { statusCode: 404, body: "" };
+    default: return { statusCode: 404, headers: { "content-type": "application/json" }, body: JSON.stringify({ rawPath: event.rawPath }) };
   }
 }`;
 
@@ -105,4 +106,37 @@ describe("local API Gateway adapter", () => {
     const response = await fetch(`${url}/echo`, { method: "POST", body: new Uint8Array(10 * 1024 * 1024 + 1) });
     expect(response.status).toBe(413);
   });
+
+  it("hands the handler the path exactly as received: //x/users is not read as the host x", async () => {
+    const reply = await raw("POST //x/users HTTP/1.1\r\nhost: localhost\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}");
+    expect(reply).toMatch(/^HTTP\/1\.1 404/);
+    expect(reply).toContain('{"rawPath":"//x/users"}');
+  });
+
+  it("survives 1,000 aborted or malformed requests in a row, then still answers", async () => {
+    const broken = [
+      // A Content-Length longer than the body, then the client disconnects.
+      'POST /echo HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"a":',
+      // A chunked body with an invalid chunk size.
+      "POST /echo HTTP/1.1\r\nhost: localhost\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+      // A chunked body cut off in the middle of a chunk.
+      "POST /echo HTTP/1.1\r\nhost: localhost\r\ntransfer-encoding: chunked\r\n\r\n10\r\nhel",
+    ];
+    for (let i = 0; i < 1_000; i++) await raw(broken[i % broken.length]!, 5);
+    expect(server.exitCode).toBeNull();
+    const response = await fetch(`${url}/bare`);
+    expect(response.status).toBe(200);
+  }, 60_000);
 });
+
+/** Writes `request` on a fresh socket; resolves with what came back once the server closes it or `closeAfterMs` passes. */
+function raw(request: string, closeAfterMs = 2_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(new URL(url).port), "127.0.0.1", () => socket.write(request));
+    let received = "";
+    socket.on("data", (chunk) => (received += chunk.toString()));
+    socket.on("error", reject);
+    socket.on("close", () => resolve(received));
+    setTimeout(() => socket.destroy(), closeAfterMs);
+  });
+}

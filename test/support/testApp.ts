@@ -33,6 +33,14 @@ export const notesApi = (migrations: readonly Migration[] = []): ApiDefinition =
       await documentClient.send(new PutCommand({ TableName: tableName, Item: { ...key(noteId), text } }));
       return json(200, { id: noteId, text });
     },
+    // Hands a number straight to the marshaller, which rejects unsafe integers with a message quoting them.
+    "PUT /counters/{id}": async ({ event, params, db }) => {
+      const counterId = parse(id, params.id, "counter id");
+      const { value } = parse(z.strictObject({ value: z.number() }), jsonBody(event), "counter");
+      const { documentClient, tableName } = await db();
+      await documentClient.send(new PutCommand({ TableName: tableName, Item: { pk: `COUNTER#${counterId}`, sk: "COUNTER", value } }));
+      return json(200, { id: counterId, value });
+    },
   },
   errors: [{ error: NoteNotFoundError, status: 404, code: "not_found" }],
 });

@@ -8,6 +8,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { Migration } from "../migrations/migration";
 import { connect, openConnection, type Connection, type ConnectOptions } from "../runtime/connect";
+import { StarterError } from "../errors";
+import { hintFor } from "../errorHints";
 import { toHttpError, type ErrorMapping } from "./errors";
 import { json } from "./response";
 import { createRouter, type Routes } from "./router";
@@ -48,23 +50,33 @@ export function createApiHandler(api: ApiDefinition, options: Omit<ConnectOption
     } catch (error) {
       const http = toHttpError(error, api.errors);
       if (http) {
-        if (http.status >= 500) console.error(JSON.stringify({ level: "warn", requestId, route: routeName, error: errorName(error) }));
+        if (http.status >= 500) logFailure("warn", requestId, routeName, error);
         const body = { error: { code: http.httpCode, message: http.message, ...(http.details ? { details: http.details } : {}) } };
         return json(http.status, body, http.headers);
       }
-      // Logged with the request id for the operator; the client learns nothing about internals. Never the body.
-      console.error(
-        JSON.stringify({
-          level: "error",
-          requestId,
-          route: routeName,
-          error: errorName(error),
-          message: error instanceof Error ? error.message : String(error),
-        }),
-      );
+      // Logged with the request id for the operator; the client learns nothing about internals.
+      logFailure("error", requestId, routeName, error);
       return json(500, { error: { code: "internal", message: "internal error", requestId } });
     }
   };
 }
 
-const errorName = (error: unknown) => (error instanceof Error ? error.name : typeof error);
+/**
+ * One JSON log line per failed request: the error's class and message, never
+ * the request. The library's own messages name only tables and migrations,
+ * and come with the command that fixes them; any other message (the SDK's
+ * quote the values they reject) is logged with its values redacted.
+ */
+function logFailure(level: "warn" | "error", requestId: string, route: string, error: unknown): void {
+  const name = error instanceof Error ? error.name : typeof error;
+  const message = error instanceof StarterError ? error.message : redact(error instanceof Error ? error.message : String(error));
+  const fix = hintFor(error);
+  console.error(JSON.stringify({ level, requestId, route, error: name, message, ...(fix ? { fix } : {}) }));
+}
+
+/** The shape of a message without its values: quoted text, numbers and whatever follows a colon are replaced. */
+export function redact(message: string): string {
+  const shape = message.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, "<value>").replace(/[-+]?\d[\w.+-]*/g, "<n>");
+  const colon = shape.indexOf(": ");
+  return (colon >= 0 ? `${shape.slice(0, colon)}: <redacted>` : shape).slice(0, 300);
+}

@@ -4,7 +4,7 @@
  * unavailability; the app registers its domain errors (`ErrorMapping`), so
  * this layer never imports the app.
  */
-import { InvalidCursorError, StarterError } from "../errors";
+import { InvalidCursorError, PendingMigrationsError, StarterError, TableNotReadyError } from "../errors";
 
 export class HttpError extends StarterError {
   override name = "HttpError";
@@ -42,6 +42,12 @@ const NETWORK = /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|
 export function toHttpError(error: unknown, mappings: readonly ErrorMapping[] = []): HttpError | undefined {
   if (error instanceof HttpError) return error;
   if (error instanceof InvalidCursorError) return new HttpError(400, "invalid_cursor", error.message);
+  // The table is being created or migrated: a deploy is under way (or its pre-step has not run). Names stay in the log.
+  if (error instanceof PendingMigrationsError || error instanceof TableNotReadyError) {
+    return new HttpError(503, "not_ready", "the service is not ready yet: its database is being set up or migrated; retry shortly", undefined, {
+      "retry-after": "30",
+    });
+  }
   const mapped = mappings.find((m) => error instanceof m.error);
   if (mapped) return new HttpError(mapped.status, mapped.code, (error as Error).message);
   if (error instanceof Error) {
