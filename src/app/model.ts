@@ -8,16 +8,18 @@
  * | user by email                        | GetItem                      | pk USER#<email>       sk PROFILE                             |
  * | create user (never overwrite)        | PutItem, attribute_not_exists| same                                                         |
  * | update user (404 if missing)         | UpdateItem, attribute_exists | same, ReturnValues ALL_NEW                                   |
- * | company by name                      | GetItem                      | pk COMPANY#<name>     sk PROFILE                             |
- * | add membership (user, company exist) | TransactWriteItems           | pk COMPANY#<name>     sk MEMBER#<email>  + 2 condition checks|
- * | members of a company                 | Query                        | pk COMPANY#<name>, begins_with(sk, MEMBER#)                  |
+ * | company by name (any case or width)  | GetItem                      | pk COMPANY#<folded name> sk PROFILE                          |
+ * | add membership (user, company exist) | TransactWriteItems           | pk COMPANY#<folded name> sk MEMBER#<email> + 2 cond. checks  |
+ * | members of a company                 | Query                        | pk COMPANY#<folded name>, begins_with(sk, MEMBER#)           |
  * | companies of a user                  | Query index byUser           | gsi1pk USER#<email>, begins_with(gsi1sk, COMPANY#)           |
  * | append event to a user               | TransactWriteItems           | pk USER#<email>       sk EVENT#<ISO time>#<id> + user check  |
  * | user's events, newest first / range  | Query, ScanIndexForward      | pk USER#<email>, sk between EVENT#<from> and EVENT#<to>      |
  * | delete user with memberships, events | Query (both), BatchWriteItem | the user's partition and its byUser entries                  |
  *
  * Identifiers never contain "#" (the validation refuses it), so no email or
- * name can build a key that reaches another entity's items. The byUser index
+ * name can build a key that reaches another entity's items. Emails are NFC
+ * and lowercase; company names are keyed folded (companyKey), so they are
+ * unique whatever their case or width. The byUser index
  * is not created with the table: migrations 0002 and 0003 add and backfill it.
  */
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -28,17 +30,25 @@ import { Table } from "dynamodb-toolbox/table";
 
 export const BY_USER_INDEX = "byUser";
 
+/**
+ * A company's name as a key: compatibility forms and case folded away (NFKC,
+ * then upper- and lowercased, which folds "ß" to "ss" too), so "Acme",
+ * "ACME" and the fullwidth "Ａｃｍｅ" are one company. The name as entered is
+ * kept in the item for display.
+ */
+export const companyKey = (name: string) => name.normalize("NFKC").toUpperCase().toLowerCase().normalize("NFKC");
+
 /** Key builders: the only place key formats are spelled out. */
 export const keys = {
   user: (email: string) => ({ pk: `USER#${email}`, sk: "PROFILE" }),
-  company: (name: string) => ({ pk: `COMPANY#${name}`, sk: "PROFILE" }),
-  membership: (company: string, email: string) => ({ pk: `COMPANY#${company}`, sk: `MEMBER#${email}` }),
-  membershipByUser: (company: string, email: string) => ({ gsi1pk: `USER#${email}`, gsi1sk: `COMPANY#${company}` }),
+  company: (name: string) => ({ pk: `COMPANY#${companyKey(name)}`, sk: "PROFILE" }),
+  membership: (company: string, email: string) => ({ pk: `COMPANY#${companyKey(company)}`, sk: `MEMBER#${email}` }),
+  membershipByUser: (company: string, email: string) => ({ gsi1pk: `USER#${email}`, gsi1sk: `COMPANY#${companyKey(company)}` }),
   event: (email: string, at: string, id: string) => ({ pk: `USER#${email}`, sk: `EVENT#${at}#${id}` }),
   /** Sort-key bounds of a user's events between two ISO times (inclusive); "~" sorts after every id. */
   eventRange: (from = "0000", to = "9999") => ({ from: `EVENT#${from}`, to: `EVENT#${to}~` }),
   userPartition: (email: string) => `USER#${email}`,
-  companyPartition: (name: string) => `COMPANY#${name}`,
+  companyPartition: (name: string) => `COMPANY#${companyKey(name)}`,
   MEMBER_PREFIX: "MEMBER#",
   COMPANY_PREFIX: "COMPANY#",
   EVENT_PREFIX: "EVENT#",

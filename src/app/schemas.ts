@@ -11,13 +11,19 @@ import { exactJsonObject } from "../lib";
 const noSeparator = z.refine<string>((value) => !value.includes("#"), { message: 'must not contain "#"' });
 const printable = z.refine<string>((value) => !/[\p{Cc}\p{Cs}]/u.test(value), { message: "must not contain control characters" });
 
-/** Emails are keys: trimmed and lowercased, so "Ada@X.io" and "ada@x.io" are one user. */
-export const email = z.string().check(z.trim(), z.toLowerCase(), z.maxLength(254), z.email({ message: "must be an email address" }), noSeparator);
+/** Emails are keys: NFC-normalized, trimmed and lowercased, so "Ada@X.io" and "ada@x.io" are one user, whatever form the text came in. */
+export const email = z
+  .string()
+  .check(z.normalize("NFC"), z.trim(), z.toLowerCase(), z.maxLength(254), z.email({ message: "must be an email address" }), noSeparator);
 
-/** Company names are keys and path segments: letters, digits, spaces and . _ & ' - only. */
+/**
+ * Company names are path segments and, folded, keys: letters, digits, spaces and . _ & ' - only, NFC-normalized
+ * (so a decomposed "é" is a letter too). Uniqueness ignores case and compatibility forms (companyKey in model.ts).
+ */
 export const companyName = z
   .string()
   .check(
+    z.normalize("NFC"),
     z.trim(),
     z.minLength(1),
     z.maxLength(100),

@@ -138,6 +138,28 @@ describe("companies and memberships", () => {
   });
 });
 
+describe("Unicode and case in identifiers", () => {
+  it("takes an email in any Unicode normal form as the same user (normalized to NFC, not refused)", async () => {
+    // KELVIN SIGN, which NFC turns into a plain "K": refused before, the same user as "kate@" now.
+    const kelvin = "\u212Aate@example.com";
+    expect(await api("POST", "/users", { body: { email: kelvin, name: "Kate" } })).toMatchObject({ status: 201, body: { email: "kate@example.com" } });
+    expect((await api("POST", "/users", { body: { email: "kate@example.com", name: "Again" } })).status).toBe(409);
+    expect((await api("GET", `/users/${encodeURIComponent(kelvin)}`)).body).toMatchObject({ name: "Kate" });
+  });
+
+  it("keeps company names unique whatever their case or width, keeping the name as entered for display", async () => {
+    expect((await api("POST", "/companies", { body: { name: "Umbrella Co" } })).status).toBe(201);
+    for (const name of ["UMBRELLA CO", "umbrella co", "Ｕｍｂｒｅｌｌａ Ｃｏ"]) {
+      expect({ name, status: (await api("POST", "/companies", { body: { name } })).status }).toEqual({ name, status: 409 });
+    }
+    expect((await api("GET", `/companies/${encodeURIComponent("ＵＭＢＲＥＬＬＡ ＣＯ")}`)).body).toMatchObject({ name: "Umbrella Co" });
+    // A decomposed "é" (e + combining acute) is a letter once normalized, and the same company as the composed one.
+    expect((await api("POST", "/companies", { body: { name: "Cafe\u0301 Noir" } })).status).toBe(201);
+    expect((await api("POST", "/companies", { body: { name: "Caf\u00e9 Noir" } })).status).toBe(409);
+    expect(await snapshot()).not.toContainEqual(expect.objectContaining({ name: "UMBRELLA CO" }));
+  });
+});
+
 describe("events", () => {
   const times = ["2026-01-01T10:00:00.000Z", "2026-01-02T10:00:00.000Z", "2026-01-03T10:00:00.000Z", "2026-01-04T10:00:00.000Z", "2026-01-05T10:00:00.000Z"];
   beforeAll(async () => {

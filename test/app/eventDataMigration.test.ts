@@ -26,7 +26,7 @@ describe("migration 0004-event-data-as-json", () => {
       new PutCommand({ TableName: tableName, Item: { ...eventKey, entity: "Event", email: "ada@example.com", id: "e1", type: "note", data } }),
     );
 
-    expect(await m.up()).toEqual(["0004-event-data-as-json"]);
+    expect(await m.up({ to: "0004-event-data-as-json" })).toEqual(["0004-event-data-as-json"]);
     const after = await stored();
     expect(after).not.toHaveProperty("data");
     expect(JSON.parse(String(after?.dataJson))).toEqual(data);

@@ -10,5 +10,6 @@ import { appSettings } from "./0001-app-settings";
 import { membershipsByUserIndex } from "./0002-memberships-by-user-index";
 import { backfillMembershipsByUser } from "./0003-backfill-memberships-by-user";
 import { eventDataAsJson } from "./0004-event-data-as-json";
+import { companyKeysFolded } from "./0005-company-keys-folded";
 
-export const migrations: readonly Migration[] = [appSettings, membershipsByUserIndex, backfillMembershipsByUser, eventDataAsJson];
+export const migrations: readonly Migration[] = [appSettings, membershipsByUserIndex, backfillMembershipsByUser, eventDataAsJson, companyKeysFolded];
