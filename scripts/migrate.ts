@@ -21,6 +21,7 @@ import {
   describeTable,
   ensureTable,
   migrationLock,
+  readCheckpoints,
   reconcileTable,
   type Migration,
   type TableSettings,
@@ -67,11 +68,26 @@ export async function main(
     if (!config.endpoint) await assertCredentials(client, config.region);
     switch (command) {
       case "status": {
-        const [status, holder] = await Promise.all([m.status(), migrationLock({ documentClient, tableName }).holder()]);
+        const [status, holder, checkpoints] = await Promise.all([
+          m.status(),
+          migrationLock({ documentClient, tableName }).holder(),
+          readCheckpoints(documentClient, tableName),
+        ]);
         log(`migrations of ${where}:`);
         for (const name of status.executed) log(`  executed  ${name}`);
         for (const name of status.pending) log(`  pending   ${name}`);
         for (const name of status.unknown) log(`  unknown   ${name}  (recorded by newer code; not in this index)`);
+        for (const name of new Set(checkpoints.map((c) => c.migration))) {
+          const mine = checkpoints.filter((c) => c.migration === name);
+          const sum = (field: "scanned" | "written") => mine.reduce((n, c) => n + c[field], 0);
+          log(
+            `backfill of ${name} unfinished: ${mine.filter((c) => c.done).length}/${mine[0]!.totalSegments} segments done, scanned ${sum("scanned")}, written ${sum("written")}; "make migrate" resumes it`,
+          );
+          for (const c of mine)
+            log(
+              `  segment ${c.segment}: ${c.done ? "done" : "in progress"}, scanned ${c.scanned}, written ${c.written} (${c.owner}, ${c.updatedAt} its clock)`,
+            );
+        }
         if (!holder) log("lock: free");
         else {
           // Times are the holder's own clock: shown, never compared with ours.

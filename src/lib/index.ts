@@ -23,6 +23,7 @@ export * from "./runtime/requestCounter";
 export * from "./data/backoff";
 export * from "./data/batchWrite";
 export * from "./data/backfill";
+export * from "./data/backfillCheckpoints";
 export * from "./http/errors";
 export * from "./http/validate";
 export * from "./http/exactJson";

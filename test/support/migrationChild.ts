@@ -4,13 +4,14 @@
  *   node migrationChild.js hold    <endpoint> <table> <count> <leaseMs>
  *   node migrationChild.js up      <endpoint> <table> <count> <leaseMs>
  *   node migrationChild.js slow    <endpoint> <table> <leaseMs> <workMs>
+ *   node migrationChild.js backfill <endpoint> <table> <segments> <pageSize>
  * "connect" waits until startAtMs (so many processes start together), calls
  * connect(), and prints {"ok":true,"umzugLoaded":...}. "hold" starts the
  * migrations with the first one hanging after its write, prints "holding",
  * and waits to be killed.
  */
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { connect, createClient, createDocumentClient, LOCAL_REGION, type Migration } from "../../src/lib";
+import { backfill, connect, createClient, createDocumentClient, LOCAL_REGION, type Migration } from "../../src/lib";
 import { countingMigrations } from "./countingMigrations";
 
 /** Where "slow" counts: items active, overlaps, runs and steps#<pid>, each with a number n. */
@@ -50,6 +51,31 @@ async function main(): Promise<void> {
     const client = createClient({ region: LOCAL_REGION, endpoint });
     const applied = await migrator({ client, documentClient: createDocumentClient(client), tableName, migrations, lock: { leaseMs: Number(extra) } }).up();
     process.stdout.write(`${JSON.stringify({ applied })}\n`);
+    return;
+  }
+
+  if (mode === "backfill") {
+    // One migration that backfills every ITEM# item to { migrated: 1 }, printing progress lines and, at the end,
+    // how many items it met already migrated (a resumed run redoes at most one page per segment).
+    const [segments, pageSize] = [Number(count), Number(extra)];
+    const { migrator } = await import("../../src/lib/migrations/migrationRunner");
+    const client = createClient({ region: LOCAL_REGION, endpoint });
+    let again = 0;
+    const migration: Migration = {
+      name: "backfill-items",
+      async up({ context }) {
+        const filter = { FilterExpression: "begins_with(pk, :item)", ExpressionAttributeValues: { ":item": "ITEM#" } };
+        const transform = (item: Record<string, unknown>) => {
+          if (item.migrated === 1) again++;
+          return { ...item, migrated: 1 };
+        };
+        await backfill({ ...context, filter, transform, segments, pageSize, progressEveryMs: 100 });
+      },
+      async down() {},
+    };
+    const log = (line: string) => process.stdout.write(`${line}\n`);
+    await migrator({ client, documentClient: createDocumentClient(client), tableName, migrations: [migration], log }).up();
+    process.stdout.write(`${JSON.stringify({ again })}\n`);
     return;
   }
 

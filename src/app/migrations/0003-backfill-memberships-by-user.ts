@@ -20,13 +20,13 @@ const memberships = (extra: string) => ({
 export const backfillMembershipsByUser: Migration = {
   name: "0003-backfill-memberships-by-user",
 
-  async up({ context: { documentClient, tableName, log, signal } }) {
+  async up({ context }) {
     const transform = (item: Record<string, unknown>) => ({ ...item, ...byUserKeys(String(item.company), String(item.email)) });
-    await backfill({ documentClient, tableName, log, signal, filter: memberships("attribute_not_exists(gsi1pk)"), transform });
+    await backfill({ ...context, filter: memberships("attribute_not_exists(gsi1pk)"), transform });
   },
 
-  async down({ context: { documentClient, tableName, log, signal } }) {
+  async down({ context }) {
     const transform = ({ gsi1pk: _pk, gsi1sk: _sk, ...item }: Record<string, unknown>) => item;
-    await backfill({ documentClient, tableName, log, signal, filter: memberships("attribute_exists(gsi1pk)"), transform });
+    await backfill({ ...context, filter: memberships("attribute_exists(gsi1pk)"), transform });
   },
 };

@@ -29,12 +29,12 @@ function mapSafe(value: unknown, depth = 1): boolean {
 export const eventDataAsJson: Migration = {
   name: "0004-event-data-as-json",
 
-  async up({ context: { documentClient, tableName, log, signal } }) {
+  async up({ context }) {
     const transform = ({ data, ...item }: Record<string, unknown>) => ({ ...item, dataJson: JSON.stringify(data) });
-    await backfill({ documentClient, tableName, log, signal, filter: eventsWith("data"), transform });
+    await backfill({ ...context, filter: eventsWith("data"), transform });
   },
 
-  async down({ context: { documentClient, tableName, log, signal } }) {
+  async down({ context }) {
     let kept = 0;
     const transform = ({ dataJson, ...item }: Record<string, unknown>) => {
       const data: unknown = JSON.parse(String(dataJson));
@@ -42,7 +42,7 @@ export const eventDataAsJson: Migration = {
       kept++;
       return undefined;
     };
-    await backfill({ documentClient, tableName, log, signal, filter: eventsWith("dataJson"), transform });
-    if (kept > 0) log(`${kept} event payload(s) cannot be held exactly by a map and stay as dataJson`);
+    await backfill({ ...context, filter: eventsWith("dataJson"), transform });
+    if (kept > 0) context.log(`${kept} event payload(s) cannot be held exactly by a map and stay as dataJson`);
   },
 };

@@ -3,11 +3,19 @@
  * segmented Scan feeds BatchWrite puts in chunks of 25, with UnprocessedItems
  * retried, and a progress line with counts and rate.
  *
+ * Given the migration's context (`backfill({ ...context, transform })`), it
+ * checkpoints each segment after each written page (backfillCheckpoints.ts)
+ * and a re-run resumes every segment from there: an interrupted backfill
+ * redoes at most one page per segment, so `transform` must give the same
+ * result when it meets an item it already rewrote.
+ *
  * Each rewritten item is put whole, as scanned: a write by someone else
  * between the scan and the put is lost. Run backfills in the pre-step, before
  * the code that writes those items changes, as the migrations here do.
  */
 import { ScanCommand, type DynamoDBDocumentClient, type ScanCommandInput } from "@aws-sdk/lib-dynamodb";
+import { ConfigError } from "../errors";
+import { MAX_BACKFILL_SEGMENTS, resumePlan, saveCheckpoint, type Fence } from "./backfillCheckpoints";
 import { BATCH_WRITE_LIMIT, batchWriteAll, type WriteRequest } from "./batchWrite";
 
 type Item = Record<string, unknown>;
@@ -25,6 +33,14 @@ export interface BackfillOptions {
   progressEveryMs?: number;
   /** The migration's signal: every segment stops before its next page once it is aborted (the lock was lost). */
   signal?: AbortSignal;
+  /** The running migration's name (from its context): checkpoints are kept under it, and a re-run resumes from them. */
+  migration?: string;
+  /** The lock's fence (from the migration's context): checkpoints move only while the lock is ours. */
+  fence?: Fence;
+  /** Who writes the checkpoints, for `make migrate-status`. */
+  owner?: string;
+  /** Items per Scan page (DynamoDB's 1 MB page applies regardless): the most a resumed segment can redo. */
+  pageSize?: number;
 }
 
 export interface BackfillResult {
@@ -32,10 +48,18 @@ export interface BackfillResult {
   written: number;
   retries: number;
   ms: number;
+  /** Segments that started from a checkpoint (or were already done) instead of from the start. */
+  resumedSegments: number;
 }
 
 export async function backfill(options: BackfillOptions): Promise<BackfillResult> {
-  const { documentClient, tableName, transform, filter, segments = 4, log = () => {}, progressEveryMs = 5_000, signal } = options;
+  const { documentClient, tableName, transform, filter, segments = 4, log = () => {}, progressEveryMs = 5_000, signal, migration, fence, pageSize } = options;
+  const owner = options.owner ?? "unknown";
+  if (migration !== undefined && (segments < 1 || segments > MAX_BACKFILL_SEGMENTS)) {
+    throw new ConfigError(`a checkpointed backfill takes 1 to ${MAX_BACKFILL_SEGMENTS} segments, not ${segments}`);
+  }
+  const plan = migration === undefined ? new Map() : await resumePlan(documentClient, tableName, migration, segments);
+  if (plan.size > 0) log(`backfill ${tableName}: resuming "${migration}" from ${plan.size} checkpoint(s)`);
   const started = Date.now();
   const totals = { scanned: 0, written: 0, retries: 0 };
   let lastProgress = started;
@@ -49,7 +73,12 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
   };
 
   const runSegment = async (segment: number) => {
-    let ExclusiveStartKey: Item | undefined;
+    const checkpoint = plan.get(segment);
+    const done = { scanned: checkpoint?.scanned ?? 0, written: checkpoint?.written ?? 0 };
+    totals.scanned += done.scanned;
+    totals.written += done.written;
+    if (checkpoint?.done) return;
+    let ExclusiveStartKey: Item | undefined = checkpoint?.lastKey;
     const buffer: WriteRequest[] = [];
     /** Writes the full chunks buffered so far, or everything when `all`. */
     const flush = async (all: boolean) => {
@@ -58,6 +87,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
       let counted = 0;
       totals.retries += await batchWriteAll({ documentClient, tableName }, chunks, (written) => {
         totals.written += written - counted;
+        done.written += written - counted;
         counted = written;
         progress();
       });
@@ -65,16 +95,40 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
     do {
       signal?.throwIfAborted();
       const page = await documentClient.send(
-        new ScanCommand({ TableName: tableName, Segment: segment, TotalSegments: segments, ExclusiveStartKey, ...filter }),
+        new ScanCommand({
+          TableName: tableName,
+          Segment: segment,
+          TotalSegments: segments,
+          ExclusiveStartKey,
+          ...(pageSize ? { Limit: pageSize } : {}),
+          ...filter,
+        }),
       );
       for (const item of page.Items ?? []) {
         const next = transform(item);
         if (next) buffer.push({ PutRequest: { Item: next } });
       }
       totals.scanned += page.ScannedCount ?? 0;
+      done.scanned += page.ScannedCount ?? 0;
       signal?.throwIfAborted();
-      await flush(false);
       ExclusiveStartKey = page.LastEvaluatedKey;
+      // A checkpoint may only follow the whole page onto the table: write it all first.
+      await flush(migration !== undefined);
+      if (migration !== undefined) {
+        await saveCheckpoint(
+          { documentClient, tableName, fence },
+          {
+            migration,
+            segment,
+            totalSegments: segments,
+            ...(ExclusiveStartKey ? { lastKey: ExclusiveStartKey } : {}),
+            done: !ExclusiveStartKey,
+            ...done,
+            owner,
+            updatedAt: new Date().toISOString(),
+          },
+        );
+      }
     } while (ExclusiveStartKey);
     signal?.throwIfAborted();
     await flush(true);
@@ -82,5 +136,5 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
 
   await Promise.all(Array.from({ length: segments }, (_, segment) => runSegment(segment)));
   progress(true);
-  return { ...totals, ms: Date.now() - started };
+  return { ...totals, ms: Date.now() - started, resumedSegments: plan.size };
 }

@@ -5,6 +5,7 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { Fence } from "../data/backfillCheckpoints";
 import { ConfigError } from "../errors";
 
 export interface MigrationContext {
@@ -18,6 +19,12 @@ export interface MigrationContext {
    * steps (`signal.throwIfAborted()`); backfill and the index helpers take it.
    */
   signal: AbortSignal;
+  /** The name of the migration being run: backfill keeps its checkpoints under it. */
+  migration: string;
+  /** The lock's fence, for writes that must not happen once the lock is lost (backfill's checkpoints use it). */
+  fence: Fence;
+  /** This process, as the lock knows it. */
+  owner: string;
 }
 
 /**

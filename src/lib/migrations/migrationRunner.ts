@@ -7,6 +7,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { MigrationError, Umzug } from "umzug";
+import { assertNoOrphanCheckpoints } from "../data/backfillCheckpoints";
 import { ConfigError, MigrationFailedError, MigrationLockLostError } from "../errors";
 import { validateMigrationIndex, type Migration, type MigrationContext } from "./migration";
 import { migrationLock, type MigrationLockOptions } from "./migrationLock";
@@ -61,15 +62,21 @@ export function migrator(options: MigratorOptions): Migrator {
     const lock = migrationLock({ documentClient, tableName, log, ...options.lock });
     if (!(await lock.acquire({ giveUpWhen: async () => !(await stillNeeded()) }))) return [];
     const storage = dynamoMigrationStorage({ documentClient, tableName, lock });
-    const context: MigrationContext = { client, documentClient, tableName, log, signal: lock.signal };
+    const context: MigrationContext = { client, documentClient, tableName, log, signal: lock.signal, migration: "", fence: lock.fenced, owner: lock.owner };
     const recorded: string[] = [];
     let running: string | undefined;
     try {
+      await assertNoOrphanCheckpoints(
+        documentClient,
+        tableName,
+        migrations.map((m) => m.name),
+      );
       const umzug = new Umzug<MigrationContext>({ migrations: [...migrations], storage, context, logger: undefined });
       const started = new Map<string, number>();
       const onStart = ({ name }: { name: string }, verb: string) => {
         lock.assertHeld();
         running = name;
+        context.migration = name; // umzug hands every migration this same context object
         started.set(name, Date.now());
         log(`${verb} ${name}`);
       };

@@ -9,6 +9,7 @@ import { DeleteCommand, PutCommand, QueryCommand, TransactWriteCommand, type Dyn
 import type { UmzugStorage } from "umzug";
 import { MigrationAlreadyRecordedError, MigrationLockLostError, isConditionalCheckFailed } from "../errors";
 import { MIGRATIONS_PARTITION, PARTITION_KEY, SORT_KEY } from "../table/keySchema";
+import { checkpointKey, readCheckpoints } from "../data/backfillCheckpoints";
 import type { MigrationLock } from "./migrationLock";
 
 /** Sort key prefix of migration records; the lock item lives beside them under another sort key. */
@@ -26,11 +27,17 @@ export interface MigrationStorageOptions {
 export function dynamoMigrationStorage({ documentClient, tableName, pageSize, lock }: MigrationStorageOptions): UmzugStorage {
   const key = (name: string) => ({ [PARTITION_KEY]: MIGRATIONS_PARTITION, [SORT_KEY]: `${MIGRATION_SK_PREFIX}${name}` });
 
-  /** One TransactWriteItems: `item` plus the check that the lock is still ours; says which of the two failed. */
-  const fencedWrite = (name: string, item: Record<string, unknown>) =>
-    lock!.fenced(async (condition) => {
+  /**
+   * One TransactWriteItems: `item`, the check that the lock is still ours, and the deletion of the migration's
+   * backfill checkpoints, which are done with once it is recorded (or reverted). Says which condition failed.
+   */
+  const fencedWrite = async (name: string, item: Record<string, unknown>) => {
+    const checkpoints = (await readCheckpoints(documentClient, tableName, name)).map((c) => ({
+      Delete: { TableName: tableName, Key: checkpointKey(c.migration, c.segment) },
+    }));
+    return lock!.fenced(async (condition) => {
       try {
-        await documentClient.send(new TransactWriteCommand({ TransactItems: [item, { ConditionCheck: condition }] }));
+        await documentClient.send(new TransactWriteCommand({ TransactItems: [item, { ConditionCheck: condition }, ...checkpoints] }));
       } catch (error) {
         const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
         if (!(error instanceof Error) || error.name !== "TransactionCanceledException" || !reasons) throw error;
@@ -39,6 +46,7 @@ export function dynamoMigrationStorage({ documentClient, tableName, pageSize, lo
         throw error;
       }
     });
+  };
 
   return {
     /** Records `name` as executed; refuses to record it twice, which would mean it ran twice. */

@@ -1,0 +1,123 @@
+/**
+ * Where each scan segment of a migration's backfill got to, kept in the
+ * migrations partition (`sk = "backfill#<migration>#<segment>"`): the
+ * segment's LastEvaluatedKey after its last written page, its counts and
+ * the process that wrote it. A re-run resumes every segment from there, so
+ * an interruption costs at most one page per segment. The checkpoints are
+ * deleted in the transaction that records the migration as executed.
+ */
+import { QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { ConfigError } from "../errors";
+import type { LockCondition } from "../migrations/migrationLock";
+import { MIGRATIONS_PARTITION, PARTITION_KEY, SORT_KEY } from "../table/keySchema";
+
+export const CHECKPOINT_SK_PREFIX = "backfill#";
+
+/** DynamoDB's TransactWriteItems takes 100 items: the checkpoints, the record and the lock check must fit. */
+export const MAX_BACKFILL_SEGMENTS = 64;
+
+export interface Checkpoint {
+  migration: string;
+  segment: number;
+  totalSegments: number;
+  /** Where the next page starts; absent when the segment is done. */
+  lastKey?: Record<string, unknown>;
+  done: boolean;
+  scanned: number;
+  written: number;
+  owner: string;
+  /** The writer's clock, for display. */
+  updatedAt: string;
+}
+
+/** Runs a write with the lock's fence (a ConditionCheck on owner and version), or unfenced outside the runner. */
+export type Fence = <T>(write: (condition: LockCondition) => Promise<T>) => Promise<T>;
+
+const skOf = (migration: string, segment?: number) => `${CHECKPOINT_SK_PREFIX}${migration}#${segment === undefined ? "" : String(segment).padStart(3, "0")}`;
+export const checkpointKey = (migration: string, segment: number) => ({ [PARTITION_KEY]: MIGRATIONS_PARTITION, [SORT_KEY]: skOf(migration, segment) });
+
+/** Every checkpoint in the table, or one migration's, read consistently. */
+export async function readCheckpoints(documentClient: DynamoDBDocumentClient, tableName: string, migration?: string): Promise<Checkpoint[]> {
+  const found: Checkpoint[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documentClient.send(
+      new QueryCommand({
+        TableName: tableName,
+        ConsistentRead: true,
+        KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
+        ExpressionAttributeNames: { "#pk": PARTITION_KEY, "#sk": SORT_KEY },
+        ExpressionAttributeValues: { ":pk": MIGRATIONS_PARTITION, ":prefix": migration === undefined ? CHECKPOINT_SK_PREFIX : skOf(migration) },
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of page.Items ?? []) found.push(item as unknown as Checkpoint);
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return found.sort((a, b) => a.migration.localeCompare(b.migration) || a.segment - b.segment);
+}
+
+/**
+ * The checkpoints of `migration` as a resume plan for `totalSegments`
+ * segments. Checkpoints written with another number of segments cannot be
+ * resumed (segments would cover other parts of the table): that is an error,
+ * never a silent restart.
+ */
+export async function resumePlan(
+  documentClient: DynamoDBDocumentClient,
+  tableName: string,
+  migration: string,
+  totalSegments: number,
+): Promise<Map<number, Checkpoint>> {
+  const existing = await readCheckpoints(documentClient, tableName, migration);
+  const other = existing.find((c) => c.totalSegments !== totalSegments);
+  if (other) {
+    throw new ConfigError(
+      `the backfill of "${migration}" has checkpoints for ${other.totalSegments} segments, but this run asks for ${totalSegments}. ` +
+        `Run it with segments: ${other.totalSegments} to resume; nothing was changed.`,
+    );
+  }
+  return new Map(existing.map((c) => [c.segment, c]));
+}
+
+/** Saves a segment's progress, fenced by the lock when there is one: a process that lost the lock moves no checkpoint. */
+export async function saveCheckpoint(
+  { documentClient, tableName, fence }: { documentClient: DynamoDBDocumentClient; tableName: string; fence?: Fence | undefined },
+  checkpoint: Checkpoint,
+): Promise<void> {
+  const { lastKey, ...rest } = checkpoint;
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets = Object.entries(rest).map(([field, value], i) => {
+    names[`#f${i}`] = field;
+    values[`:v${i}`] = value;
+    return `#f${i} = :v${i}`;
+  });
+  names["#lastKey"] = "lastKey";
+  const update = {
+    TableName: tableName,
+    Key: checkpointKey(checkpoint.migration, checkpoint.segment),
+    UpdateExpression: `SET ${sets.join(", ")}${lastKey ? ", #lastKey = :lastKey" : ""}${lastKey ? "" : " REMOVE #lastKey"}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: lastKey ? { ...values, ":lastKey": lastKey } : values,
+  };
+  if (!fence) {
+    await documentClient.send(new UpdateCommand(update));
+    return;
+  }
+  await fence((condition) => documentClient.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { ConditionCheck: condition }] })));
+}
+
+/** Refuses to migrate while checkpoints exist for a migration the index does not know: it was renamed, or removed. */
+export async function assertNoOrphanCheckpoints(documentClient: DynamoDBDocumentClient, tableName: string, known: readonly string[]): Promise<void> {
+  const orphans = [...new Set((await readCheckpoints(documentClient, tableName)).map((c) => c.migration))].filter((name) => !known.includes(name));
+  if (orphans.length > 0) {
+    throw new ConfigError(
+      `the table has backfill checkpoints of ${orphans.map((n) => `"${n}"`).join(", ")}, which the migration index does not name: ` +
+        `was it renamed? Restore its name to resume it. Nothing was changed.`,
+    );
+  }
+}
+
+/** Sort keys of a migration's checkpoints, to delete them with its record. */
+export const checkpointSortKeyPrefix = (migration: string) => skOf(migration);

@@ -1,0 +1,81 @@
+import { main } from "../../scripts/migrate";
+import { backfill, batchWriteAll, ensureTable, MigrationFailedError, readCheckpoints, type Migration } from "../../src/lib";
+import { migrator } from "../../src/lib/migrations/migrationRunner";
+import { clients, deleteTable, endpoint, uniqueTableName } from "../support/dynamo";
+
+const admin = clients();
+const tables: string[] = [];
+afterAll(async () => {
+  await Promise.all(tables.map((t) => deleteTable(admin.client, t)));
+  admin.client.destroy();
+});
+
+/** A backfill migration over 400 items that fails after `failAfter` transforms while `failing` says so. */
+function backfillMigration(name: string, segments: number, state: { failing: boolean; failAfter: number }): Migration {
+  return {
+    name,
+    async up({ context }) {
+      let seen = 0;
+      await backfill({
+        ...context,
+        segments,
+        pageSize: 50,
+        transform: (item) => {
+          if (state.failing && ++seen > state.failAfter) throw new Error("interrupted");
+          return { ...item, migrated: true };
+        },
+      });
+    },
+    async down() {},
+  };
+}
+
+async function interruptedTable(name: string, segments: number) {
+  const tableName = uniqueTableName("checkpoints");
+  tables.push(tableName);
+  await ensureTable({ client: admin.client, tableName });
+  await batchWriteAll(
+    { ...admin, tableName },
+    Array.from({ length: 400 }, (_, i) => ({ PutRequest: { Item: { pk: `ITEM#${i}`, sk: "A" } } })),
+  );
+  const state = { failing: true, failAfter: 120 };
+  await expect(migrator({ ...admin, tableName, migrations: [backfillMigration(name, segments, state)] }).up()).rejects.toThrow(MigrationFailedError);
+  return { tableName, state };
+}
+
+describe("backfill checkpoints", () => {
+  it("are left by an interrupted backfill, shown by make migrate-status, used by the re-run and deleted with the record", async () => {
+    const { tableName, state } = await interruptedTable("0001-fill", 2);
+    const left = await readCheckpoints(admin.documentClient, tableName);
+    expect(left.map((c) => [c.migration, c.segment, c.totalSegments])).toEqual([
+      ["0001-fill", 0, 2],
+      ["0001-fill", 1, 2],
+    ]);
+    const lines: string[] = [];
+    await main(["status", "--table", tableName, "--endpoint", endpoint()], (l) => lines.push(l), [backfillMigration("0001-fill", 2, state)]);
+    expect(lines.join("\n")).toMatch(/backfill of 0001-fill unfinished: 0\/2 segments done, scanned \d+, written \d+; "make migrate" resumes it/);
+
+    state.failing = false;
+    const logged: string[] = [];
+    await migrator({ ...admin, tableName, migrations: [backfillMigration("0001-fill", 2, state)], log: (l) => logged.push(l) }).up();
+    expect(logged.some((l) => l.includes('resuming "0001-fill" from 2 checkpoint(s)'))).toBe(true);
+    expect(await readCheckpoints(admin.documentClient, tableName)).toEqual([]);
+  });
+
+  it("refuse a re-run with another number of segments, changing nothing", async () => {
+    const { tableName, state } = await interruptedTable("0001-fill", 2);
+    const before = await readCheckpoints(admin.documentClient, tableName);
+    state.failing = false;
+    const attempt = migrator({ ...admin, tableName, migrations: [backfillMigration("0001-fill", 3, state)] }).up();
+    await expect(attempt).rejects.toThrow("has checkpoints for 2 segments, but this run asks for 3. Run it with segments: 2 to resume; nothing was changed.");
+    expect(await readCheckpoints(admin.documentClient, tableName)).toEqual(before);
+  });
+
+  it("refuse to migrate when the migration that wrote them is no longer in the index (renamed)", async () => {
+    const { tableName, state } = await interruptedTable("0001-fill", 2);
+    state.failing = false;
+    const attempt = migrator({ ...admin, tableName, migrations: [backfillMigration("0001-fill-renamed", 2, state)] }).up();
+    await expect(attempt).rejects.toThrow('backfill checkpoints of "0001-fill", which the migration index does not name: was it renamed?');
+    expect((await readCheckpoints(admin.documentClient, tableName)).length).toBe(2);
+  });
+});
