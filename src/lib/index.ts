@@ -24,6 +24,7 @@ export * from "./data/backoff";
 export * from "./data/batchWrite";
 export * from "./data/backfill";
 export * from "./data/backfillCheckpoints";
+export * from "./data/writeBudget";
 export * from "./http/errors";
 export * from "./http/validate";
 export * from "./http/exactJson";

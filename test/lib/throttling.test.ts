@@ -106,6 +106,73 @@ describe("throttling and partial batch results", () => {
     expect(await count(tableName)).toBe(400);
   });
 
+  it("keeps a backfill within its write budget through a throttling storm, with exact final counts", async () => {
+    const tableName = await freshTable("throttle-budget");
+    const items = 800;
+    const budget = 400;
+    await batchWriteAll(
+      { documentClient: admin.documentClient, tableName },
+      Array.from({ length: items }, (_, i) => ({ PutRequest: { Item: { pk: `ITEM#${i}`, sk: "A" } } })),
+    );
+    const client = createClient({ region: LOCAL_REGION, endpoint: endpoint() });
+    const faults = injectFaults(client);
+    // Every write request that reaches the wire, with the time it left: what the table would see.
+    const sent: { at: number; writes: number }[] = [];
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === "BatchWriteItemCommand") {
+          const requests = Object.values((args.input as { RequestItems: Record<string, unknown[]> }).RequestItems)[0]!;
+          sent.push({ at: performance.now(), writes: requests.length });
+        }
+        return next(args);
+      },
+      { step: "finalizeRequest", name: "count-writes" },
+    );
+    const lines: string[] = [];
+    const result = await backfill({
+      documentClient: createDocumentClient(client),
+      client,
+      tableName,
+      segments: 4,
+      maxWritesPerSecond: budget,
+      progressEveryMs: 500,
+      log: (line) => lines.push(line),
+      transform: (item) => ({ ...item, migrated: true }),
+    });
+    client.destroy();
+
+    expect(faults.throttled + faults.partial).toBeGreaterThan(10);
+    expect(result).toMatchObject({ scanned: items, written: items });
+    expect(await count(tableName, "attribute_exists(migrated)")).toBe(items);
+    const seconds = (sent.at(-1)!.at - sent[0]!.at) / 1_000;
+    const total = sent.reduce((n, s) => n + s.writes, 0);
+    expect(total).toBeGreaterThanOrEqual(items);
+    expect(total / seconds).toBeLessThanOrEqual(budget * 1.1);
+    // Within any one second, too.
+    const busiest = Math.max(...sent.map((s) => sent.filter((o) => o.at >= s.at && o.at < s.at + 1_000).reduce((n, o) => n + o.writes, 0)));
+    expect(busiest).toBeLessThanOrEqual(budget * 1.1);
+    expect(lines.some((l) => /budget \d+ writes\/s, scanned ~\d+% of ~\d+, ETA/.test(l))).toBe(true);
+    process.stdout.write(
+      `budget ${budget}/s: ${total} writes sent in ${seconds.toFixed(1)} s (${Math.round(total / seconds)}/s average, busiest second ${busiest}); ${faults.throttled} throttled, ${faults.partial} partial\n`,
+    );
+  }, 60_000);
+
+  it("uses its write budget, and no more, when the table does not throttle", async () => {
+    const tableName = await freshTable("budget-calm");
+    const items = 1_200;
+    const budget = 500;
+    await batchWriteAll(
+      { documentClient: admin.documentClient, tableName },
+      Array.from({ length: items }, (_, i) => ({ PutRequest: { Item: { pk: `ITEM#${i}`, sk: "A" } } })),
+    );
+    const started = performance.now();
+    const result = await backfill({ ...admin, tableName, segments: 4, maxWritesPerSecond: budget, transform: (item) => ({ ...item, migrated: true }) });
+    const perSecond = result.written / ((performance.now() - started) / 1_000);
+    expect(result.written).toBe(items);
+    expect(perSecond).toBeLessThanOrEqual(budget * 1.1);
+    expect(perSecond).toBeGreaterThan(budget * 0.6);
+  });
+
   it("answers 503 when DynamoDB keeps throttling after the SDK's retries", async () => {
     const tableName = await freshTable("throttle-api");
     process.env.TABLE_NAME = tableName;

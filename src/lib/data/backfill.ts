@@ -14,7 +14,9 @@
  * the code that writes those items changes, as the migrations here do.
  */
 import { ScanCommand, type DynamoDBDocumentClient, type ScanCommandInput } from "@aws-sdk/lib-dynamodb";
+import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ConfigError } from "../errors";
+import { writeBudget } from "./writeBudget";
 import { MAX_BACKFILL_SEGMENTS, resumePlan, saveCheckpoint, type Fence } from "./backfillCheckpoints";
 import { BATCH_WRITE_LIMIT, batchWriteAll, type WriteRequest } from "./batchWrite";
 
@@ -41,6 +43,14 @@ export interface BackfillOptions {
   owner?: string;
   /** Items per Scan page (DynamoDB's 1 MB page applies regardless): the most a resumed segment can redo. */
   pageSize?: number;
+  /**
+   * A ceiling on writes per second for the whole backfill, so that it does
+   * not starve the live traffic of the table it rewrites. Each segment gets
+   * an equal share, and halves it while DynamoDB throttles.
+   */
+  maxWritesPerSecond?: number;
+  /** For the ETA in progress lines: DescribeTable's ItemCount (an estimate AWS refreshes about every six hours). */
+  client?: DynamoDBClient;
 }
 
 export interface BackfillResult {
@@ -60,16 +70,26 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
   }
   const plan = migration === undefined ? new Map() : await resumePlan(documentClient, tableName, migration, segments);
   if (plan.size > 0) log(`backfill ${tableName}: resuming "${migration}" from ${plan.size} checkpoint(s)`);
+  const { maxWritesPerSecond } = options;
+  const budgets = Array.from({ length: segments }, () => (maxWritesPerSecond ? writeBudget(maxWritesPerSecond / segments) : undefined));
+  const estimate = options.client ? await itemCount(options.client, tableName) : undefined;
   const started = Date.now();
   const totals = { scanned: 0, written: 0, retries: 0 };
+  const resumedFrom = { scanned: 0, written: 0 };
   let lastProgress = started;
+  /** One line per interval, not per page: counts, rate, the budget in force, and an ETA when the table's size is known. */
   const progress = (final = false) => {
     if (!final && Date.now() - lastProgress < progressEveryMs) return;
     lastProgress = Date.now();
-    const seconds = (Date.now() - started) / 1000;
-    log(
-      `backfill ${tableName}: scanned ${totals.scanned}, written ${totals.written} (${Math.round(totals.written / Math.max(seconds, 0.001))} items/s)${final ? ", done" : ""}`,
-    );
+    const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+    const rate = (totals.written - resumedFrom.written) / seconds;
+    const scanRate = (totals.scanned - resumedFrom.scanned) / seconds;
+    const budget = maxWritesPerSecond ? `, budget ${Math.round(budgets.reduce((n, b) => n + b!.rate(), 0))} writes/s` : "";
+    const eta =
+      !final && estimate && scanRate > 0
+        ? `, scanned ~${Math.min(99, Math.round((totals.scanned / estimate) * 100))}% of ~${estimate}, ETA ${duration(Math.max(0, estimate - totals.scanned) / scanRate)}`
+        : "";
+    log(`backfill ${tableName}: scanned ${totals.scanned}, written ${totals.written} (${Math.round(rate)} items/s)${budget}${eta}${final ? ", done" : ""}`);
   };
 
   const runSegment = async (segment: number) => {
@@ -77,6 +97,8 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
     const done = { scanned: checkpoint?.scanned ?? 0, written: checkpoint?.written ?? 0 };
     totals.scanned += done.scanned;
     totals.written += done.written;
+    resumedFrom.scanned += done.scanned;
+    resumedFrom.written += done.written;
     if (checkpoint?.done) return;
     let ExclusiveStartKey: Item | undefined = checkpoint?.lastKey;
     const buffer: WriteRequest[] = [];
@@ -85,7 +107,7 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
       const ready = all ? buffer.length : buffer.length - (buffer.length % BATCH_WRITE_LIMIT);
       const chunks = buffer.splice(0, ready);
       let counted = 0;
-      totals.retries += await batchWriteAll({ documentClient, tableName }, chunks, (written) => {
+      totals.retries += await batchWriteAll({ documentClient, tableName, budget: budgets[segment] }, chunks, (written) => {
         totals.written += written - counted;
         done.written += written - counted;
         counted = written;
@@ -138,3 +160,16 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
   progress(true);
   return { ...totals, ms: Date.now() - started, resumedSegments: plan.size };
 }
+
+/** DescribeTable's item count, or undefined when it says nothing useful. */
+async function itemCount(client: DynamoDBClient, tableName: string): Promise<number | undefined> {
+  try {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return Table?.ItemCount ? Table.ItemCount : undefined;
+  } catch {
+    return undefined; // only an estimate for progress lines: never a reason to fail
+  }
+}
+
+const duration = (seconds: number) =>
+  seconds >= 3_600 ? `${(seconds / 3_600).toFixed(1)} h` : seconds >= 60 ? `${Math.round(seconds / 60)} min` : `${Math.round(seconds)} s`;

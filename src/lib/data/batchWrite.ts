@@ -6,6 +6,7 @@
 import { BatchWriteCommand, type BatchWriteCommandInput, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { UnprocessedItemsError } from "../errors";
 import { backoffDelay, sleep } from "./backoff";
+import { isThrottling, type WriteBudget } from "./writeBudget";
 
 export const BATCH_WRITE_LIMIT = 25;
 
@@ -16,15 +17,24 @@ export interface BatchWriteOptions {
   tableName: string;
   /** Attempts per chunk, the first included, before giving up with an error. */
   maxAttempts?: number;
+  /** Spends a token per write before each attempt, and hears about throttling (partial batches and throttling errors). */
+  budget?: WriteBudget | undefined;
 }
 
 /** Writes one chunk of at most 25 requests; returns how many retries it needed. */
-export async function writeChunk({ documentClient, tableName, maxAttempts = 10 }: BatchWriteOptions, chunk: WriteRequest[]): Promise<number> {
+export async function writeChunk({ documentClient, tableName, maxAttempts = 10, budget }: BatchWriteOptions, chunk: WriteRequest[]): Promise<number> {
   let pending = chunk;
   for (let attempt = 0; ; attempt++) {
-    const { UnprocessedItems } = await documentClient.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
-    pending = UnprocessedItems?.[tableName] ?? [];
+    await budget?.take(pending.length);
+    try {
+      const { UnprocessedItems } = await documentClient.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+      pending = UnprocessedItems?.[tableName] ?? [];
+    } catch (error) {
+      // Throttled even after the SDK's own retries: back off here too, as for unprocessed items.
+      if (!isThrottling(error) || attempt + 1 >= maxAttempts) throw error;
+    }
     if (pending.length === 0) return attempt;
+    budget?.throttled();
     if (attempt + 1 >= maxAttempts) throw new UnprocessedItemsError(pending.length, maxAttempts);
     await sleep(backoffDelay(attempt, 50, 5_000));
   }
