@@ -9,7 +9,6 @@ import { DeleteCommand, PutCommand, QueryCommand, TransactWriteCommand, type Dyn
 import type { UmzugStorage } from "umzug";
 import { MigrationAlreadyRecordedError, MigrationLockLostError, isConditionalCheckFailed } from "../errors";
 import { MIGRATIONS_PARTITION, PARTITION_KEY, SORT_KEY } from "../table/keySchema";
-import { checkpointKey, readCheckpoints } from "../data/backfillCheckpoints";
 import type { MigrationLock } from "./migrationLock";
 
 /** Sort key prefix of migration records; the lock item lives beside them under another sort key. */
@@ -32,6 +31,8 @@ export function dynamoMigrationStorage({ documentClient, tableName, pageSize, lo
    * backfill checkpoints, which are done with once it is recorded (or reverted). Says which condition failed.
    */
   const fencedWrite = async (name: string, item: Record<string, unknown>) => {
+    // Loaded here, not at the top: connect() reads with this storage on every cold start and never writes.
+    const { checkpointKey, readCheckpoints } = await import("../data/backfillCheckpoints");
     const checkpoints = (await readCheckpoints(documentClient, tableName, name)).map((c) => ({
       Delete: { TableName: tableName, Key: checkpointKey(c.migration, c.segment) },
     }));
