@@ -6,9 +6,10 @@
  * an interruption costs at most one page per segment. The checkpoints are
  * deleted in the transaction that records the migration as executed.
  */
-import { QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { ConfigError } from "../errors";
 import type { LockCondition } from "../migrations/migrationLock";
+import { queryMigrationsPartition } from "../migrations/migrationsPartition";
 import { MIGRATIONS_PARTITION, PARTITION_KEY, SORT_KEY } from "../table/keySchema";
 
 export const CHECKPOINT_SK_PREFIX = "backfill#";
@@ -38,22 +39,10 @@ export const checkpointKey = (migration: string, segment: number) => ({ [PARTITI
 
 /** Every checkpoint in the table, or one migration's, read consistently. */
 export async function readCheckpoints(documentClient: DynamoDBDocumentClient, tableName: string, migration?: string): Promise<Checkpoint[]> {
-  const found: Checkpoint[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documentClient.send(
-      new QueryCommand({
-        TableName: tableName,
-        ConsistentRead: true,
-        KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
-        ExpressionAttributeNames: { "#pk": PARTITION_KEY, "#sk": SORT_KEY },
-        ExpressionAttributeValues: { ":pk": MIGRATIONS_PARTITION, ":prefix": migration === undefined ? CHECKPOINT_SK_PREFIX : skOf(migration) },
-        ExclusiveStartKey,
-      }),
-    );
-    for (const item of page.Items ?? []) found.push(item as unknown as Checkpoint);
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
+  const found = (await queryMigrationsPartition(
+    { documentClient, tableName },
+    migration === undefined ? CHECKPOINT_SK_PREFIX : skOf(migration),
+  )) as unknown as Checkpoint[];
   return found.sort((a, b) => a.migration.localeCompare(b.migration) || a.segment - b.segment);
 }
 

@@ -5,11 +5,12 @@
  * fence, recording and un-recording are transactions that succeed only
  * while the lock is still ours: a holder that lost its lease records nothing.
  */
-import { DeleteCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { UmzugStorage } from "umzug";
 import { MigrationAlreadyRecordedError, MigrationLockLostError, isConditionalCheckFailed } from "../errors";
 import { MIGRATIONS_PARTITION, PARTITION_KEY, SORT_KEY } from "../table/keySchema";
 import type { MigrationLock } from "./migrationLock";
+import { queryMigrationsPartition } from "./migrationsPartition";
 
 /** Sort key prefix of migration records; the lock item lives beside them under another sort key. */
 export const MIGRATION_SK_PREFIX = "migration#";
@@ -71,25 +72,8 @@ export function dynamoMigrationStorage({ documentClient, tableName, pageSize, lo
 
     /** Names of executed migrations: strongly consistent, every page read; a failed read throws. */
     async executed() {
-      const names: string[] = [];
-      let ExclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const page = await documentClient.send(
-          new QueryCommand({
-            TableName: tableName,
-            ConsistentRead: true,
-            KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
-            ExpressionAttributeNames: { "#pk": PARTITION_KEY, "#sk": SORT_KEY, "#name": "name" },
-            ExpressionAttributeValues: { ":pk": MIGRATIONS_PARTITION, ":prefix": MIGRATION_SK_PREFIX },
-            ProjectionExpression: "#name",
-            ExclusiveStartKey,
-            ...(pageSize ? { Limit: pageSize } : {}),
-          }),
-        );
-        for (const item of page.Items ?? []) names.push(String(item.name));
-        ExclusiveStartKey = page.LastEvaluatedKey;
-      } while (ExclusiveStartKey);
-      return names;
+      const records = await queryMigrationsPartition({ documentClient, tableName }, MIGRATION_SK_PREFIX, { attribute: "name", pageSize });
+      return records.map((item) => String(item.name));
     },
   };
 }
