@@ -159,8 +159,9 @@ describe("throttling and partial batch results", () => {
 
   it("uses its write budget, and no more, when the table does not throttle", async () => {
     const tableName = await freshTable("budget-calm");
-    const items = 1_200;
-    const budget = 500;
+    // Well under what DynamoDB Local sustains even on a busy machine, so the budget, not the table, sets the pace.
+    const items = 600;
+    const budget = 150;
     await batchWriteAll(
       { documentClient: admin.documentClient, tableName },
       Array.from({ length: items }, (_, i) => ({ PutRequest: { Item: { pk: `ITEM#${i}`, sk: "A" } } })),
@@ -170,7 +171,7 @@ describe("throttling and partial batch results", () => {
     const perSecond = result.written / ((performance.now() - started) / 1_000);
     expect(result.written).toBe(items);
     expect(perSecond).toBeLessThanOrEqual(budget * 1.1);
-    expect(perSecond).toBeGreaterThan(budget * 0.6);
+    expect(perSecond).toBeGreaterThan(budget * 0.5);
   });
 
   it("answers 503 when DynamoDB keeps throttling after the SDK's retries", async () => {
