@@ -160,7 +160,7 @@ describe("migrations across processes", () => {
       expect({ code: waiter.code, stderr: waiter.stderr }).toEqual({ code: 0, stderr: "" });
       expect(JSON.parse(waiter.stdout)).toEqual({ applied: ["m0001", "m0002", "m0003"] });
       expect(took).toBeGreaterThanOrEqual(leaseMs);
-      expect(took).toBeLessThan(leaseMs + 4_000);
+      expect(took).toBeLessThan(leaseMs + 6_000); // one lease, plus starting a Node process and polling on a busy machine
     }
     // m0001 wrote once in the killed process and once in the run that recovered; nothing else ran twice.
     expect(await runsOf(documentClient, tableName, "m0001")).toBe(2);
