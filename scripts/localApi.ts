@@ -122,7 +122,7 @@ export async function startLocalApi({ handlerFile, port, host = "127.0.0.1" }: {
       gatewayError(res, 500, "Internal Server Error");
     } finally {
       clearTimeout(timer);
-      console.log(`${event.requestContext.http.method} ${event.rawPath} ${res.statusCode} ${Date.now() - started} ms ${event.requestContext.requestId}`);
+      // No line of its own: the function logs one JSON line per request, with the route pattern, as in Lambda.
     }
   });
   // A request the HTTP parser rejects (say, an invalid chunk size) gets a 400, as from API Gateway, and never reaches us.

@@ -20,6 +20,7 @@ export * from "./runtime/config";
 export * from "./runtime/clients";
 export * from "./runtime/connect";
 export * from "./runtime/requestCounter";
+export * from "./runtime/requestMeter";
 export * from "./data/backoff";
 export * from "./data/batchWrite";
 export * from "./data/backfill";

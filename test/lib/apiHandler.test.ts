@@ -84,6 +84,30 @@ describe("createApiHandler", () => {
     }
   });
 
+  it("logs one JSON line per request in Lambda: route pattern, status, duration, cold start, DynamoDB requests and capacity, no identifiers", async () => {
+    const { api } = await coldHandler();
+    process.env.AWS_LAMBDA_FUNCTION_NAME = "api";
+    const logged = jest.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      await api("PUT", "/notes/secret-id-1", { body: { text: "SECRET-BODY" } });
+      await api("GET", "/notes/secret-id-1");
+      await api("GET", "/nowhere/secret-id-2");
+      const lines = logged.mock.calls.map(([line]) => JSON.parse(String(line)));
+      expect(lines).toEqual([
+        expect.objectContaining({ level: "info", type: "request", route: "PUT /notes/{id}", status: 200, coldStart: true }),
+        expect.objectContaining({ route: "GET /notes/{id}", status: 200, coldStart: false, dynamodb: { requests: 1, capacityUnits: expect.any(Number) } }),
+        expect.objectContaining({ route: "unmatched", status: 404, coldStart: false, dynamodb: { requests: 0, capacityUnits: 0 } }),
+      ]);
+      expect(lines[0].dynamodb.requests).toBe(2); // the cold start's Query, then the PutItem
+      expect(lines[0].dynamodb.capacityUnits).toBeGreaterThan(0);
+      expect(lines.every((l) => typeof l.requestId === "string" && l.durationMs >= 0)).toBe(true);
+      expect(JSON.stringify(lines)).not.toMatch(/secret-id|SECRET-BODY/);
+    } finally {
+      delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+      logged.mockRestore();
+    }
+  });
+
   it("answers GET /health once the table has passed the check, unless the app defines its own", async () => {
     const { tableName, api } = await coldHandler();
     expect(await api("GET", "/health")).toMatchObject({ status: 200, body: { status: "ok", table: tableName } });

@@ -7,7 +7,8 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { Migration } from "../migrations/migration";
-import { connect, openConnection, type Connection, type ConnectOptions } from "../runtime/connect";
+import { openConnection, type Connection, type ConnectOptions } from "../runtime/connect";
+import { metered, type Meter } from "../runtime/requestMeter";
 import { StarterError } from "../errors";
 import { hintFor } from "../errorHints";
 import { toHttpError, type ErrorMapping } from "./errors";
@@ -27,9 +28,10 @@ export interface ApiDefinition {
 export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export function createApiHandler(api: ApiDefinition, options: Omit<ConnectOptions, "migrations"> = {}): ApiHandler {
-  const db = () => connect({ ...options, migrations: api.migrations });
+  const open = () => openConnection({ ...options, migrations: api.migrations });
+  const db = async () => open().ready;
   const read = async <T>(work: (connection: Connection) => Promise<T>): Promise<T> => {
-    const { connection, ready } = openConnection({ ...options, migrations: api.migrations });
+    const { connection, ready } = open();
     const [checked, result] = await Promise.allSettled([ready, work(connection)]);
     if (checked.status === "rejected") throw checked.reason;
     if (result.status === "rejected") throw result.reason;
@@ -40,14 +42,28 @@ export function createApiHandler(api: ApiDefinition, options: Omit<ConnectOption
     ...api.routes,
   });
 
+  let served = 0;
   return async function handler(event) {
     const requestId = event.requestContext.requestId;
+    const started = performance.now();
+    const coldStart = served++ === 0;
     let routeName = "unmatched";
-    try {
-      const matched = route(event);
-      routeName = matched.route;
-      return await matched.handle({ event, params: matched.params, db, read });
-    } catch (error) {
+    const answer = async (): Promise<APIGatewayProxyStructuredResultV2> => {
+      try {
+        const matched = route(event);
+        routeName = matched.route;
+        return await matched.handle({ event, params: matched.params, db, read });
+      } catch (error) {
+        return failure(error);
+      }
+    };
+    const { result, meter } = await metered(answer);
+    // Inside Lambda and the local deployment (which sets the same variable); tests and scripts stay quiet.
+    if (process.env.AWS_LAMBDA_FUNCTION_NAME)
+      logRequest({ requestId, route: routeName, status: result.statusCode ?? 200, durationMs: Math.round(performance.now() - started), coldStart, meter });
+    return result;
+
+    function failure(error: unknown): APIGatewayProxyStructuredResultV2 {
       const http = toHttpError(error, api.errors);
       if (http) {
         if (http.status >= 500) logFailure("warn", requestId, routeName, error);
@@ -59,6 +75,17 @@ export function createApiHandler(api: ApiDefinition, options: Omit<ConnectOption
       return json(500, { error: { code: "internal", message: "internal error", requestId } });
     }
   };
+}
+
+/**
+ * One JSON line per request, in Lambda's JSON log format: the request id,
+ * the route *pattern* (never the raw path, which carries identifiers), the
+ * status, the duration, whether it was the process's first request, and
+ * what it cost in DynamoDB. Never a body.
+ */
+function logRequest(line: { requestId: string; route: string; status: number; durationMs: number; coldStart: boolean; meter: Meter }): void {
+  const { meter, ...rest } = line;
+  console.log(JSON.stringify({ level: "info", type: "request", ...rest, dynamodb: { requests: meter.requests, capacityUnits: meter.capacityUnits } }));
 }
 
 /**

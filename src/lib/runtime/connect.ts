@@ -18,6 +18,7 @@
 import type { DynamoDBClient, TableDescription } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createClient, createDocumentClient } from "./clients";
+import { meterClient } from "./requestMeter";
 import { configFromEnv, configWith, type DynamoConfig } from "./config";
 import { describeTable } from "../table/describeTable";
 import { PendingMigrationsError, TableNotFoundError, TableNotReadyError } from "../errors";
@@ -79,6 +80,7 @@ export function openConnection(options: ConnectOptions): { connection: Connectio
   const config = options.client && options.tableName ? undefined : resolveConfig(options);
   const tableName = options.tableName ?? config!.tableName;
   const client = options.client ?? cachedClient(config!.region, config!.endpoint);
+  meterClient(client); // before the first request: a cold start's check counts toward its request's cost
 
   let byTable = opened.get(client);
   if (!byTable) opened.set(client, (byTable = new Map()));
