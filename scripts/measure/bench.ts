@@ -46,7 +46,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const STEPS = 5;
 
 async function coldStartRow(endpoint: string) {
-  log(`3/${STEPS} cold start: three bundles, each loaded and answering its first request 21 times in fresh processes, round-robin`);
+  log(`3/${STEPS} cold start: four bundles, each loaded and answering its first request 21 times in fresh processes, round-robin`);
   // A migrated table holding the app's load setup, so that the app's first read finds its item.
   const tableName = "bench-cold-start";
   const client = createClient({ region: LOCAL_REGION, endpoint });
@@ -63,7 +63,9 @@ async function coldStartRow(endpoint: string) {
   client.destroy();
 
   const measured = await measureColdStart({ endpoint, tableName, runs: 21 });
-  const [api, bare, umzug] = (["api", "bare", "api+static umzug"] as const).map((v) => measured.find((m) => m.variant === v)!);
+  const [api, bare, umzug, powertools] = (["api", "bare", "api+static umzug", "api+powertools logger"] as const).map((v) =>
+    measured.find((m) => m.variant === v)!,
+  );
   const first = (r: typeof api) => median(r!.firstResponseMs);
   const load = (r: typeof api) => median(r!.loadMs);
   // The target compares each round's API run with the bare run next to it, so drift in the machine's speed cancels out.
@@ -106,6 +108,15 @@ async function coldStartRow(endpoint: string) {
       ok: null,
     },
   );
+  rows.push({
+    row: "",
+    measure: "same API, request line through Powertools Logger",
+    value: `${kb(powertools!.coldBytes)}, ${fmt(first(powertools))} ms`,
+    compared: "API as built (console.log JSON line)",
+    ratio: `+${kb(powertools!.coldBytes - api!.coldBytes)}, ${fmt(median(powertools!.firstResponseMs.map((ms, i) => ms / api!.firstResponseMs[i]!)), 2)}x time`,
+    target: "",
+    ok: null,
+  });
   results.coldStart = measured.map((m) => ({ ...m, loadMedianMs: median(m.loadMs), firstResponseMedianMs: median(m.firstResponseMs) }));
 }
 

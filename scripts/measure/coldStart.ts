@@ -17,7 +17,7 @@ import { HANDLER, buildEntry, type Artifact } from "../build";
 const ROOT = resolve(__dirname, "..", "..");
 
 export interface ColdStartRow {
-  variant: "api" | "bare" | "api+static umzug";
+  variant: "api" | "bare" | "api+static umzug" | "api+powertools logger";
   coldBytes: number;
   totalBytes: number;
   /** Module load alone, per run. */
@@ -38,6 +38,16 @@ const STATIC_UMZUG = `import * as umzug from "umzug";
 export { handler } from "../../../src/handlers/${HANDLER}";
 export const keep = umzug;`;
 
+// The same request line written through Powertools' Logger instead of the library's console.log.
+const POWERTOOLS = `import { Logger } from "@aws-lambda-powertools/logger";
+import { handler as api } from "../../../src/handlers/${HANDLER}";
+const logger = new Logger({ serviceName: "api" });
+export const handler = async (event) => {
+  const result = await api(event);
+  logger.info("request", { route: "measured", status: result.statusCode });
+  return result;
+};`;
+
 /** Median of a list of numbers. */
 export const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -50,10 +60,11 @@ function runOnce(file: string, event: unknown, status: number, env: NodeJS.Proce
   const script = `const t=process.hrtime.bigint();const ms=()=>Number(process.hrtime.bigint()-t)/1e6;
 import(${JSON.stringify(file)}).then(async(m)=>{const loaded=ms();const r=await m.handler(${JSON.stringify(event)});
 if(r.statusCode!==${status})throw new Error("status "+r.statusCode+": "+r.body);
-process.stdout.write(JSON.stringify({loadMs:loaded,firstResponseMs:ms()}))})`;
+process.stdout.write("\\n@@"+JSON.stringify({loadMs:loaded,firstResponseMs:ms()}))})`;
   const run = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", env });
   if (run.status !== 0) throw new Error(`running ${file} failed: ${run.stderr}`);
-  return JSON.parse(run.stdout) as { loadMs: number; firstResponseMs: number };
+  // The handler may log to stdout too (its request line); the measurement is the last line, after its marker.
+  return JSON.parse(run.stdout.split("\n@@").at(-1)!) as { loadMs: number; firstResponseMs: number };
 }
 
 /**
@@ -73,6 +84,7 @@ export async function measureColdStart({ endpoint, tableName, runs = 15 }: { end
     ["api", await buildEntry(join(ROOT, "src", "handlers", `${HANDLER}.ts`), join(work, "out"), "api")],
     ["bare", await buildEntry(entry("bare", BARE), join(work, "out"), "bare")],
     ["api+static umzug", await buildEntry(entry("static-umzug", STATIC_UMZUG), join(work, "out"), "static-umzug")],
+    ["api+powertools logger", await buildEntry(entry("powertools", POWERTOOLS), join(work, "out"), "powertools")],
   ];
   const first = contract.load.reads[0]!;
   const apiEvent = apiGatewayEvent({ method: first.method, rawPath: first.path, rawQueryString: new URLSearchParams(first.query ?? {}).toString() });
