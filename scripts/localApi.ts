@@ -22,7 +22,7 @@ const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlenc
 
 /** The payload format 2.0 event API Gateway would build for this request. */
 export function eventFromRequest(req: IncomingMessage, body: Buffer, now = new Date()): APIGatewayProxyEventV2 {
-  // The request target exactly as received: `new URL` would read "//x/users" as the host "x" and the path "/users".
+  // The request target exactly as received: `new URL` would read "//x/items" as the host "x" and the path "/items".
   const target = req.url ?? "/";
   const q = target.indexOf("?");
   const headers: Record<string, string> = {};

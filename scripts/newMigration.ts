@@ -24,7 +24,7 @@ export function migrationFiles(dir = MIGRATIONS_DIR): string[] {
 }
 
 /** The exported constant of a migration file: "0004-add-thing" -> addThing. */
-export const exportName = (name: string) => name.replace(/^\d{4}-/, "").replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+const exportName = (name: string) => name.replace(/^\d{4}-/, "").replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 const template = (name: string, constant: string) => `/**
  * TODO: say what this migration changes and why.

@@ -107,6 +107,3 @@ export async function assertNoOrphanCheckpoints(documentClient: DynamoDBDocument
     );
   }
 }
-
-/** Sort keys of a migration's checkpoints, to delete them with its record. */
-export const checkpointSortKeyPrefix = (migration: string) => skOf(migration);

@@ -48,6 +48,19 @@ export function createApiHandler(api: ApiDefinition, options: Omit<ConnectOption
     const started = performance.now();
     const coldStart = served++ === 0;
     let routeName = "unmatched";
+    /** The JSON error response for `error`, logged when it is the service's fault. */
+    function failure(error: unknown): APIGatewayProxyStructuredResultV2 {
+      const http = toHttpError(error, api.errors);
+      if (http) {
+        if (http.status >= 500) logFailure("warn", requestId, routeName, error);
+        const body = { error: { code: http.httpCode, message: http.message, ...(http.details ? { details: http.details } : {}) } };
+        return json(http.status, body, http.headers);
+      }
+      // Logged with the request id for the operator; the client learns nothing about internals.
+      logFailure("error", requestId, routeName, error);
+      return json(500, { error: { code: "internal", message: "internal error", requestId } });
+    }
+
     const answer = async (): Promise<APIGatewayProxyStructuredResultV2> => {
       try {
         const matched = route(event);
@@ -62,18 +75,6 @@ export function createApiHandler(api: ApiDefinition, options: Omit<ConnectOption
     if (process.env.AWS_LAMBDA_FUNCTION_NAME)
       logRequest({ requestId, route: routeName, status: result.statusCode ?? 200, durationMs: Math.round(performance.now() - started), coldStart, meter });
     return result;
-
-    function failure(error: unknown): APIGatewayProxyStructuredResultV2 {
-      const http = toHttpError(error, api.errors);
-      if (http) {
-        if (http.status >= 500) logFailure("warn", requestId, routeName, error);
-        const body = { error: { code: http.httpCode, message: http.message, ...(http.details ? { details: http.details } : {}) } };
-        return json(http.status, body, http.headers);
-      }
-      // Logged with the request id for the operator; the client learns nothing about internals.
-      logFailure("error", requestId, routeName, error);
-      return json(500, { error: { code: "internal", message: "internal error", requestId } });
-    }
   };
 }
 

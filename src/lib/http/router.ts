@@ -39,7 +39,7 @@ interface Route {
 }
 
 export interface Match {
-  /** The matched pattern, "GET /users/{email}": for logs, never the raw path. */
+  /** The matched pattern, "GET /items/{id}": for logs, never the raw path. */
   route: string;
   params: Record<string, string>;
   handle: RouteHandler;
