@@ -1,4 +1,5 @@
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import fc from "fast-check";
 import { readSeedFile, SeedValidationError, validateSeed, writeSeed } from "../../scripts/seed";
 import { contract } from "../../src/app/contract";
 import { ensureTable } from "../../src/lib";
@@ -40,5 +41,37 @@ describe("make seed on the app's seed file", () => {
       problems = (error as SeedValidationError).problems;
     }
     expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(/^nonsense: unknown section/), `${section}: must be a list`]));
+  });
+
+  it("validates any JSON document without throwing anything but SeedValidationError, and returns only what the schemas accept (1,000 seeded runs)", () => {
+    const sections = Object.keys(contract.seed.sections);
+    const example = readSeedFile(contract.seed.file);
+    // Arbitrary JSON, and documents shaped like a seed: known and unknown sections, records mutated from the example's.
+    const record = fc.oneof(fc.jsonValue(), ...sections.map((name) => fc.constantFrom(...(example[name]?.length ? example[name]! : [{}]))));
+    const shaped = fc.dictionary(
+      fc.oneof(fc.constantFrom(...sections), fc.string({ maxLength: 6 })),
+      fc.oneof(fc.array(record, { maxLength: 4 }), fc.jsonValue()),
+      {
+        maxKeys: sections.length + 1,
+      },
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), shaped), (document) => {
+        let result: Record<string, unknown[]> | undefined;
+        try {
+          result = validateSeed(document);
+        } catch (error) {
+          expect(error).toBeInstanceOf(SeedValidationError);
+          expect((error as SeedValidationError).problems.length).toBeGreaterThan(0);
+          return;
+        }
+        // Accepted: only known sections, each a list of records its schema accepts as they are returned.
+        expect(Object.keys(result).every((name) => sections.includes(name))).toBe(true);
+        for (const [name, records] of Object.entries(result)) {
+          for (const r of records) expect(contract.seed.sections[name]!.safeParse(r).success).toBe(true);
+        }
+      }),
+      { numRuns: 1_000, seed: 20_261_123 },
+    );
   });
 });
