@@ -10,6 +10,8 @@
 #   TO=name           migrate-down: the oldest migration to revert (it and all after it are reverted)
 #   FUZZ_RUNS=n FUZZ_SEED=n  fuzz: runs per property (default 20000) and the seed to replay
 #   DRY_RUN=1         migrate, migrate-down, migrate-unlock: print what would happen, change nothing
+#   WORKERS=n         migrate: fork n worker processes that share the segments of declared backfills
+#   PARALLEL=n        migrate-worker: segments this worker rewrites at once (default 1)
 #   LOCAL_API_PORT, LOCAL_DYNAMODB_PORT  ports of the local deployment (3000, 8000)
 
 SHELL := bash
@@ -24,7 +26,7 @@ TSX := node_modules/.bin/tsx
 MIGRATE_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(DRY_RUN),--dry-run)
 DEPLOY_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(AUTO_APPROVE),--auto-approve) $(if $(DELETE_TABLE),--delete-table "$(DELETE_TABLE)")
 
-.PHONY: help install typecheck lint format build test fuzz bench load audit deploy plan destroy logs seed migration migrate migrate-status migrate-down migrate-unlock clean
+.PHONY: help install typecheck lint format build test fuzz bench load audit deploy plan destroy logs seed migration migrate migrate-worker migrate-status migrate-down migrate-unlock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -84,7 +86,10 @@ migration: install ## Write the next numbered migration NAME=add-thing from the 
 	$(TSX) scripts/newMigration.ts "$(NAME)"
 
 migrate: install ## Create the table if missing, reconcile its settings, apply pending migrations under the lock
-	$(TSX) scripts/migrate.ts up $(MIGRATE_FLAGS)
+	$(TSX) scripts/migrate.ts up $(MIGRATE_FLAGS) $(if $(WORKERS),--workers "$(WORKERS)")
+
+migrate-worker: install ## Join the backfills of a migration run in progress (same commit, any machine)
+	$(TSX) scripts/migrate.ts work --deployment "$(DEPLOYMENT)" $(if $(PARALLEL),--parallel "$(PARALLEL)")
 
 migrate-status: install ## Show executed, pending and unknown migrations and the lock holder
 	$(TSX) scripts/migrate.ts status --deployment "$(DEPLOYMENT)"

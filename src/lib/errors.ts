@@ -15,6 +15,8 @@ export type ErrorCode =
   | "MIGRATION_LOCK_TIMEOUT"
   | "MIGRATION_LOCK_LOST"
   | "MIGRATION_FAILED"
+  | "BACKFILL_CLAIM_LOST"
+  | "BACKFILL_WORKER_REFUSED"
   | "UNPROCESSED_ITEMS"
   | "WAIT_TIMEOUT"
   | "INVALID_CURSOR"
@@ -158,6 +160,38 @@ export class MigrationFailedError extends StarterError {
         `It was not recorded as ${direction === "up" ? "executed" : "reverted"} and the lock was released; ` +
         `fix the migration and run the migrations again (migrations must be safe to re-run after a partial failure).`,
       { cause },
+    );
+  }
+}
+
+export class BackfillClaimLostError extends StarterError {
+  override name = "BackfillClaimLostError";
+  constructor(
+    readonly tableName: string,
+    readonly migration: string,
+    readonly segment: number,
+    readonly owner: string,
+  ) {
+    super(
+      "BACKFILL_CLAIM_LOST",
+      `lost the claim on segment ${segment} of the backfill of "${migration}" on table "${tableName}" (owner ${owner}): its heartbeats stopped ` +
+        `for a whole lease, or the segment was taken over or finished by another worker. This worker wrote nothing after that; ` +
+        `whoever holds the segment now carries on from its last checkpoint.`,
+    );
+  }
+}
+
+/** A worker whose code cannot run a published backfill exactly as the coordinator does. */
+export class BackfillWorkerRefusedError extends StarterError {
+  override name = "BackfillWorkerRefusedError";
+  constructor(
+    readonly migration: string,
+    why: string,
+  ) {
+    super(
+      "BACKFILL_WORKER_REFUSED",
+      `this worker refuses to join the backfill of "${migration}": ${why}. Run workers from the same commit and build as the process that ` +
+        `applies the migrations; nothing was changed.`,
     );
   }
 }

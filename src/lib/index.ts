@@ -25,6 +25,7 @@ export * from "./data/backoff";
 export * from "./data/batchWrite";
 export * from "./data/backfill";
 export * from "./data/backfillCheckpoints";
+export * from "./data/backfillClaims";
 export * from "./data/writeBudget";
 export * from "./http/errors";
 export * from "./http/validate";

@@ -87,7 +87,7 @@ describe("migrator", () => {
     const flaky: Migration = {
       ...second!,
       async up(params) {
-        await second!.up(params); // half the work happens, then the failure
+        await second!.up!(params); // half the work happens, then the failure
         if (broken) throw new Error("disk on fire");
       },
     };

@@ -11,7 +11,7 @@ export const RUNS_PARTITION = "_test#runs";
 export function countingMigrations(count: number, options: { prefix?: string; workMs?: number } = {}): Migration[] {
   const { prefix = "m", workMs = 0 } = options;
   const bump =
-    (name: string, by: number): Migration["up"] =>
+    (name: string, by: number): Migration["down"] =>
     async ({ context: { documentClient, tableName } }) => {
       await documentClient.send(
         new UpdateCommand({

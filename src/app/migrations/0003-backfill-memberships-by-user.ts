@@ -20,9 +20,10 @@ const memberships = (extra: string) => ({
 export const backfillMembershipsByUser: Migration = {
   name: "0003-backfill-memberships-by-user",
 
-  async up({ context }) {
-    const transform = (item: Record<string, unknown>) => ({ ...item, ...byUserKeys(String(item.company), String(item.email)) });
-    await backfill({ ...context, filter: memberships("attribute_not_exists(gsi1pk)"), transform });
+  // Declared, not called from up: workers on other machines can share it (make migrate WORKERS=n).
+  backfill: {
+    filter: memberships("attribute_not_exists(gsi1pk)"),
+    transform: (item) => ({ ...item, ...byUserKeys(String(item.company), String(item.email)) }),
   },
 
   async down({ context }) {

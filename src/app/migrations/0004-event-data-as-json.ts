@@ -29,9 +29,9 @@ function mapSafe(value: unknown, depth = 1): boolean {
 export const eventDataAsJson: Migration = {
   name: "0004-event-data-as-json",
 
-  async up({ context }) {
-    const transform = ({ data, ...item }: Record<string, unknown>) => ({ ...item, dataJson: JSON.stringify(data) });
-    await backfill({ ...context, filter: eventsWith("data"), transform });
+  backfill: {
+    filter: eventsWith("data"),
+    transform: ({ data, ...item }) => ({ ...item, dataJson: JSON.stringify(data) }),
   },
 
   async down({ context }) {

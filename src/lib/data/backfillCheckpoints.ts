@@ -6,7 +6,7 @@
  * an interruption costs at most one page per segment. The checkpoints are
  * deleted in the transaction that records the migration as executed.
  */
-import { TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { ConfigError } from "../errors";
 import type { LockCondition } from "../migrations/migrationLock";
 import { queryMigrationsPartition } from "../migrations/migrationsPartition";
@@ -69,32 +69,23 @@ export async function resumePlan(
   return new Map(existing.map((c) => [c.segment, c]));
 }
 
-/** Saves a segment's progress, fenced by the lock when there is one: a process that lost the lock moves no checkpoint. */
-export async function saveCheckpoint(
-  { documentClient, tableName, fence }: { documentClient: DynamoDBDocumentClient; tableName: string; fence?: Fence | undefined },
-  checkpoint: Checkpoint,
-): Promise<void> {
+/** The Update that saves a segment's progress: backfill sends it in a transaction fenced by the segment's claim. */
+export function checkpointUpdate(tableName: string, checkpoint: Checkpoint) {
   const { lastKey, ...rest } = checkpoint;
-  const names: Record<string, string> = {};
+  const names: Record<string, string> = { "#lastKey": "lastKey" };
   const values: Record<string, unknown> = {};
   const sets = Object.entries(rest).map(([field, value], i) => {
     names[`#f${i}`] = field;
     values[`:v${i}`] = value;
     return `#f${i} = :v${i}`;
   });
-  names["#lastKey"] = "lastKey";
-  const update = {
+  return {
     TableName: tableName,
     Key: checkpointKey(checkpoint.migration, checkpoint.segment),
-    UpdateExpression: `SET ${sets.join(", ")}${lastKey ? ", #lastKey = :lastKey" : ""}${lastKey ? "" : " REMOVE #lastKey"}`,
+    UpdateExpression: lastKey ? `SET ${sets.join(", ")}, #lastKey = :lastKey` : `SET ${sets.join(", ")} REMOVE #lastKey`,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: lastKey ? { ...values, ":lastKey": lastKey } : values,
   };
-  if (!fence) {
-    await documentClient.send(new UpdateCommand(update));
-    return;
-  }
-  await fence((condition) => documentClient.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { ConditionCheck: condition }] })));
 }
 
 /** Refuses to migrate while checkpoints exist for a migration the index does not know: it was renamed, or removed. */

@@ -5,6 +5,7 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { BackfillSpec } from "../data/backfill";
 import type { Fence } from "../data/backfillCheckpoints";
 import { ConfigError } from "../errors";
 
@@ -25,16 +26,27 @@ export interface MigrationContext {
   fence: Fence;
   /** This process, as the lock knows it. */
   owner: string;
+  /** Backfill segments this process works on at once (`make migrate WORKERS=n` sets 0: forked workers do them). */
+  parallel?: number;
+  /** Lease of a backfill worker's segment claim. */
+  claimLeaseMs?: number;
 }
 
 /**
  * One migration. `up` may be interrupted halfway (a crash, a throttle), in
  * which case it runs again from the start: write it so a re-run is harmless
  * (conditional writes, puts of whole items). `down` undoes exactly what `up` did.
+ *
+ * `backfill` declares a data rewrite the runner performs after `up` (if
+ * any): declared rather than called from `up`, so that worker processes on
+ * other machines can find the same transform by the migration's name and
+ * share the segments (`make migrate WORKERS=n`, `make migrate-worker`).
+ * Interrupted, it resumes from its checkpoints instead of starting again.
  */
 export interface Migration {
   name: string;
-  up(params: { context: MigrationContext }): Promise<void>;
+  up?(params: { context: MigrationContext }): Promise<void>;
+  backfill?: BackfillSpec;
   down(params: { context: MigrationContext }): Promise<void>;
 }
 
@@ -43,6 +55,7 @@ export function validateMigrationIndex(migrations: readonly Migration[]): void {
   const seen = new Set<string>();
   for (const [i, m] of migrations.entries()) {
     if (!m.name) throw new ConfigError(`migration at position ${i} of the migration index has no name`);
+    if (!m.up && !m.backfill) throw new ConfigError(`migration "${m.name}" has neither up nor backfill: it would do nothing`);
     if (seen.has(m.name)) throw new ConfigError(`migration "${m.name}" appears twice in the migration index; names must be unique`);
     seen.add(m.name);
   }

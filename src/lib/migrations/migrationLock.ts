@@ -19,6 +19,10 @@
  *
  * Absolute times (`acquiredAt`, `heartbeatAt`) stay in the item for people
  * to read, never for decisions.
+ *
+ * The same lease, under another sort key, is a backfill worker's claim on a
+ * scan segment (backfillClaims.ts): `tryAcquire()` makes one attempt and
+ * keeps watching the version between attempts.
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { randomUUID } from "node:crypto";
@@ -39,6 +43,12 @@ export interface MigrationLockOptions {
   /** How long `acquire` waits for a busy lock before `MigrationLockTimeoutError`. */
   waitTimeoutMs?: number;
   log?: (message: string) => void;
+  /** The item's sort key in the migrations partition: the migration lock's by default. */
+  sk?: string;
+  /** What the lease guards, for log lines. */
+  label?: string;
+  /** The reason `signal` is aborted with once the lease is lost. */
+  lostError?: () => Error;
 }
 
 /** What the lock item says, for people: times are the holder's own clock. */
@@ -69,6 +79,12 @@ export interface MigrationLock {
    * more") returns false without taking the lock.
    */
   acquire(options?: { giveUpWhen?: () => Promise<boolean> }): Promise<boolean>;
+  /**
+   * One attempt: takes the lease if it is free, or if its version has not
+   * changed for a whole lease since an earlier attempt of this object first
+   * saw it. Never waits.
+   */
+  tryAcquire(): Promise<boolean>;
   /** Throws `MigrationLockLostError` unless the lease is still ours by our own clock. */
   assertHeld(): void;
   /** Runs `write` with the condition that fences it, never while a heartbeat moves the version. */
@@ -82,9 +98,10 @@ export interface MigrationLock {
 }
 
 export function migrationLock(options: MigrationLockOptions): MigrationLock {
-  const { documentClient, tableName, leaseMs = 60_000, waitTimeoutMs = 15 * 60_000, log = () => {} } = options;
+  const { documentClient, tableName, leaseMs = 60_000, waitTimeoutMs = 15 * 60_000, log = () => {}, label = "migration lock" } = options;
   const owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const Key = { [PARTITION_KEY]: MIGRATIONS_PARTITION, [SORT_KEY]: LOCK_SK };
+  const Key = { [PARTITION_KEY]: MIGRATIONS_PARTITION, [SORT_KEY]: options.sk ?? LOCK_SK };
+  const lostError = options.lostError ?? (() => new MigrationLockLostError(tableName, owner));
   const now = () => new Date().toISOString(); // for display only
 
   let rvn: string | undefined; // the version we hold, while we hold it
@@ -104,8 +121,8 @@ export function migrationLock(options: MigrationLockOptions): MigrationLock {
     if (controller.signal.aborted) return;
     clearInterval(heartbeat);
     heartbeat = undefined;
-    log(`migration lock: lost (${why})`);
-    controller.abort(new MigrationLockLostError(tableName, owner));
+    log(`${label}: lost (${why})`);
+    controller.abort(lostError());
   };
   const expiredLocally = () => rvn === undefined || performance.now() - renewedAt >= leaseMs;
 
@@ -130,7 +147,7 @@ export function migrationLock(options: MigrationLockOptions): MigrationLock {
     } catch (error) {
       if (isConditionalCheckFailed(error)) return lose("another process holds it now");
       // A network error is retried on the next beat; the local expiry above stops us if none succeeds in time.
-      log(`migration lock: heartbeat failed, retrying: ${error instanceof Error ? error.message : String(error)}`);
+      log(`${label}: heartbeat failed, retrying: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -180,6 +197,26 @@ export function migrationLock(options: MigrationLockOptions): MigrationLock {
     };
   }
 
+  let watched: { rvn: string; since: number } | undefined; // a version seen, and when we first saw it (our clock)
+  let seen: LockHolder | undefined; // the holder at the last attempt
+
+  async function tryAcquire(): Promise<boolean> {
+    const current = (seen = await holder());
+    // A version we watched unchanged for a whole lease (the holder's, or ours if longer) belongs to a dead holder.
+    const stale = current && watched?.rvn === current.rvn && performance.now() - watched.since >= leaseOf(current);
+    if ((!current || stale) && (await put(current?.rvn))) {
+      if (stale) log(`${label}: took over from ${current.owner}, whose version did not change for a whole lease`);
+      watched = undefined;
+      controller = new AbortController();
+      released = false;
+      heartbeat = setInterval(() => void inTurn(beat), Math.max(50, Math.floor(leaseMs / 3)));
+      heartbeat.unref();
+      return true;
+    }
+    if (current && watched?.rvn !== current.rvn) watched = { rvn: current.rvn, since: performance.now() };
+    return false;
+  }
+
   return {
     owner,
     get signal() {
@@ -188,26 +225,15 @@ export function migrationLock(options: MigrationLockOptions): MigrationLock {
 
     async acquire({ giveUpWhen } = {}) {
       const started = performance.now();
-      let watched: { rvn: string; since: number } | undefined;
       let lastReport = 0;
       for (let attempt = 0; ; attempt++) {
-        const current = await holder();
-        // A version we watched unchanged for a whole lease (the holder's, or ours if longer) belongs to a dead holder.
-        const stale = current && watched?.rvn === current.rvn && performance.now() - watched.since >= leaseOf(current);
-        if ((!current || stale) && (await put(current?.rvn))) {
-          if (stale) log(`migration lock: took over from ${current.owner}, whose version did not change for a whole lease`);
-          controller = new AbortController();
-          released = false;
-          heartbeat = setInterval(() => void inTurn(beat), Math.max(50, Math.floor(leaseMs / 3)));
-          heartbeat.unref();
-          return true;
-        }
-        if (current && watched?.rvn !== current.rvn) watched = { rvn: current.rvn, since: performance.now() };
+        if (await tryAcquire()) return true;
         if (giveUpWhen && (await giveUpWhen())) return false;
+        const current = seen;
         const waited = performance.now() - started;
         if (waited >= waitTimeoutMs) throw new MigrationLockTimeoutError(tableName, current?.owner ?? "unknown", current?.leaseMs ?? leaseMs);
         if (current && performance.now() - lastReport >= 5_000) {
-          log(`waiting for the migration lock held by ${current.owner} (last heartbeat ${current.heartbeatAt} by its clock)`);
+          log(`waiting for the ${label} held by ${current.owner} (last heartbeat ${current.heartbeatAt} by its clock)`);
           lastReport = performance.now();
         }
         // Never sleep past the moment the watched version would count as stale.
@@ -215,6 +241,8 @@ export function migrationLock(options: MigrationLockOptions): MigrationLock {
         await sleep(Math.min(backoffDelay(attempt, 100, 2_000) + 10, untilStale));
       }
     },
+
+    tryAcquire,
 
     assertHeld,
 
@@ -251,7 +279,7 @@ export function migrationLock(options: MigrationLockOptions): MigrationLock {
           );
         } catch (error) {
           if (!isConditionalCheckFailed(error)) throw error;
-          log(`migration lock: not released because ${owner} no longer holds it`);
+          log(`${label}: not released because ${owner} no longer holds it`);
         }
       });
     },

@@ -7,7 +7,9 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { MigrationError, Umzug } from "umzug";
+import { backfill } from "../data/backfill";
 import { assertNoOrphanCheckpoints } from "../data/backfillCheckpoints";
+import { backfillFingerprint } from "../data/backfillClaims";
 import { ConfigError, MigrationFailedError, MigrationLockLostError } from "../errors";
 import { validateMigrationIndex, type Migration, type MigrationContext } from "./migration";
 import { migrationLock, type MigrationLockOptions } from "./migrationLock";
@@ -22,6 +24,10 @@ export interface MigratorOptions {
   log?: (message: string) => void;
   /** Lease and wait settings of the migration lock. */
   lock?: Pick<MigrationLockOptions, "leaseMs" | "waitTimeoutMs" | "owner">;
+  /** How this process takes part in declared backfills: segments at once (0: workers do them) and the claim lease. */
+  backfill?: Pick<MigrationContext, "parallel" | "claimLeaseMs">;
+  /** Stops the run from outside (say, every forked worker died): the migration in progress stops like on a lost lock. */
+  signal?: AbortSignal;
 }
 
 export interface Migrator {
@@ -30,6 +36,21 @@ export interface Migrator {
   up(options?: { to?: string; dryRun?: boolean }): Promise<string[]>;
   /** Reverts `to` and every executed migration after it, newest first; returns the names reverted. */
   down(options: { to: string; dryRun?: boolean }): Promise<string[]>;
+}
+
+/** What umzug runs: `up`, then the declared backfill, published so that workers can join. */
+function withBackfill(migration: Migration) {
+  const { name, up, down, backfill: spec } = migration;
+  if (!spec) return { name, up: up!, down };
+  const fingerprint = backfillFingerprint(spec);
+  return {
+    name,
+    down,
+    async up(params: { context: MigrationContext }) {
+      await up?.(params);
+      await backfill({ ...params.context, ...spec, fingerprint });
+    },
+  };
 }
 
 export function migrator(options: MigratorOptions): Migrator {
@@ -62,7 +83,18 @@ export function migrator(options: MigratorOptions): Migrator {
     const lock = migrationLock({ documentClient, tableName, log, ...options.lock });
     if (!(await lock.acquire({ giveUpWhen: async () => !(await stillNeeded()) }))) return [];
     const storage = dynamoMigrationStorage({ documentClient, tableName, lock });
-    const context: MigrationContext = { client, documentClient, tableName, log, signal: lock.signal, migration: "", fence: lock.fenced, owner: lock.owner };
+    const signal = options.signal ? AbortSignal.any([lock.signal, options.signal]) : lock.signal;
+    const context: MigrationContext = {
+      ...options.backfill,
+      client,
+      documentClient,
+      tableName,
+      log,
+      signal,
+      migration: "",
+      fence: lock.fenced,
+      owner: lock.owner,
+    };
     const recorded: string[] = [];
     let running: string | undefined;
     try {
@@ -71,7 +103,7 @@ export function migrator(options: MigratorOptions): Migrator {
         tableName,
         migrations.map((m) => m.name),
       );
-      const umzug = new Umzug<MigrationContext>({ migrations: [...migrations], storage, context, logger: undefined });
+      const umzug = new Umzug<MigrationContext>({ migrations: migrations.map(withBackfill), storage, context, logger: undefined });
       const started = new Map<string, number>();
       const onStart = ({ name }: { name: string }, verb: string) => {
         lock.assertHeld();
@@ -92,6 +124,7 @@ export function migrator(options: MigratorOptions): Migrator {
       return await work(umzug);
     } catch (error) {
       const cause = error instanceof MigrationError ? error.cause : error;
+      if (options.signal?.aborted && !lock.signal.aborted) throw options.signal.reason;
       if (lock.signal.aborted || cause instanceof MigrationLockLostError) {
         throw new MigrationLockLostError(tableName, lock.owner, { recorded, ...(running ? { interrupted: running } : {}) });
       }

@@ -29,14 +29,15 @@ export function dynamoMigrationStorage({ documentClient, tableName, pageSize, lo
 
   /**
    * One TransactWriteItems: `item`, the check that the lock is still ours, and the deletion of the migration's
-   * backfill checkpoints, which are done with once it is recorded (or reverted). Says which condition failed.
+   * backfill checkpoints and published job, which are done with once it is recorded (or reverted). Says which condition failed.
    */
   const fencedWrite = async (name: string, item: Record<string, unknown>) => {
     // Loaded here, not at the top: connect() reads with this storage on every cold start and never writes.
-    const { checkpointKey, readCheckpoints } = await import("../data/backfillCheckpoints");
+    const [{ checkpointKey, readCheckpoints }, { jobKey }] = await Promise.all([import("../data/backfillCheckpoints"), import("../data/backfillClaims")]);
     const checkpoints = (await readCheckpoints(documentClient, tableName, name)).map((c) => ({
       Delete: { TableName: tableName, Key: checkpointKey(c.migration, c.segment) },
     }));
+    checkpoints.push({ Delete: { TableName: tableName, Key: jobKey(name) } });
     return lock!.fenced(async (condition) => {
       try {
         await documentClient.send(new TransactWriteCommand({ TransactItems: [item, { ConditionCheck: condition }, ...checkpoints] }));
