@@ -5,7 +5,7 @@
  * exits non-zero when a target is missed.
  */
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { contract } from "../../src/app/contract";
@@ -344,7 +344,61 @@ async function backfillRow(endpoint: string) {
     },
   );
   results.backfillResume = { wholeMs: whole.ms, resumedMs: resumed.ms, redone: resumed.again };
+
+  // Shared: the migration run only coordinates; 1, 2 and 4 worker processes (already started) do the segments.
+  const { benchBackfill, BENCH_SEGMENTS } = await import("./benchWorker");
+  const shared: Record<string, number> = {};
+  for (const n of [1, 2, 4]) {
+    const table = `bench-workers-${n}`;
+    await ensureTable({ client, tableName: table });
+    await batchWriteAll(
+      { documentClient, tableName: table },
+      source.map((Item) => ({ PutRequest: { Item } })),
+    );
+    const workers = await startWorkers(n, ["--table", table, "--endpoint", endpoint]);
+    try {
+      const { migrator } = await import("../../src/lib/migrations/migrationRunner");
+      const t0 = performance.now();
+      await migrator({ client, documentClient, tableName: table, migrations: [benchBackfill], backfill: { parallel: 0 } }).up();
+      shared[n] = items / ((performance.now() - t0) / 1000);
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+    }
+    rows.push({
+      row: "",
+      measure: `${n} worker process${n > 1 ? "es" : ""} sharing ${BENCH_SEGMENTS} segments (fenced transactions)`,
+      value: `${fmt(shared[n]!, 0)} items/s`,
+      compared: `single-process backfill() ${fmt(fast, 0)} items/s`,
+      ratio: `${fmt(shared[n]! / fast, 2)}x`,
+      target: "",
+      ok: null,
+    });
+  }
+  results.backfillWorkers = { itemsPerSecond: shared, singleProcessItemsPerSecond: fast };
   client.destroy();
+}
+
+/** Starts `n` backfill workers (scripts/measure/benchWorker.ts work) and resolves once each is waiting for a job. */
+async function startWorkers(n: number, flags: string[]) {
+  const tsx = resolve(__dirname, "..", "..", "node_modules", ".bin", "tsx");
+  return Promise.all(
+    Array.from({ length: n }, () => {
+      const proc = spawn(tsx, [join(__dirname, "benchWorker.ts"), "work", "--parallel", "1", ...flags], { stdio: ["ignore", "pipe", "inherit"] });
+      const exited = new Promise<void>((done) => proc.once("exit", () => done()));
+      const stop = async () => {
+        if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
+        await exited;
+      };
+      return new Promise<{ stop: () => Promise<void> }>((ready, fail) => {
+        let out = "";
+        proc.stdout!.on("data", (chunk: Buffer) => {
+          out += chunk;
+          if (out.includes("waiting for the migration run")) ready({ stop });
+        });
+        void exited.then(() => fail(new Error(`a bench worker exited before it was ready:\n${out}`)));
+      });
+    }),
+  );
 }
 
 async function httpRow() {
