@@ -52,3 +52,24 @@ resource "aws_iam_role_policy" "api" {
   role   = aws_iam_role.api.id
   policy = data.aws_iam_policy_document.api.json
 }
+
+# Only when tracing is on: the two calls Lambda makes to send trace segments. X-Ray has no
+# resource-level permissions for them (its actions take only "*"), so they live in a policy
+# of their own that exists only for deployments with tracing, and grant nothing else.
+data "aws_iam_policy_document" "tracing" {
+  statement {
+    sid = "SendTraces"
+    actions = [
+      "xray:PutTelemetryRecords",
+      "xray:PutTraceSegments",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "tracing" {
+  count  = var.tracing ? 1 : 0
+  name   = "xray-traces"
+  role   = aws_iam_role.api.id
+  policy = data.aws_iam_policy_document.tracing.json
+}

@@ -29,8 +29,14 @@ resource "aws_lambda_function" "api" {
     log_group  = aws_cloudwatch_log_group.api.name
   }
 
+  # X-Ray active tracing, a per-deployment switch ("tracing" in infra/deployments.json).
+  tracing_config {
+    mode = var.tracing ? "Active" : "PassThrough"
+  }
+
   depends_on = [
     aws_cloudwatch_log_group.api,
     aws_iam_role_policy.api,
+    aws_iam_role_policy.tracing,
   ]
 }

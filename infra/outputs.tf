@@ -22,3 +22,13 @@ output "log_group_name" {
   description = "CloudWatch log group of the API function."
   value       = aws_cloudwatch_log_group.api.name
 }
+
+output "alarm_topic_arn" {
+  description = "SNS topic every alarm of the deployment notifies: subscribe a pager or chat integration here."
+  value       = aws_sns_topic.alarms.arn
+}
+
+output "dashboard_url" {
+  description = "The deployment's CloudWatch dashboard."
+  value       = "https://${var.region}.console.aws.amazon.com/cloudwatch/home?region=${var.region}#dashboards/dashboard/${aws_cloudwatch_dashboard.main.dashboard_name}"
+}

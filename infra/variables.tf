@@ -77,3 +77,40 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "tracing" {
+  description = "X-Ray active tracing of the function (\"tracing\" in infra/deployments.json)."
+  type        = bool
+  default     = false
+}
+
+variable "alarm_email" {
+  description = "An email address subscribed to the alarm topic (AWS mails a link to confirm); empty for none."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.alarm_email == "" || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email must be an email address, or empty."
+  }
+}
+
+variable "alarm_thresholds" {
+  description = "When the alarms fire: function errors per 5 minutes, p99 duration as a share of the timeout, the HTTP API's 5xx share of responses, DynamoDB throttle events per 5 minutes."
+  type = object({
+    lambda_errors      = optional(number, 1)
+    duration_ratio     = optional(number, 0.8)
+    api_5xx_rate       = optional(number, 0.05)
+    dynamodb_throttles = optional(number, 1)
+  })
+  default = {}
+
+  validation {
+    condition = (
+      var.alarm_thresholds.lambda_errors >= 1 && var.alarm_thresholds.dynamodb_throttles >= 1 &&
+      var.alarm_thresholds.duration_ratio > 0 && var.alarm_thresholds.duration_ratio <= 1 &&
+      var.alarm_thresholds.api_5xx_rate > 0 && var.alarm_thresholds.api_5xx_rate <= 1
+    )
+    error_message = "alarm_thresholds: counts must be at least 1, duration_ratio and api_5xx_rate between 0 (exclusive) and 1."
+  }
+}

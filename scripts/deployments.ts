@@ -48,9 +48,30 @@ const awsDeployment = z.strictObject({
     }),
     { memoryMb: 256, timeoutSeconds: 10, logRetentionDays: 30 },
   ),
+  /** Where alarms go and when they fire; every threshold has a default in infra/variables.tf. */
+  alarms: z._default(
+    z.strictObject({
+      email: z.optional(z.string().check(z.regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, "an email address"))),
+      lambdaErrors: z.optional(int(1, 1_000_000)),
+      durationRatio: z.optional(z.number().check(z.gt(0), z.maximum(1))),
+      api5xxRate: z.optional(z.number().check(z.gt(0), z.maximum(1))),
+      dynamodbThrottles: z.optional(int(1, 1_000_000)),
+    }),
+    {},
+  ),
+  /** X-Ray active tracing of the function. */
+  tracing: z._default(z.boolean(), false),
 });
 
-const deploymentsFile = z.strictObject({ deployments: z.record(z.string(), awsDeployment) });
+/** The GitHub repository whose workflows deploy (make bootstrap); read from the git remote when absent. */
+const github = z.strictObject({
+  repository: z.string().check(z.regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "owner/name")),
+  deployBranches: z._default(z.array(z.string().check(z.minLength(1))), []),
+  /** The account's existing GitHub OIDC provider, if it has one (an account can have only one). */
+  oidcProviderArn: z.optional(z.string().check(z.startsWith("arn:aws:iam::"))),
+});
+
+const deploymentsFile = z.strictObject({ github: z.optional(github), deployments: z.record(z.string(), awsDeployment) });
 
 export interface LocalDeployment {
   kind: "local";
@@ -74,6 +95,20 @@ export interface AwsDeployment {
   tags: Record<string, string>;
   table: TableSettings;
   lambda: { memoryMb: number; timeoutSeconds: number; logRetentionDays: number };
+  alarms: {
+    email?: string | undefined;
+    lambdaErrors?: number | undefined;
+    durationRatio?: number | undefined;
+    api5xxRate?: number | undefined;
+    dynamodbThrottles?: number | undefined;
+  };
+  tracing: boolean;
+}
+
+export interface GithubSettings {
+  repository?: string | undefined;
+  deployBranches: string[];
+  oidcProviderArn?: string | undefined;
 }
 
 export type Deployment = LocalDeployment | AwsDeployment;
@@ -120,6 +155,15 @@ export function loadDeployment(deployment: string, file = DEPLOYMENTS_FILE, env:
 }
 
 export function loadAwsDeployments(file = DEPLOYMENTS_FILE): Map<string, AwsDeployment> {
+  return loadDeploymentsFile(file).deployments;
+}
+
+/** The GitHub settings of infra/deployments.json (make bootstrap). */
+export function loadGithubSettings(file = DEPLOYMENTS_FILE): GithubSettings {
+  return loadDeploymentsFile(file).github;
+}
+
+function loadDeploymentsFile(file: string): { deployments: Map<string, AwsDeployment>; github: GithubSettings } {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, "utf8"));
@@ -135,7 +179,7 @@ export function loadAwsDeployments(file = DEPLOYMENTS_FILE): Map<string, AwsDepl
   ];
   if (!parsed.success || problems.length > 0) throw new ConfigError(`${file} is invalid:\n${problems.join("\n")}`);
 
-  return new Map(
+  const deployments = new Map<string, AwsDeployment>(
     Object.entries(parsed.data.deployments).map(([key, d]) => [
       key,
       {
@@ -147,9 +191,13 @@ export function loadAwsDeployments(file = DEPLOYMENTS_FILE): Map<string, AwsDepl
         tags: d.tags,
         table: { ...d.table, tags: d.tags },
         lambda: d.lambda,
+        alarms: d.alarms,
+        tracing: d.tracing,
       },
     ]),
   );
+  const { repository, deployBranches = [], oidcProviderArn } = parsed.data.github ?? {};
+  return { deployments, github: { repository, deployBranches, oidcProviderArn } };
 }
 
 /** Where a deployment's table is, and its declared settings; for local, only while its DynamoDB Local runs. */

@@ -50,6 +50,17 @@ export function writeVarFile(deployment: AwsDeployment, lambdaZip: string, dir =
     lambda_timeout_seconds: deployment.lambda.timeoutSeconds,
     log_retention_days: deployment.lambda.logRetentionDays,
     tags: deployment.tags,
+    tracing: deployment.tracing,
+    alarm_email: deployment.alarms.email ?? "",
+    // Only the thresholds the deployment sets: infra/variables.tf has the defaults.
+    alarm_thresholds: Object.fromEntries(
+      Object.entries({
+        lambda_errors: deployment.alarms.lambdaErrors,
+        duration_ratio: deployment.alarms.durationRatio,
+        api_5xx_rate: deployment.alarms.api5xxRate,
+        dynamodb_throttles: deployment.alarms.dynamodbThrottles,
+      }).filter(([, value]) => value !== undefined),
+    ),
   };
   writeFileSync(file, `${JSON.stringify(vars, null, 2)}\n`);
   return file;

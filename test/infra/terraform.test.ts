@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NODE_TARGET } from "../../scripts/build";
-import { INFRA_DIR, interpolations, loadInfra, policyStatements, type Hcl } from "../support/terraform";
+import { INFRA_DIR, interpolations, loadInfra, policyStatements, unresolvedReferences, type Hcl } from "../support/terraform";
 
 let files: Record<string, Hcl>;
 let tf: Hcl;
@@ -15,36 +15,41 @@ const TABLE_ACTIONS = /^dynamodb:(CreateTable|UpdateTable|DeleteTable|RestoreTab
 
 describe("infra/ (parsed with the HCL parser)", () => {
   it("keeps one concern per file", () => {
-    expect(Object.keys(files)).toEqual(["api.tf", "backend.tf", "iam.tf", "lambda.tf", "main.tf", "outputs.tf", "providers.tf", "variables.tf", "versions.tf"]);
+    expect(Object.keys(files)).toEqual([
+      "alarms.tf",
+      "api.tf",
+      "backend.tf",
+      "dashboard.tf",
+      "iam.tf",
+      "lambda.tf",
+      "main.tf",
+      "outputs.tf",
+      "providers.tf",
+      "variables.tf",
+      "versions.tf",
+    ]);
   });
 
   it("resolves every reference to a declared variable, local, data source or resource", () => {
-    const declared = new Set<string>([
-      ...Object.keys(tf.variable ?? {}).map((v) => `var.${v}`),
-      ...((tf.locals ?? []) as object[]).flatMap((block) => Object.keys(block).map((l) => `local.${l}`)),
-      ...(Object.entries(tf.data ?? {}) as [string, object][]).flatMap(([type, byName]) => Object.keys(byName).map((n) => `data.${type}.${n}`)),
-      ...(Object.entries(tf.resource ?? {}) as [string, object][]).flatMap(([type, byName]) => Object.keys(byName).map((n) => `${type}.${n}`)),
-    ]);
-    const references = interpolations(tf).flatMap(({ path, expression }) =>
-      [...expression.matchAll(/\b(var\.\w+|local\.\w+|data\.\w+\.\w+|(?<!data\.)(?:aws|random)_\w+\.\w+)/g)].map((m) => ({ path, ref: m[1]! })),
-    );
-    expect(references.length).toBeGreaterThan(20);
-    expect(references.filter(({ ref }) => !declared.has(ref))).toEqual([]);
+    const { total, unresolved } = unresolvedReferences(tf);
+    expect(total).toBeGreaterThan(40);
+    expect(unresolved).toEqual([]);
   });
 
   it("reaches the table only through data.aws_dynamodb_table.main, named by var.table_name", () => {
     expect(tf.resource?.aws_dynamodb_table).toBeUndefined();
     expect(Object.keys(tf.data.aws_dynamodb_table)).toEqual(["main"]);
     expect(tf.data.aws_dynamodb_table.main[0].name).toBe("${var.table_name}");
-    const tableRefs = interpolations(tf).filter(({ expression }) => expression.includes("dynamodb"));
-    expect(tableRefs.every(({ expression }) => expression.startsWith("data.aws_dynamodb_table.main."))).toBe(true);
+    const tableRefs = interpolations(tf).flatMap(({ expression }) => [...expression.matchAll(/[\w.]*aws_dynamodb_table\.\w+/g)].map((m) => m[0]));
+    expect(tableRefs.length).toBeGreaterThan(5);
+    expect([...new Set(tableRefs)]).toEqual(["data.aws_dynamodb_table.main"]);
   });
 
   it("documents and types every variable, and describes every output", () => {
     for (const [name, [variable]] of Object.entries(tf.variable) as [string, Record<string, unknown>[]][]) {
       expect({ name, description: typeof variable!.description, type: typeof variable!.type }).toEqual({ name, description: "string", type: "string" });
     }
-    expect(Object.keys(tf.output).sort()).toEqual(["api_url", "function_name", "log_group_name", "role_arn", "table_arn"]);
+    expect(Object.keys(tf.output).sort()).toEqual(["alarm_topic_arn", "api_url", "dashboard_url", "function_name", "log_group_name", "role_arn", "table_arn"]);
     for (const [name, [output]] of Object.entries(tf.output) as [string, Record<string, unknown>[]][]) {
       expect({ name, description: typeof output!.description }).toEqual({ name, description: "string" });
     }
@@ -102,11 +107,17 @@ describe("infra/ (parsed with the HCL parser)", () => {
     expect(actions.filter((a) => TABLE_ACTIONS.test(a) || a === "dynamodb:*" || a === "*")).toEqual([]);
   });
 
-  it("attaches no managed policy and grants nothing outside the two statements", () => {
+  it("attaches no managed policy: the two statements, and X-Ray's two calls only where tracing is on", () => {
     expect(tf.resource.aws_iam_role_policy_attachment).toBeUndefined();
     expect(tf.resource.aws_iam_policy).toBeUndefined();
     expect(JSON.stringify(tf)).not.toMatch(/AdministratorAccess|FullAccess|PowerUser/);
+    expect(Object.keys(tf.resource.aws_iam_role_policy).sort()).toEqual(["api", "tracing"]);
     expect(tf.resource.aws_iam_role_policy.api[0].policy).toBe("${data.aws_iam_policy_document.api.json}");
+    const [tracing] = tf.resource.aws_iam_role_policy.tracing;
+    expect(tracing).toMatchObject({ count: "${var.tracing ? 1 : 0}", role: "${aws_iam_role.api.id}", policy: "${data.aws_iam_policy_document.tracing.json}" });
+    // X-Ray's PutTraceSegments and PutTelemetryRecords take no resource but "*": those two actions, nothing else.
+    const statements = tf.data.aws_iam_policy_document.tracing[0].statement;
+    expect(statements).toEqual([{ sid: "SendTraces", actions: ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], resources: ["*"] }]);
   });
 
   it("routes every request of the HTTP API to the function with payload format 2.0", () => {
@@ -137,7 +148,7 @@ describe("terraform CLI checks", () => {
   }
 
   it("finds the files formatted (terraform fmt -check)", () => {
-    expect(() => execFileSync("terraform", ["fmt", "-check", "-diff", INFRA_DIR], { encoding: "utf8", stdio: "pipe" })).not.toThrow();
+    expect(() => execFileSync("terraform", ["fmt", "-check", "-diff", "-recursive", INFRA_DIR], { encoding: "utf8", stdio: "pipe" })).not.toThrow();
   });
 
   it("validates the configuration when the AWS provider can be installed", () => {

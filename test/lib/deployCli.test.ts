@@ -103,6 +103,9 @@ describe("deploy CLI", () => {
       lambda_timeout_seconds: 10,
       log_retention_days: 90,
       tags: { environment: "prod", service: "dynamodb-starter" },
+      tracing: true,
+      alarm_email: "",
+      alarm_thresholds: { api_5xx_rate: 0.01 },
     });
     // Every variable infra/ declares is set by the file, so no apply ever stops to ask for one.
     const { merged } = await loadInfra();

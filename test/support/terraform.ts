@@ -1,20 +1,21 @@
-/** The Terraform configuration in infra/, parsed by the real HCL parser (@cdktf/hcl2json) and merged. */
+/** The Terraform configurations in infra/ and infra/bootstrap/, parsed by the real HCL parser (@cdktf/hcl2json) and merged. */
 import { parse } from "@cdktf/hcl2json";
 import { readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const INFRA_DIR = resolve(__dirname, "..", "..", "infra");
+export const BOOTSTRAP_DIR = join(INFRA_DIR, "bootstrap");
 
 /** block type -> label(s) -> list of bodies, as hcl2json gives them, merged across files. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- hcl2json output is free-form JSON; tests assert its shape
 export type Hcl = Record<string, any>;
 
-export async function loadInfra(): Promise<{ files: Record<string, Hcl>; merged: Hcl }> {
+export async function loadInfra(dir = INFRA_DIR): Promise<{ files: Record<string, Hcl>; merged: Hcl }> {
   const files: Record<string, Hcl> = {};
-  for (const file of readdirSync(INFRA_DIR)
+  for (const file of readdirSync(dir)
     .filter((f) => f.endsWith(".tf"))
     .sort()) {
-    files[file] = (await parse(file, readFileSync(join(INFRA_DIR, file), "utf8"))) as Hcl;
+    files[file] = (await parse(file, readFileSync(join(dir, file), "utf8"))) as Hcl;
   }
   const merged: Hcl = {};
   for (const parsed of Object.values(files)) {
@@ -48,4 +49,28 @@ export function interpolations(value: unknown, path = ""): { path: string; expre
 /** The statements of the Lambda's policy document. */
 export function policyStatements(merged: Hcl): { sid?: string; actions: string[]; resources: string[]; effect?: string }[] {
   return merged.data?.aws_iam_policy_document?.api?.[0]?.statement ?? [];
+}
+
+/**
+ * References (var., local., data., resource addresses) that name nothing the configuration declares,
+ * and how many references there are in all.
+ */
+export function unresolvedReferences(merged: Hcl): { total: number; unresolved: { path: string; ref: string }[] } {
+  const declared = new Set<string>([
+    ...Object.keys(merged.variable ?? {}).map((v) => `var.${v}`),
+    ...((merged.locals ?? []) as object[]).flatMap((block) => Object.keys(block).map((l) => `local.${l}`)),
+    ...(Object.entries(merged.data ?? {}) as [string, object][]).flatMap(([type, byName]) => Object.keys(byName).map((n) => `data.${type}.${n}`)),
+    ...(Object.entries(merged.resource ?? {}) as [string, object][]).flatMap(([type, byName]) => Object.keys(byName).map((n) => `${type}.${n}`)),
+  ]);
+  const references = interpolations(merged).flatMap(({ path, expression }) =>
+    [...expression.matchAll(/\b(var\.\w+|local\.\w+|data\.\w+\.\w+|(?<!data\.)(?:aws|random)_\w+\.\w+)/g)].map((m) => ({ path, ref: m[1]! })),
+  );
+  return { total: references.length, unresolved: references.filter(({ ref }) => !declared.has(ref)) };
+}
+
+/** Every `statement` of every aws_iam_policy_document data source, with the document's name. */
+export function policyDocumentStatements(merged: Hcl): { document: string; statement: Hcl }[] {
+  return Object.entries((merged.data?.aws_iam_policy_document ?? {}) as Record<string, Hcl[]>).flatMap(([document, [body]]) =>
+    ((body?.statement ?? []) as Hcl[]).map((statement) => ({ document, statement })),
+  );
 }

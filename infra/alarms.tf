@@ -1,0 +1,217 @@
+# Alarms for the three things that page a platform team: the function failing or
+# running out of time, the HTTP API answering 5xx, and DynamoDB throttling or
+# failing. Thresholds come from infra/deployments.json ("alarms"), with defaults
+# in variables.tf. Every alarm notifies the deployment's SNS topic, and again
+# when it recovers.
+
+resource "aws_sns_topic" "alarms" {
+  name = "${var.function_name}-alarms"
+}
+
+# Optional: AWS mails a confirmation link that someone must click before alarms arrive.
+resource "aws_sns_topic_subscription" "alarm_email" {
+  count     = var.alarm_email == "" ? 0 : 1
+  topic_arn = aws_sns_topic.alarms.arn
+  protocol  = "email"
+  endpoint  = var.alarm_email
+}
+
+locals {
+  alarm_actions = [aws_sns_topic.alarms.arn]
+  # The indexes the table has now (read at plan time): each gets its own throttling alarm.
+  index_names = toset([for index in data.aws_dynamodb_table.main.global_secondary_index : index.name])
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
+  alarm_name          = "${var.function_name}-errors"
+  alarm_description   = "The API function failed at least ${var.alarm_thresholds.lambda_errors} time(s) in 5 minutes (uncaught errors, timeouts, out of memory)."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.api.function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = var.alarm_thresholds.lambda_errors
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda_throttles" {
+  alarm_name          = "${var.function_name}-throttles"
+  alarm_description   = "Invocations of the API function were throttled (account or reserved concurrency exhausted): callers got 429/503."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Throttles"
+  dimensions          = { FunctionName = aws_lambda_function.api.function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda_duration" {
+  alarm_name          = "${var.function_name}-duration-p99"
+  alarm_description   = "p99 duration of the API function is above ${var.alarm_thresholds.duration_ratio * 100}% of its ${var.lambda_timeout_seconds} s timeout, for 3 of the last 5 periods of 5 minutes: timeouts are next."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Duration"
+  dimensions          = { FunctionName = aws_lambda_function.api.function_name }
+  extended_statistic  = "p99"
+  period              = 300
+  evaluation_periods  = 5
+  datapoints_to_alarm = 3
+  threshold           = var.lambda_timeout_seconds * 1000 * var.alarm_thresholds.duration_ratio
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+# A rate, not a count: 5xx responses over all responses, in 5-minute periods with traffic.
+resource "aws_cloudwatch_metric_alarm" "api_5xx_rate" {
+  alarm_name          = "${var.function_name}-http-5xx-rate"
+  alarm_description   = "More than ${var.alarm_thresholds.api_5xx_rate * 100}% of the HTTP API's responses were 5xx, in 2 consecutive periods of 5 minutes."
+  evaluation_periods  = 2
+  threshold           = var.alarm_thresholds.api_5xx_rate
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "rate"
+    expression  = "IF(requests > 0, errors / requests, 0)"
+    label       = "5xx rate"
+    return_data = true
+  }
+
+  metric_query {
+    id = "errors"
+    metric {
+      namespace   = "AWS/ApiGateway"
+      metric_name = "5xx"
+      dimensions  = { ApiId = aws_apigatewayv2_api.api.id }
+      stat        = "Sum"
+      period      = 300
+    }
+  }
+
+  metric_query {
+    id = "requests"
+    metric {
+      namespace   = "AWS/ApiGateway"
+      metric_name = "Count"
+      dimensions  = { ApiId = aws_apigatewayv2_api.api.id }
+      stat        = "Sum"
+      period      = 300
+    }
+  }
+}
+
+# Read and write throttle events of the table itself (its indexes have their own alarms below).
+resource "aws_cloudwatch_metric_alarm" "table_throttles" {
+  alarm_name          = "${var.function_name}-table-throttles"
+  alarm_description   = "DynamoDB throttled at least ${var.alarm_thresholds.dynamodb_throttles} request(s) on table ${data.aws_dynamodb_table.main.name} in 5 minutes."
+  evaluation_periods  = 1
+  threshold           = var.alarm_thresholds.dynamodb_throttles
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "throttles"
+    expression  = "FILL(reads, 0) + FILL(writes, 0)"
+    label       = "throttle events"
+    return_data = true
+  }
+
+  metric_query {
+    id = "reads"
+    metric {
+      namespace   = "AWS/DynamoDB"
+      metric_name = "ReadThrottleEvents"
+      dimensions  = { TableName = data.aws_dynamodb_table.main.name }
+      stat        = "Sum"
+      period      = 300
+    }
+  }
+
+  metric_query {
+    id = "writes"
+    metric {
+      namespace   = "AWS/DynamoDB"
+      metric_name = "WriteThrottleEvents"
+      dimensions  = { TableName = data.aws_dynamodb_table.main.name }
+      stat        = "Sum"
+      period      = 300
+    }
+  }
+}
+
+# One per global secondary index: a throttled index throttles the writes to its table.
+resource "aws_cloudwatch_metric_alarm" "index_throttles" {
+  for_each = local.index_names
+
+  alarm_name          = "${var.function_name}-index-${each.key}-throttles"
+  alarm_description   = "DynamoDB throttled at least ${var.alarm_thresholds.dynamodb_throttles} request(s) on index ${each.key} of table ${data.aws_dynamodb_table.main.name} in 5 minutes."
+  evaluation_periods  = 1
+  threshold           = var.alarm_thresholds.dynamodb_throttles
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "throttles"
+    expression  = "FILL(reads, 0) + FILL(writes, 0)"
+    label       = "throttle events"
+    return_data = true
+  }
+
+  metric_query {
+    id = "reads"
+    metric {
+      namespace   = "AWS/DynamoDB"
+      metric_name = "ReadThrottleEvents"
+      dimensions  = { TableName = data.aws_dynamodb_table.main.name, GlobalSecondaryIndexName = each.key }
+      stat        = "Sum"
+      period      = 300
+    }
+  }
+
+  metric_query {
+    id = "writes"
+    metric {
+      namespace   = "AWS/DynamoDB"
+      metric_name = "WriteThrottleEvents"
+      dimensions  = { TableName = data.aws_dynamodb_table.main.name, GlobalSecondaryIndexName = each.key }
+      stat        = "Sum"
+      period      = 300
+    }
+  }
+}
+
+# SystemErrors is published per operation; a Metrics Insights query sums every operation on the table.
+resource "aws_cloudwatch_metric_alarm" "table_system_errors" {
+  alarm_name          = "${var.function_name}-table-system-errors"
+  alarm_description   = "DynamoDB answered at least one request on table ${data.aws_dynamodb_table.main.name} with a 500 (SystemErrors) in 5 minutes."
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "errors"
+    expression  = "SELECT SUM(SystemErrors) FROM SCHEMA(\"AWS/DynamoDB\", Operation, TableName) WHERE TableName = '${data.aws_dynamodb_table.main.name}'"
+    label       = "system errors"
+    period      = 300
+    return_data = true
+  }
+}
