@@ -3,7 +3,7 @@
 # Variables:
 #   DEPLOYMENT=name   which deployment: `local` (default, this machine) or one of infra/deployments.json
 #   AWS_PROFILE=name  AWS credentials for AWS deployments (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)
-#   AUTO_APPROVE=1    deploy/destroy on AWS: pass -auto-approve to terraform
+#   AUTO_APPROVE=1    bootstrap, deploy/destroy on AWS: pass -auto-approve to terraform
 #   DELETE_TABLE=name destroy on AWS: also delete the table (repeat its name to confirm)
 #   FILE=path         seed: the JSON file to import (default: the app's, src/app/seed.json)
 #   NAME=words        migration: the new migration's name, lowercase words joined by dashes (add-orders-index)
@@ -26,7 +26,7 @@ TSX := node_modules/.bin/tsx
 MIGRATE_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(DRY_RUN),--dry-run)
 DEPLOY_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(AUTO_APPROVE),--auto-approve) $(if $(DELETE_TABLE),--delete-table "$(DELETE_TABLE)")
 
-.PHONY: help install typecheck lint format build test fuzz bench load audit deploy plan destroy logs seed migration migrate migrate-worker migrate-status migrate-down migrate-unlock clean
+.PHONY: help install typecheck lint format build test fuzz bench load audit bootstrap deploy plan destroy logs seed migration migrate migrate-worker migrate-status migrate-down migrate-unlock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -65,6 +65,9 @@ load: install ## Load-test an isolated local stack on loopback (50 connections, 
 
 audit: install ## Fail on high or critical advisories in production dependencies (npm audit --omit=dev)
 	scripts/audit.sh
+
+bootstrap: install ## Once per AWS account: state bucket, GitHub OIDC provider, deploy and plan roles (infra/bootstrap)
+	$(TSX) scripts/bootstrap.ts $(if $(AUTO_APPROVE),--auto-approve)
 
 deploy: install ## Deploy DEPLOYMENT (default local: DynamoDB Local + the built API on localhost)
 	$(TSX) scripts/deploy.ts deploy $(DEPLOY_FLAGS)

@@ -10,6 +10,7 @@ interface Statement {
   Condition?: unknown;
 }
 const policy = JSON.parse(readFileSync(join(INFRA_DIR, "deployer-policy.json"), "utf8")) as { Version: string; Statement: Statement[] };
+const planner = JSON.parse(readFileSync(join(INFRA_DIR, "planner-policy.json"), "utf8")) as { Version: string; Statement: Statement[] };
 const PLACEHOLDERS = new Set(["region", "account_id", "table_name", "state_bucket", "state_key", "deployment"]);
 
 describe("infra/deployer-policy.json (what a CI role needs to run make deploy)", () => {
@@ -52,5 +53,30 @@ describe("infra/deployer-policy.json (what a CI role needs to run make deploy)",
   it("covers the state object and its S3 lock file", () => {
     const state = policy.Statement.find((s) => s.Sid === "TerraformStateObjectAndLockFile");
     expect(state?.Resource).toEqual(["arn:aws:s3:::${state_bucket}/${state_key}", "arn:aws:s3:::${state_bucket}/${state_key}.tflock"]);
+  });
+});
+
+describe("infra/planner-policy.json (what pull requests need to run make plan)", () => {
+  it("uses no wildcard action, no '*' resource and only known placeholders", () => {
+    expect(planner.Version).toBe("2012-10-17");
+    const actions = planner.Statement.flatMap((s) => s.Action);
+    expect(actions.filter((a) => a.includes("*"))).toEqual([]);
+    expect(planner.Statement.flatMap((s) => s.Resource)).not.toContain("*");
+    const used = new Set([...JSON.stringify(planner).matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!));
+    expect([...used].filter((p) => !PLACEHOLDERS.has(p))).toEqual([]);
+  });
+
+  it("only reads, except the state's lock file, which a plan takes and releases", () => {
+    const reads = /^(dynamodb:(Describe|List)|s3:(GetObject|ListBucket)$|iam:(Get|List)|lambda:(Get|List)|logs:(Describe|List)|apigateway:GET$|cloudwatch:(Describe|Get|List)|sns:(Get|List))/;
+    const writes = planner.Statement.filter((s) => s.Action.some((a) => !reads.test(a)));
+    expect(writes.map((s) => [s.Action, s.Resource])).toEqual([
+      [["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], ["arn:aws:s3:::${state_bucket}/${state_key}.tflock"]],
+    ]);
+  });
+
+  it("reads nothing the deployer may not touch: every planner resource is one of the deployer's", () => {
+    const deployerResources = policy.Statement.flatMap((s) => s.Resource);
+    const covered = (r: string) => deployerResources.some((d) => d === r || (d.endsWith("*") && r.startsWith(d.slice(0, -1))));
+    expect(planner.Statement.flatMap((s) => s.Resource).filter((r) => !covered(r))).toEqual([]);
   });
 });

@@ -1,0 +1,71 @@
+# GitHub Actions' OIDC identity provider: workflows get short-lived AWS credentials by
+# presenting a token GitHub signs for the job, so no AWS key is ever stored in GitHub.
+# AWS verifies the token's issuer through its own trusted CAs, so no thumbprint is set.
+resource "aws_iam_openid_connect_provider" "github" {
+  count          = var.github_oidc_provider_arn == "" ? 1 : 0
+  url            = "https://token.actions.githubusercontent.com"
+  client_id_list = ["sts.amazonaws.com"]
+}
+
+locals {
+  github_oidc_provider_arn = var.github_oidc_provider_arn != "" ? var.github_oidc_provider_arn : aws_iam_openid_connect_provider.github[0].arn
+  account_id               = data.aws_caller_identity.current.account_id
+
+  # The token's `sub` names the repository and either the job's environment, the branch
+  # (jobs without an environment) or "pull_request". Exact matches only: no wildcard.
+  deploy_subjects = {
+    for name, _ in var.deployments : name => concat(
+      ["repo:${var.github_repository}:environment:${name}"],
+      [for branch in var.deploy_branches : "repo:${var.github_repository}:ref:refs/heads/${branch}"],
+    )
+  }
+  plan_subjects = ["repo:${var.github_repository}:pull_request"]
+}
+
+data "aws_iam_policy_document" "deploy_trust" {
+  for_each = var.deployments
+
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [local.github_oidc_provider_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = local.deploy_subjects[each.key]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "plan_trust" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+
+    principals {
+      type        = "Federated"
+      identifiers = [local.github_oidc_provider_arn]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = local.plan_subjects
+    }
+  }
+}

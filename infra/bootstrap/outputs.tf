@@ -1,0 +1,19 @@
+output "state_bucket" {
+  description = "The Terraform state bucket (state.bucket of every deployment)."
+  value       = aws_s3_bucket.state.bucket
+}
+
+output "deploy_role_arns" {
+  description = "Per deployment, the role its GitHub environment assumes to deploy: set it as the environment's AWS_ROLE_ARN variable."
+  value       = { for name, role in aws_iam_role.deploy : name => role.arn }
+}
+
+output "plan_role_arns" {
+  description = "Per deployment, the role pull requests assume to plan: set the dev one as the repository's AWS_PLAN_ROLE_ARN variable."
+  value       = { for name, role in aws_iam_role.plan : name => role.arn }
+}
+
+output "github_oidc_provider_arn" {
+  description = "The account's GitHub Actions OIDC provider."
+  value       = local.github_oidc_provider_arn
+}

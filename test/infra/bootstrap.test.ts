@@ -1,0 +1,154 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bootstrapVars, repositoryOf } from "../../scripts/bootstrap";
+import { BOOTSTRAP_DIR, INFRA_DIR, loadInfra, policyDocumentStatements, unresolvedReferences, type Hcl } from "../support/terraform";
+
+let files: Record<string, Hcl>;
+let tf: Hcl;
+beforeAll(async () => {
+  ({ files, merged: tf } = await loadInfra(BOOTSTRAP_DIR));
+});
+
+const placeholdersOf = (file: string) => [...new Set([...readFileSync(join(INFRA_DIR, file), "utf8").matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!))].sort();
+
+describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
+  it("is a root of its own, with local state: no backend block, providers pinned like infra/", () => {
+    expect(Object.keys(files)).toEqual(["github.tf", "outputs.tf", "roles.tf", "state.tf", "variables.tf", "versions.tf"]);
+    const [terraform] = files["versions.tf"]!.terraform;
+    expect(terraform.backend).toBeUndefined();
+    expect(terraform.required_version).toBe(">= 1.10.0, < 2.0.0");
+    expect(terraform.required_providers[0].aws).toEqual({ source: "hashicorp/aws", version: "~> 6.0" });
+    expect(readFileSync(join(BOOTSTRAP_DIR, "versions.tf"), "utf8")).toContain("Its own state is LOCAL");
+  });
+
+  it("resolves every reference, and documents every variable and output", () => {
+    const { total, unresolved } = unresolvedReferences(tf);
+    expect(total).toBeGreaterThan(25);
+    expect(unresolved).toEqual([]);
+    for (const [name, [v]] of Object.entries(tf.variable) as [string, Hcl[]][]) expect({ name, d: typeof v!.description, t: typeof v!.type }).toEqual({ name, d: "string", t: "string" });
+    expect(Object.keys(tf.output).sort()).toEqual(["deploy_role_arns", "github_oidc_provider_arn", "plan_role_arns", "state_bucket"]);
+    for (const [name, [o]] of Object.entries(tf.output) as [string, Hcl[]][]) expect({ name, d: typeof o!.description }).toEqual({ name, d: "string" });
+  });
+
+  it("makes the state bucket versioned, encrypted, never public, TLS-only, kept on destroy", () => {
+    const r = tf.resource;
+    expect(r.aws_s3_bucket.state[0]).toMatchObject({ bucket: "${var.state_bucket}", lifecycle: [{ prevent_destroy: true }] });
+    expect(r.aws_s3_bucket_versioning.state[0].versioning_configuration[0].status).toBe("Enabled");
+    expect(r.aws_s3_bucket_server_side_encryption_configuration.state[0].rule[0].apply_server_side_encryption_by_default[0].sse_algorithm).toBe("AES256");
+    expect(r.aws_s3_bucket_public_access_block.state[0]).toMatchObject({
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+    expect(r.aws_s3_bucket_ownership_controls.state[0].rule[0].object_ownership).toBe("BucketOwnerEnforced");
+    expect(r.aws_s3_bucket_policy.state[0].policy).toBe("${data.aws_iam_policy_document.state_tls_only.json}");
+    const [deny] = tf.data.aws_iam_policy_document.state_tls_only[0].statement;
+    expect(deny).toMatchObject({ effect: "Deny", condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }] });
+    expect(deny.resources).toEqual(["${aws_s3_bucket.state.arn}", "${aws_s3_bucket.state.arn}/*"]);
+  });
+
+  it("registers GitHub's OIDC provider for STS, or uses the account's existing one", () => {
+    expect(tf.resource.aws_iam_openid_connect_provider.github[0]).toMatchObject({
+      count: '${var.github_oidc_provider_arn == "" ? 1 : 0}',
+      url: "https://token.actions.githubusercontent.com",
+      client_id_list: ["sts.amazonaws.com"],
+    });
+  });
+
+  it("lets only the named repository assume the roles: its environment (or named branches) to deploy, its pull requests to plan", () => {
+    const locals = Object.assign({}, ...(tf.locals as Hcl[]));
+    for (const name of ["deploy_trust", "plan_trust"]) {
+      const [statement, ...others] = tf.data.aws_iam_policy_document[name][0].statement as Hcl[];
+      expect(others).toEqual([]);
+      expect(statement!.effect ?? "Allow").toBe("Allow");
+      expect(statement!.actions).toEqual(["sts:AssumeRoleWithWebIdentity"]);
+      expect(statement!.principals).toEqual([{ type: "Federated", identifiers: ["${local.github_oidc_provider_arn}"] }]);
+      const conditions = Object.fromEntries((statement!.condition as Hcl[]).map((c) => [c.variable, c]));
+      expect(conditions["token.actions.githubusercontent.com:aud"]).toMatchObject({ test: "StringEquals", values: ["sts.amazonaws.com"] });
+      // Exact subjects only: StringEquals, never StringLike, and every subject starts with this repository.
+      expect(conditions["token.actions.githubusercontent.com:sub"].test).toBe("StringEquals");
+    }
+    expect(tf.data.aws_iam_policy_document.deploy_trust[0].statement[0].condition[1].values).toBe("${local.deploy_subjects[each.key]}");
+    expect(locals.deploy_subjects).toContain('["repo:${var.github_repository}:environment:${name}"]');
+    expect(locals.deploy_subjects).toContain('"repo:${var.github_repository}:ref:refs/heads/${branch}"');
+    expect(locals.plan_subjects).toEqual(["repo:${var.github_repository}:pull_request"]);
+    expect(JSON.stringify([locals.deploy_subjects, locals.plan_subjects])).not.toMatch(/\*/);
+  });
+
+  it("grants nothing to a wildcard principal, and lets only the state's TLS rule deny everyone", () => {
+    const statements = policyDocumentStatements(tf);
+    const wildcard = statements.filter(({ statement }) => JSON.stringify(statement.principals ?? []).includes('"*"'));
+    expect(wildcard.map(({ document, statement }) => [document, statement.effect])).toEqual([["state_tls_only", "Deny"]]);
+  });
+
+  it("renders the deployer and planner policies from infra/*.json with templatefile, every placeholder given a value", () => {
+    const { deploy, plan } = tf.resource.aws_iam_policy;
+    expect(deploy[0].policy).toBe('${jsonencode(jsondecode(templatefile("${path.module}/../deployer-policy.json", local.policy_vars[each.key])))}');
+    expect(plan[0].policy).toBe('${jsonencode(jsondecode(templatefile("${path.module}/../planner-policy.json", local.policy_vars[each.key])))}');
+    const locals = Object.assign({}, ...(tf.locals as Hcl[]));
+    const given = [...String(locals.policy_vars).matchAll(/^\s+(\w+)\s+=/gm)].map((m) => m[1]!).sort();
+    expect(given).toEqual(["account_id", "deployment", "region", "state_bucket", "state_key", "table_name"]);
+    expect(placeholdersOf("deployer-policy.json")).toEqual(given);
+    expect(placeholdersOf("planner-policy.json")).toEqual(given);
+    for (const role of ["deploy", "plan"]) {
+      expect(tf.resource.aws_iam_role_policy_attachment[role][0]).toEqual({
+        for_each: "${var.deployments}",
+        role: `\${aws_iam_role.${role}[each.key].name}`,
+        policy_arn: `\${aws_iam_policy.${role}[each.key].arn}`,
+      });
+    }
+    expect(tf.resource.aws_iam_role.deploy[0].name).toBe("${each.key}-deploy");
+    expect(tf.resource.aws_iam_role.plan[0].assume_role_policy).toBe("${data.aws_iam_policy_document.plan_trust.json}");
+  });
+});
+
+describe("make bootstrap's variables (scripts/bootstrap.ts)", () => {
+  const deploymentsFile = (content: object) => {
+    const file = join(mkdtempSync(join(tmpdir(), "bootstrap-")), "deployments.json");
+    writeFileSync(file, JSON.stringify(content));
+    return file;
+  };
+  const deployment = (bucket: string, key: string) => ({ region: "eu-west-1", tableName: `t-${key}`, state: { bucket, key } });
+
+  it("come from infra/deployments.json and the git remote, and set every variable the bootstrap declares", async () => {
+    const vars = bootstrapVars(undefined, () => "git@github.com:acme/orders-service.git\n");
+    expect(vars).toEqual({
+      region: "eu-west-1",
+      state_bucket: "my-org-terraform-state",
+      github_repository: "acme/orders-service",
+      deploy_branches: [],
+      github_oidc_provider_arn: "",
+      deployments: {
+        dev: { region: "eu-west-1", table_name: "dynamodb-starter-dev", state_key: "dynamodb-starter/dev.tfstate" },
+        prod: { region: "eu-west-1", table_name: "dynamodb-starter-prod", state_key: "dynamodb-starter/prod.tfstate" },
+      },
+    });
+    // Every variable set, so terraform never stops to ask for one.
+    expect(Object.keys(vars).sort()).toEqual(Object.keys(tf.variable).sort());
+  });
+
+  it("prefer the repository named in the file, and refuse when there is none, or several state buckets", () => {
+    const github = { repository: "acme/api", deployBranches: ["main"], oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" };
+    const named = deploymentsFile({ github, deployments: { dev: deployment("b-1", "dev") } });
+    expect(bootstrapVars(named, () => undefined)).toMatchObject({
+      github_repository: "acme/api",
+      deploy_branches: ["main"],
+      github_oidc_provider_arn: github.oidcProviderArn,
+    });
+    const unnamed = deploymentsFile({ deployments: { dev: deployment("b-1", "dev") } });
+    expect(() => bootstrapVars(unnamed, () => "https://gitlab.com/acme/api.git")).toThrow('Add "github": { "repository": "owner/name" }');
+    const two = deploymentsFile({ deployments: { dev: deployment("b-1", "dev"), prod: deployment("b-2", "prod") } });
+    expect(() => bootstrapVars(two, () => "https://github.com/acme/api")).toThrow("make bootstrap creates one state bucket, but");
+  });
+
+  it("read owner/name from https and ssh remotes of github.com only", () => {
+    expect(repositoryOf("https://github.com/acme/api.git")).toBe("acme/api");
+    expect(repositoryOf("https://github.com/acme/api")).toBe("acme/api");
+    expect(repositoryOf("git@github.com:acme/my.api.git\n")).toBe("acme/my.api");
+    expect(repositoryOf("ssh://git@github.com/acme/api.git")).toBe("acme/api");
+    expect(repositoryOf("https://gitlab.com/acme/api.git")).toBeUndefined();
+    expect(repositoryOf(undefined)).toBeUndefined();
+  });
+});
