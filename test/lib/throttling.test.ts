@@ -157,6 +157,58 @@ describe("throttling and partial batch results", () => {
     );
   }, 60_000);
 
+  it("keeps a migration's fenced backfill within its budget while DynamoDB cancels transactions for throttling", async () => {
+    const tableName = await freshTable("throttle-fenced");
+    const items = 400;
+    const budget = 400;
+    await batchWriteAll(
+      { documentClient: admin.documentClient, tableName },
+      Array.from({ length: items }, (_, i) => ({ PutRequest: { Item: { pk: `ITEM#${i}`, sk: "A" } } })),
+    );
+    const client = createClient({ region: LOCAL_REGION, endpoint: endpoint() });
+    const sent: { at: number; writes: number }[] = [];
+    let attempts = 0;
+    let cancelled = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== "TransactWriteItemsCommand") return next(args);
+        const actions = (args.input as { TransactItems: { Put?: unknown }[] }).TransactItems;
+        const puts = actions.filter((a) => a.Put).length;
+        if (puts > 0) sent.push({ at: performance.now(), writes: puts });
+        // Every third write transaction: cancelled as DynamoDB cancels one it throttles (nothing written).
+        if (puts > 0 && ++attempts % 3 === 0) {
+          cancelled++;
+          throw Object.assign(new Error("Transaction cancelled, please refer cancellation reasons for specific reasons [ThrottlingError]"), {
+            name: "TransactionCanceledException",
+            CancellationReasons: actions.map(() => ({ Code: "ThrottlingError" })),
+          });
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "cancel-for-throttling" },
+    );
+    const result = await backfill({
+      documentClient: createDocumentClient(client),
+      tableName,
+      migration: "0001-fenced",
+      segments: 4,
+      pageSize: 100,
+      maxWritesPerSecond: budget,
+      transform: (item) => ({ ...item, migrated: true }),
+    });
+    client.destroy();
+
+    expect(cancelled).toBeGreaterThan(5);
+    expect(result.written).toBe(items);
+    expect(result.scanned).toBeGreaterThanOrEqual(items); // the scan also reads the migrations partition's few items, and skips them
+    expect(await count(tableName, "attribute_exists(migrated)")).toBe(items);
+    const total = sent.reduce((n, s) => n + s.writes, 0);
+    const busiest = Math.max(...sent.map((s) => sent.filter((o) => o.at >= s.at && o.at < s.at + 1_000).reduce((n, o) => n + o.writes, 0)));
+    expect(total).toBeGreaterThan(items); // the cancelled ones were sent again
+    expect(busiest).toBeLessThanOrEqual(budget * 1.1);
+    process.stdout.write(`fenced backfill, budget ${budget}/s: ${total} puts sent, busiest second ${busiest}; ${cancelled} transactions cancelled\n`);
+  }, 120_000);
+
   it("uses its write budget, and no more, when the table does not throttle", async () => {
     const tableName = await freshTable("budget-calm");
     // Well under what DynamoDB Local sustains even on a busy machine, so the budget, not the table, sets the pace.

@@ -151,7 +151,9 @@ export async function fencedWriteAll(
   for (const request of requests) {
     const item = request.PutRequest!.Item!;
     const size = JSON.stringify(item).length;
-    if (chunk.length >= FENCED_WRITE_LIMIT || (chunk.length > 0 && bytes + size > FENCED_WRITE_BYTES)) await send();
+    // Under a budget, no transaction larger than its burst: a bigger one would put more than the rate into one second.
+    const limit = Math.min(FENCED_WRITE_LIMIT, Math.max(1, Math.floor(options.budget?.burst() ?? FENCED_WRITE_LIMIT)));
+    if (chunk.length >= limit || (chunk.length > 0 && bytes + size > FENCED_WRITE_BYTES)) await send();
     chunk.push({ Put: { TableName: options.tableName, Item: item } });
     bytes += size;
   }
@@ -230,6 +232,12 @@ export async function workOnSegments(options: ClaimLoopOptions, work: (claimed: 
         running.delete(segment);
       }
     })().catch((error: unknown) => {
+      // A lost claim ends this segment here, not the process: whoever holds it now resumes from its checkpoint,
+      // and the fence kept us from writing after the loss. Anything else stops this process's other segments too.
+      if (error instanceof BackfillClaimLostError && !signal.aborted) {
+        log(`backfill of "${migration}": ${error.message}`);
+        return;
+      }
       failure ??= { error };
       stop.abort(error);
     });

@@ -16,6 +16,8 @@ export interface WriteBudget {
   throttled(): void;
   /** The current rate, writes per second. */
   rate(): number;
+  /** The most writes that may go out at once: a request larger than this would overshoot the rate within a second. */
+  burst(): number;
 }
 
 /** DynamoDB's throttling errors, whatever the operation. */
@@ -60,5 +62,6 @@ export function writeBudget(ceiling: number, now: () => number = () => performan
       calmSince = now();
     },
     rate: () => rate,
+    burst: () => capacity(),
   };
 }
