@@ -18,8 +18,6 @@ resource "aws_sns_topic_subscription" "alarm_email" {
 
 locals {
   alarm_actions = [aws_sns_topic.alarms.arn]
-  # The indexes the table has now (read at plan time): each gets its own throttling alarm.
-  index_names = toset([for index in data.aws_dynamodb_table.main.global_secondary_index : index.name])
 }
 
 resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
@@ -112,53 +110,26 @@ resource "aws_cloudwatch_metric_alarm" "api_5xx_rate" {
   }
 }
 
-# Read and write throttle events of the table itself (its indexes have their own alarms below).
-resource "aws_cloudwatch_metric_alarm" "table_throttles" {
-  alarm_name          = "${var.function_name}-table-throttles"
-  alarm_description   = "DynamoDB throttled at least ${var.alarm_thresholds.dynamodb_throttles} request(s) on table ${data.aws_dynamodb_table.main.name} in 5 minutes."
-  evaluation_periods  = 1
-  threshold           = var.alarm_thresholds.dynamodb_throttles
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-
-  metric_query {
-    id          = "throttles"
-    expression  = "FILL(reads, 0) + FILL(writes, 0)"
-    label       = "throttle events"
-    return_data = true
-  }
-
-  metric_query {
-    id = "reads"
-    metric {
-      namespace   = "AWS/DynamoDB"
-      metric_name = "ReadThrottleEvents"
-      dimensions  = { TableName = data.aws_dynamodb_table.main.name }
-      stat        = "Sum"
-      period      = 300
-    }
-  }
-
-  metric_query {
-    id = "writes"
-    metric {
-      namespace   = "AWS/DynamoDB"
-      metric_name = "WriteThrottleEvents"
-      dimensions  = { TableName = data.aws_dynamodb_table.main.name }
-      stat        = "Sum"
-      period      = 300
-    }
-  }
+locals {
+  # The table, and each global secondary index it has now (read at plan time): a throttled index
+  # throttles the writes to its table, so each gets an alarm of its own.
+  throttle_targets = merge(
+    { table = { what = "table ${data.aws_dynamodb_table.main.name}", dimensions = { TableName = data.aws_dynamodb_table.main.name } } },
+    {
+      for index in data.aws_dynamodb_table.main.global_secondary_index : "index-${index.name}" => {
+        what       = "index ${index.name} of table ${data.aws_dynamodb_table.main.name}"
+        dimensions = { TableName = data.aws_dynamodb_table.main.name, GlobalSecondaryIndexName = index.name }
+      }
+    },
+  )
 }
 
-# One per global secondary index: a throttled index throttles the writes to its table.
-resource "aws_cloudwatch_metric_alarm" "index_throttles" {
-  for_each = local.index_names
+# Read and write throttle events, summed.
+resource "aws_cloudwatch_metric_alarm" "dynamodb_throttles" {
+  for_each = local.throttle_targets
 
-  alarm_name          = "${var.function_name}-index-${each.key}-throttles"
-  alarm_description   = "DynamoDB throttled at least ${var.alarm_thresholds.dynamodb_throttles} request(s) on index ${each.key} of table ${data.aws_dynamodb_table.main.name} in 5 minutes."
+  alarm_name          = "${var.function_name}-${each.key}-throttles"
+  alarm_description   = "DynamoDB throttled at least ${var.alarm_thresholds.dynamodb_throttles} request(s) on ${each.value.what} in 5 minutes."
   evaluation_periods  = 1
   threshold           = var.alarm_thresholds.dynamodb_throttles
   comparison_operator = "GreaterThanOrEqualToThreshold"
@@ -178,7 +149,7 @@ resource "aws_cloudwatch_metric_alarm" "index_throttles" {
     metric {
       namespace   = "AWS/DynamoDB"
       metric_name = "ReadThrottleEvents"
-      dimensions  = { TableName = data.aws_dynamodb_table.main.name, GlobalSecondaryIndexName = each.key }
+      dimensions  = each.value.dimensions
       stat        = "Sum"
       period      = 300
     }
@@ -189,7 +160,7 @@ resource "aws_cloudwatch_metric_alarm" "index_throttles" {
     metric {
       namespace   = "AWS/DynamoDB"
       metric_name = "WriteThrottleEvents"
-      dimensions  = { TableName = data.aws_dynamodb_table.main.name, GlobalSecondaryIndexName = each.key }
+      dimensions  = each.value.dimensions
       stat        = "Sum"
       period      = 300
     }

@@ -53,11 +53,8 @@ locals {
       properties = {
         title = "Table and index throttle events", region = var.region, stat = "Sum", period = 60,
         metrics = concat(
-          [
-            concat(["AWS/DynamoDB", "ReadThrottleEvents"], local.table_dimensions),
-            concat(["AWS/DynamoDB", "WriteThrottleEvents"], local.table_dimensions),
-          ],
-          [for name in local.index_names : concat(["AWS/DynamoDB", "WriteThrottleEvents"], local.table_dimensions, ["GlobalSecondaryIndexName", name])],
+          [for target in values(local.throttle_targets) : concat(["AWS/DynamoDB", "ReadThrottleEvents"], flatten([for k, v in target.dimensions : [k, v]]))],
+          [for target in values(local.throttle_targets) : concat(["AWS/DynamoDB", "WriteThrottleEvents"], flatten([for k, v in target.dimensions : [k, v]]))],
         )
       }
     },

@@ -22,8 +22,9 @@ locals {
   plan_subjects = ["repo:${var.github_repository}:pull_request"]
 }
 
-data "aws_iam_policy_document" "deploy_trust" {
-  for_each = var.deployments
+# Each role's trust: GitHub's tokens for STS, with one of the role's exact subjects.
+data "aws_iam_policy_document" "github_trust" {
+  for_each = local.roles
 
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
@@ -42,30 +43,7 @@ data "aws_iam_policy_document" "deploy_trust" {
     condition {
       test     = "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
-      values   = local.deploy_subjects[each.key]
-    }
-  }
-}
-
-data "aws_iam_policy_document" "plan_trust" {
-  statement {
-    actions = ["sts:AssumeRoleWithWebIdentity"]
-
-    principals {
-      type        = "Federated"
-      identifiers = [local.github_oidc_provider_arn]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:sub"
-      values   = local.plan_subjects
+      values   = each.value.subjects
     }
   }
 }

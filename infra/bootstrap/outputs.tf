@@ -5,12 +5,12 @@ output "state_bucket" {
 
 output "deploy_role_arns" {
   description = "Per deployment, the role its GitHub environment assumes to deploy: set it as the environment's AWS_ROLE_ARN variable."
-  value       = { for name, role in aws_iam_role.deploy : name => role.arn }
+  value       = { for name, _ in var.deployments : name => aws_iam_role.github["${name}-deploy"].arn }
 }
 
 output "plan_role_arns" {
   description = "Per deployment, the role pull requests assume to plan: set the dev one as the repository's AWS_PLAN_ROLE_ARN variable."
-  value       = { for name, role in aws_iam_role.plan : name => role.arn }
+  value       = { for name, _ in var.deployments : name => aws_iam_role.github["${name}-plan"].arn }
 }
 
 output "github_oidc_provider_arn" {

@@ -5,6 +5,25 @@
 # - <deployment>-plan runs `make plan` for pull requests: reads only, plus the state lock file
 #   (infra/planner-policy.json). Assumable only from the repository's pull requests.
 locals {
+  roles = merge(
+    {
+      for name, _ in var.deployments : "${name}-deploy" => {
+        deployment  = name
+        policy_file = "deployer-policy.json"
+        subjects    = local.deploy_subjects[name]
+        description = "Runs make deploy DEPLOYMENT=${name} from GitHub Actions (${var.github_repository})."
+      }
+    },
+    {
+      for name, _ in var.deployments : "${name}-plan" => {
+        deployment  = name
+        policy_file = "planner-policy.json"
+        subjects    = local.plan_subjects
+        description = "Runs make plan DEPLOYMENT=${name} for pull requests of ${var.github_repository}: reads only."
+      }
+    },
+  )
+
   policy_vars = {
     for name, d in var.deployments : name => {
       region       = d.region
@@ -17,51 +36,27 @@ locals {
   }
 }
 
-resource "aws_iam_role" "deploy" {
-  for_each = var.deployments
+resource "aws_iam_role" "github" {
+  for_each = local.roles
 
-  name                 = "${each.key}-deploy"
-  description          = "Runs make deploy DEPLOYMENT=${each.key} from GitHub Actions (${var.github_repository})."
-  assume_role_policy   = data.aws_iam_policy_document.deploy_trust[each.key].json
+  name                 = each.key
+  description          = each.value.description
+  assume_role_policy   = data.aws_iam_policy_document.github_trust[each.key].json
   max_session_duration = 3600
 }
 
-resource "aws_iam_policy" "deploy" {
-  for_each = var.deployments
+resource "aws_iam_policy" "github" {
+  for_each = local.roles
 
-  name        = "${each.key}-deploy"
-  description = "What make deploy DEPLOYMENT=${each.key} needs: its table, state, function, role, logs, API, alarms and dashboard."
+  name        = each.key
+  description = each.value.description
   # Minified: a managed policy holds at most 6,144 characters.
-  policy = jsonencode(jsondecode(templatefile("${path.module}/../deployer-policy.json", local.policy_vars[each.key])))
+  policy = jsonencode(jsondecode(templatefile("${path.module}/../${each.value.policy_file}", local.policy_vars[each.value.deployment])))
 }
 
-resource "aws_iam_role_policy_attachment" "deploy" {
-  for_each = var.deployments
+resource "aws_iam_role_policy_attachment" "github" {
+  for_each = local.roles
 
-  role       = aws_iam_role.deploy[each.key].name
-  policy_arn = aws_iam_policy.deploy[each.key].arn
-}
-
-resource "aws_iam_role" "plan" {
-  for_each = var.deployments
-
-  name                 = "${each.key}-plan"
-  description          = "Runs make plan DEPLOYMENT=${each.key} for pull requests of ${var.github_repository}: reads only."
-  assume_role_policy   = data.aws_iam_policy_document.plan_trust.json
-  max_session_duration = 3600
-}
-
-resource "aws_iam_policy" "plan" {
-  for_each = var.deployments
-
-  name        = "${each.key}-plan"
-  description = "What make plan DEPLOYMENT=${each.key} needs: reads of what it manages, and the state lock file."
-  policy      = jsonencode(jsondecode(templatefile("${path.module}/../planner-policy.json", local.policy_vars[each.key])))
-}
-
-resource "aws_iam_role_policy_attachment" "plan" {
-  for_each = var.deployments
-
-  role       = aws_iam_role.plan[each.key].name
-  policy_arn = aws_iam_policy.plan[each.key].arn
+  role       = aws_iam_role.github[each.key].name
+  policy_arn = aws_iam_policy.github[each.key].arn
 }

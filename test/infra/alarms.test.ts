@@ -41,17 +41,17 @@ describe("alarms and dashboard (infra/alarms.tf, infra/dashboard.tf)", () => {
   });
 
   it("alarm on DynamoDB throttling of the table and of every index, and on its system errors", () => {
-    const { table_throttles, index_throttles, table_system_errors } = alarms();
-    expect(metricsOf(table_throttles![0]).map((m) => [m.metric_name, m.dimensions])).toEqual([
-      ["ReadThrottleEvents", { TableName: "${data.aws_dynamodb_table.main.name}" }],
-      ["WriteThrottleEvents", { TableName: "${data.aws_dynamodb_table.main.name}" }],
+    const { dynamodb_throttles, table_system_errors } = alarms();
+    expect(dynamodb_throttles![0].for_each).toBe("${local.throttle_targets}");
+    expect(metricsOf(dynamodb_throttles![0]).map((m) => [m.metric_name, m.dimensions])).toEqual([
+      ["ReadThrottleEvents", "${each.value.dimensions}"],
+      ["WriteThrottleEvents", "${each.value.dimensions}"],
     ]);
-    expect(index_throttles![0].for_each).toBe("${local.index_names}");
-    expect(metricsOf(index_throttles![0]).map((m) => m.dimensions)).toEqual([
-      { TableName: "${data.aws_dynamodb_table.main.name}", GlobalSecondaryIndexName: "${each.key}" },
-      { TableName: "${data.aws_dynamodb_table.main.name}", GlobalSecondaryIndexName: "${each.key}" },
-    ]);
-    expect(tf.locals.find((l: Hcl) => l.index_names).index_names).toContain("data.aws_dynamodb_table.main.global_secondary_index");
+    // The table itself, and one target per index the table has (read at plan time).
+    const targets = String(tf.locals.find((l: Hcl) => l.throttle_targets).throttle_targets);
+    expect(targets).toContain("table = { what = \"table ${data.aws_dynamodb_table.main.name}\", dimensions = { TableName = data.aws_dynamodb_table.main.name } }");
+    expect(targets).toContain("for index in data.aws_dynamodb_table.main.global_secondary_index : \"index-${index.name}\"");
+    expect(targets).toContain("dimensions = { TableName = data.aws_dynamodb_table.main.name, GlobalSecondaryIndexName = index.name }");
     const [query] = table_system_errors![0].metric_query as Hcl[];
     expect(query!.expression).toMatch(/^SELECT SUM\(SystemErrors\) FROM SCHEMA\("AWS\/DynamoDB", Operation, TableName\) WHERE TableName = '\$\{data\.aws_dynamodb_table\.main\.name\}'$/);
   });
@@ -64,12 +64,11 @@ describe("alarms and dashboard (infra/alarms.tf, infra/dashboard.tf)", () => {
     }
     expect(Object.keys(alarms()).sort()).toEqual([
       "api_5xx_rate",
-      "index_throttles",
+      "dynamodb_throttles",
       "lambda_duration",
       "lambda_errors",
       "lambda_throttles",
       "table_system_errors",
-      "table_throttles",
     ]);
     expect(tf.locals.find((l: Hcl) => l.alarm_actions).alarm_actions).toEqual(["${aws_sns_topic.alarms.arn}"]);
     expect(tf.resource.aws_sns_topic_subscription.alarm_email[0]).toMatchObject({

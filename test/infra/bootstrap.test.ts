@@ -59,18 +59,20 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
 
   it("lets only the named repository assume the roles: its environment (or named branches) to deploy, its pull requests to plan", () => {
     const locals = Object.assign({}, ...(tf.locals as Hcl[]));
-    for (const name of ["deploy_trust", "plan_trust"]) {
-      const [statement, ...others] = tf.data.aws_iam_policy_document[name][0].statement as Hcl[];
-      expect(others).toEqual([]);
-      expect(statement!.effect ?? "Allow").toBe("Allow");
-      expect(statement!.actions).toEqual(["sts:AssumeRoleWithWebIdentity"]);
-      expect(statement!.principals).toEqual([{ type: "Federated", identifiers: ["${local.github_oidc_provider_arn}"] }]);
-      const conditions = Object.fromEntries((statement!.condition as Hcl[]).map((c) => [c.variable, c]));
-      expect(conditions["token.actions.githubusercontent.com:aud"]).toMatchObject({ test: "StringEquals", values: ["sts.amazonaws.com"] });
-      // Exact subjects only: StringEquals, never StringLike, and every subject starts with this repository.
-      expect(conditions["token.actions.githubusercontent.com:sub"].test).toBe("StringEquals");
-    }
-    expect(tf.data.aws_iam_policy_document.deploy_trust[0].statement[0].condition[1].values).toBe("${local.deploy_subjects[each.key]}");
+    const [trust] = tf.data.aws_iam_policy_document.github_trust;
+    expect(trust.for_each).toBe("${local.roles}");
+    const [statement, ...others] = trust.statement as Hcl[];
+    expect(others).toEqual([]);
+    expect(statement!.effect ?? "Allow").toBe("Allow");
+    expect(statement!.actions).toEqual(["sts:AssumeRoleWithWebIdentity"]);
+    expect(statement!.principals).toEqual([{ type: "Federated", identifiers: ["${local.github_oidc_provider_arn}"] }]);
+    const conditions = Object.fromEntries((statement!.condition as Hcl[]).map((c) => [c.variable, c]));
+    expect(conditions["token.actions.githubusercontent.com:aud"]).toMatchObject({ test: "StringEquals", values: ["sts.amazonaws.com"] });
+    // Exact subjects only: StringEquals, never StringLike, and every subject names this repository.
+    expect(conditions["token.actions.githubusercontent.com:sub"]).toMatchObject({ test: "StringEquals", values: "${each.value.subjects}" });
+    expect(locals.roles).toContain('"${name}-deploy" => {');
+    expect(locals.roles).toMatch(/"\$\{name\}-deploy" => \{[^}]*subjects\s+= local\.deploy_subjects\[name\]/);
+    expect(locals.roles).toMatch(/"\$\{name\}-plan" => \{[^}]*subjects\s+= local\.plan_subjects/);
     expect(locals.deploy_subjects).toContain('["repo:${var.github_repository}:environment:${name}"]');
     expect(locals.deploy_subjects).toContain('"repo:${var.github_repository}:ref:refs/heads/${branch}"');
     expect(locals.plan_subjects).toEqual(["repo:${var.github_repository}:pull_request"]);
@@ -84,23 +86,24 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
   });
 
   it("renders the deployer and planner policies from infra/*.json with templatefile, every placeholder given a value", () => {
-    const { deploy, plan } = tf.resource.aws_iam_policy;
-    expect(deploy[0].policy).toBe('${jsonencode(jsondecode(templatefile("${path.module}/../deployer-policy.json", local.policy_vars[each.key])))}');
-    expect(plan[0].policy).toBe('${jsonencode(jsondecode(templatefile("${path.module}/../planner-policy.json", local.policy_vars[each.key])))}');
     const locals = Object.assign({}, ...(tf.locals as Hcl[]));
+    expect(tf.resource.aws_iam_policy.github[0].policy).toBe(
+      '${jsonencode(jsondecode(templatefile("${path.module}/../${each.value.policy_file}", local.policy_vars[each.value.deployment])))}',
+    );
+    expect(locals.roles).toMatch(/-deploy" => \{[^}]*policy_file = "deployer-policy.json"/);
+    expect(locals.roles).toMatch(/-plan" => \{[^}]*policy_file = "planner-policy.json"/);
     const given = [...String(locals.policy_vars).matchAll(/^\s+(\w+)\s+=/gm)].map((m) => m[1]!).sort();
     expect(given).toEqual(["account_id", "deployment", "region", "state_bucket", "state_key", "table_name"]);
     expect(placeholdersOf("deployer-policy.json")).toEqual(given);
     expect(placeholdersOf("planner-policy.json")).toEqual(given);
-    for (const role of ["deploy", "plan"]) {
-      expect(tf.resource.aws_iam_role_policy_attachment[role][0]).toEqual({
-        for_each: "${var.deployments}",
-        role: `\${aws_iam_role.${role}[each.key].name}`,
-        policy_arn: `\${aws_iam_policy.${role}[each.key].arn}`,
-      });
-    }
-    expect(tf.resource.aws_iam_role.deploy[0].name).toBe("${each.key}-deploy");
-    expect(tf.resource.aws_iam_role.plan[0].assume_role_policy).toBe("${data.aws_iam_policy_document.plan_trust.json}");
+    expect(tf.resource.aws_iam_role_policy_attachment.github[0]).toEqual({
+      for_each: "${local.roles}",
+      role: "${aws_iam_role.github[each.key].name}",
+      policy_arn: "${aws_iam_policy.github[each.key].arn}",
+    });
+    expect(tf.resource.aws_iam_role.github[0]).toMatchObject({ for_each: "${local.roles}", name: "${each.key}", assume_role_policy: "${data.aws_iam_policy_document.github_trust[each.key].json}" });
+    expect(tf.output.deploy_role_arns[0].value).toContain('aws_iam_role.github["${name}-deploy"].arn');
+    expect(tf.output.plan_role_arns[0].value).toContain('aws_iam_role.github["${name}-plan"].arn');
   });
 });
 

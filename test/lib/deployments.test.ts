@@ -19,7 +19,7 @@ describe("deployments", () => {
     expect(all.get("prod")).toMatchObject({ kind: "aws", table: { deletionProtection: true, pointInTimeRecovery: true } });
   });
 
-  it("fills defaults: state region from the deployment, Lambda sizing, tags on the table", () => {
+  it("fills defaults: state region from the deployment, Lambda sizing, tags on the table, no tracing, default alarms", () => {
     const d = loadDeployment("dev", file({ deployments: { dev: { ...valid, tags: { team: "core" } } } }));
     expect(d).toEqual({
       kind: "aws",
@@ -30,7 +30,17 @@ describe("deployments", () => {
       tags: { team: "core" },
       table: { tags: { team: "core" } },
       lambda: { memoryMb: 256, timeoutSeconds: 10, logRetentionDays: 30 },
+      alarms: {},
+      tracing: false,
     });
+  });
+
+  it("refuses alarm settings that cannot work, naming each", () => {
+    const bad = file({ deployments: { dev: { ...valid, alarms: { email: "oncall", api5xxRate: 5, lambdaErrors: 0 }, tracing: "yes" } } });
+    expect(() => loadDeployment("dev", bad)).toThrow(/an email address\n\s+→ at deployments\.dev\.alarms\.email/);
+    expect(() => loadDeployment("dev", bad)).toThrow(/expected number to be <=1\n\s+→ at deployments\.dev\.alarms\.api5xxRate/);
+    expect(() => loadDeployment("dev", bad)).toThrow(/expected number to be >=1\n\s+→ at deployments\.dev\.alarms\.lambdaErrors/);
+    expect(() => loadDeployment("dev", bad)).toThrow(/expected boolean, received string\n\s+→ at deployments\.dev\.tracing/);
   });
 
   it("lists the known deployments when asked for an unknown one", () => {
