@@ -14,7 +14,7 @@ import { MIGRATIONS_PARTITION, PARTITION_KEY, SORT_KEY } from "../table/keySchem
 
 export const CHECKPOINT_SK_PREFIX = "backfill#";
 
-/** DynamoDB's TransactWriteItems takes 100 items: the checkpoints, the record and the lock check must fit. */
+/** DynamoDB's TransactWriteItems takes 100 items: the checkpoints, the job, the record and the lock check must fit. */
 export const MAX_BACKFILL_SEGMENTS = 64;
 
 export interface Checkpoint {
