@@ -46,11 +46,10 @@ async function interruptedTable(name: string, segments: number) {
 describe("backfill checkpoints", () => {
   it("are left by an interrupted backfill, shown by make migrate-status, used by the re-run and deleted with the record", async () => {
     const { tableName, state } = await interruptedTable("0001-fill", 2);
+    // The failing segment stops the other one before its next page, which may come before its first checkpoint.
     const left = await readCheckpoints(admin.documentClient, tableName);
-    expect(left.map((c) => [c.migration, c.segment, c.totalSegments])).toEqual([
-      ["0001-fill", 0, 2],
-      ["0001-fill", 1, 2],
-    ]);
+    expect(left.length).toBeGreaterThanOrEqual(1);
+    expect(left.map((c) => [c.migration, c.totalSegments, c.done])).toEqual(left.map(() => ["0001-fill", 2, false]));
     const lines: string[] = [];
     await main(["status", "--table", tableName, "--endpoint", endpoint()], (l) => lines.push(l), [backfillMigration("0001-fill", 2, state)]);
     expect(lines.join("\n")).toMatch(/backfill of 0001-fill unfinished: 0\/2 segments done, scanned \d+, written \d+; "make migrate" resumes it/);
@@ -58,7 +57,7 @@ describe("backfill checkpoints", () => {
     state.failing = false;
     const logged: string[] = [];
     await migrator({ ...admin, tableName, migrations: [backfillMigration("0001-fill", 2, state)], log: (l) => logged.push(l) }).up();
-    expect(logged.some((l) => l.includes('resuming "0001-fill" from 2 checkpoint(s)'))).toBe(true);
+    expect(logged.some((l) => l.includes(`resuming "0001-fill" from ${left.length} checkpoint(s)`))).toBe(true);
     expect(await readCheckpoints(admin.documentClient, tableName)).toEqual([]);
   });
 
@@ -73,9 +72,10 @@ describe("backfill checkpoints", () => {
 
   it("refuse to migrate when the migration that wrote them is no longer in the index (renamed)", async () => {
     const { tableName, state } = await interruptedTable("0001-fill", 2);
+    const before = await readCheckpoints(admin.documentClient, tableName);
     state.failing = false;
     const attempt = migrator({ ...admin, tableName, migrations: [backfillMigration("0001-fill-renamed", 2, state)] }).up();
     await expect(attempt).rejects.toThrow('backfill checkpoints of "0001-fill", which the migration index does not name: was it renamed?');
-    expect((await readCheckpoints(admin.documentClient, tableName)).length).toBe(2);
+    expect(await readCheckpoints(admin.documentClient, tableName)).toEqual(before);
   });
 });
