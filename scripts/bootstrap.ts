@@ -73,10 +73,10 @@ function originUrl(): string | undefined {
   return git.status === 0 ? git.stdout : undefined;
 }
 
-export async function main(argv: string[], log: (line: string) => void = console.log): Promise<void> {
+export async function main(argv: string[], log: (line: string) => void = console.log, file = DEPLOYMENTS_FILE): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { "auto-approve": { type: "boolean", default: false } } });
   if (positionals.length > 0) throw new ConfigError("usage: bootstrap [--auto-approve]");
-  const vars = bootstrapVars();
+  const vars = bootstrapVars(file);
   log(
     `bootstrap: state bucket ${vars.state_bucket} in ${vars.region}; roles for ${Object.keys(vars.deployments).join(", ")}, assumable from ${vars.github_repository}`,
   );

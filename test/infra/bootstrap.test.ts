@@ -1,7 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bootstrapVars, repositoryOf } from "../../scripts/bootstrap";
+import { bootstrapVars, main, repositoryOf } from "../../scripts/bootstrap";
+import { assertTerraform } from "../../scripts/terraform";
+import { NO_AWS_CREDENTIALS, withEnv } from "../support/env";
 import { BOOTSTRAP_DIR, INFRA_DIR, loadInfra, policyDocumentStatements, unresolvedReferences, type Hcl } from "../support/terraform";
 
 let files: Record<string, Hcl>;
@@ -154,4 +156,46 @@ describe("make bootstrap's variables (scripts/bootstrap.ts)", () => {
     expect(repositoryOf("https://gitlab.com/acme/api.git")).toBeUndefined();
     expect(repositoryOf(undefined)).toBeUndefined();
   });
+});
+
+describe("make bootstrap (scripts/bootstrap.ts)", () => {
+  const file = () => {
+    const path = join(mkdtempSync(join(tmpdir(), "bootstrap-cli-")), "deployments.json");
+    const dev = { region: "eu-west-1", tableName: "t-dev", state: { bucket: "acme-tf-state", key: "dev.tfstate" } };
+    writeFileSync(path, JSON.stringify({ github: { repository: "acme/api" }, deployments: { dev } }));
+    return path;
+  };
+  const run = async () => {
+    const lines: string[] = [];
+    const error = await main([], (line) => lines.push(line), file()).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    return { lines, error };
+  };
+
+  it(
+    "stops before any AWS call or terraform run when terraform is missing",
+    withEnv({ PATH: "/nonexistent" }, async () => {
+      const { lines, error } = await run();
+      expect(error?.name).toBe("TerraformError");
+      expect(error?.message).toContain("terraform was not found on PATH");
+      expect(lines).toEqual(["bootstrap: state bucket acme-tf-state in eu-west-1; roles for dev, assumable from acme/api"]);
+    }),
+  );
+
+  it(
+    "stops before touching AWS when there are no credentials",
+    withEnv(NO_AWS_CREDENTIALS, async () => {
+      let terraformFound = true;
+      try {
+        assertTerraform();
+      } catch {
+        terraformFound = false;
+      }
+      const { lines, error } = await run();
+      expect(error?.message).toContain(terraformFound ? "no AWS credentials found for region eu-west-1" : "terraform was not found");
+      expect(lines.some((l) => l.includes("state bucket acme-tf-state does not exist") || l.includes("AWS credentials found"))).toBe(false);
+    }),
+  );
 });

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { main } from "../../scripts/deploy";
 import { loadDeployment, type AwsDeployment } from "../../scripts/deployments";
 import { assertTerraform, backendConfigArgs, writeVarFile } from "../../scripts/terraform";
+import { NO_AWS_CREDENTIALS, withEnv } from "../support/env";
 import { loadInfra } from "../support/terraform";
 
 const prod = loadDeployment("prod") as AwsDeployment;
@@ -17,21 +18,6 @@ async function run(...args: string[]): Promise<{ lines: string[]; error?: Error 
   } catch (error) {
     return { lines, error: error as Error };
   }
-}
-
-function withEnv(vars: Record<string, string | undefined>, body: () => Promise<void>): () => Promise<void> {
-  return async () => {
-    const saved = { ...process.env };
-    for (const [k, v] of Object.entries(vars)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    try {
-      await body();
-    } finally {
-      process.env = saved;
-    }
-  };
 }
 
 describe("deploy CLI", () => {
@@ -52,28 +38,18 @@ describe("deploy CLI", () => {
 
   it(
     "stops before building or touching AWS when there are no credentials",
-    withEnv(
-      {
-        AWS_PROFILE: undefined,
-        AWS_ACCESS_KEY_ID: undefined,
-        AWS_SECRET_ACCESS_KEY: undefined,
-        AWS_SHARED_CREDENTIALS_FILE: "/nonexistent",
-        AWS_CONFIG_FILE: "/nonexistent",
-        AWS_EC2_METADATA_DISABLED: "true",
-      },
-      async () => {
-        let terraformFound = true;
-        try {
-          assertTerraform();
-        } catch {
-          terraformFound = false;
-        }
-        const { lines, error } = await run("deploy", "--deployment", "prod");
-        // Where no terraform exists, that check comes first: either refusal changes nothing.
-        expect(error?.message).toContain(terraformFound ? "no AWS credentials found for region eu-west-1" : "terraform was not found");
-        expect(lines).not.toContain("build");
-      },
-    ),
+    withEnv(NO_AWS_CREDENTIALS, async () => {
+      let terraformFound = true;
+      try {
+        assertTerraform();
+      } catch {
+        terraformFound = false;
+      }
+      const { lines, error } = await run("deploy", "--deployment", "prod");
+      // Where no terraform exists, that check comes first: either refusal changes nothing.
+      expect(error?.message).toContain(terraformFound ? "no AWS credentials found for region eu-west-1" : "terraform was not found");
+      expect(lines).not.toContain("build");
+    }),
   );
 
   it("refuses to delete a table unless DELETE_TABLE repeats its name", async () => {
