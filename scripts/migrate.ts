@@ -217,6 +217,7 @@ function forkWorkers(n: number, entry: { path: string; args: string[] }, flags: 
     child.stdout!.on("data", prefix);
     child.stderr!.on("data", prefix);
     child.on("exit", (code, signal) => {
+      if (stopped.has(child)) return; // stopped by us once the run was over
       if (code !== 0) log(`  [worker ${i + 1}] exited with ${signal ?? `code ${code}`}`);
       finished ||= code === 0;
       if (--running === 0 && !finished) {
@@ -229,10 +230,13 @@ function forkWorkers(n: number, entry: { path: string; args: string[] }, flags: 
   });
 }
 
+const stopped = new WeakSet<ChildProcess>();
+
 /** Stops `child` if it still runs; resolves once it has exited. */
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  stopped.add(child);
   child.kill("SIGTERM");
   return gone;
 }

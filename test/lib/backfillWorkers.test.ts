@@ -33,7 +33,11 @@ interface Run {
 
 /** scripts/migrate.ts in a process of its own, with the child's shared backfill migration. */
 function migrate(...args: string[]): Run {
-  const proc = spawn(process.execPath, [child, "cli", ...args, "--table", tableName, "--endpoint", endpoint(), "--claim-lease-ms", String(LEASE_MS)], {
+  return migrateOn(tableName, ...args);
+}
+
+function migrateOn(table: string, ...args: string[]): Run {
+  const proc = spawn(process.execPath, [child, "cli", ...args, "--table", table, "--endpoint", endpoint(), "--claim-lease-ms", String(LEASE_MS)], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const run: Run = { proc, stdout: "", exit: new Promise((resolve) => proc.on("exit", (code) => resolve(code))) };
@@ -43,13 +47,13 @@ function migrate(...args: string[]): Run {
 }
 
 /** Every ITEM# item, read consistently. */
-async function items(): Promise<Record<string, unknown>[]> {
+async function items(table = tableName): Promise<Record<string, unknown>[]> {
   const found: Record<string, unknown>[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
     const page = await admin.documentClient.send(
       new ScanCommand({
-        TableName: tableName,
+        TableName: table,
         ConsistentRead: true,
         ExclusiveStartKey,
         FilterExpression: "begins_with(pk, :item)",
@@ -113,4 +117,28 @@ describe("a backfill shared by four worker processes", () => {
     expect(left.map((item) => item.sk)).toEqual(["migration#0001-shared-backfill"]);
     process.stdout.write(`backfill workers: ${ITEMS} items by ${writers.size} workers, ${redone} rewritten after takeovers\n`);
   }, 180_000);
+
+  it("are forked by make migrate WORKERS=n (migrate up --workers 2), and leave when the migration is recorded", async () => {
+    const table = uniqueTableName("backfill-forked");
+    await ensureTable({ client: admin.client, tableName: table });
+    await batchWriteAll(
+      { ...admin, tableName: table },
+      Array.from({ length: 2_000 }, (_, i) => ({ PutRequest: { Item: { pk: `ITEM#${i}`, sk: "A" } } })),
+    );
+    try {
+      const run = migrateOn(table, "up", "--workers", "2");
+      expect(await run.exit).toBe(0);
+      expect(run.stdout).toContain("applied 1 migration(s)");
+      expect(run.stdout).toMatch(/\[worker 1\] .*joining the backfill of "0001-shared-backfill"/);
+      expect(run.stdout).toMatch(/\[worker 2\] .*joining the backfill of "0001-shared-backfill"/);
+      expect(run.stdout).not.toContain("exited with");
+      const final = await items(table);
+      expect(final).toHaveLength(2_000);
+      expect(final.filter((item) => item.writes !== 1)).toEqual([]);
+      // This process only coordinated: every item was written by one of the two workers.
+      expect(final.some((item) => item.by === run.proc.pid)).toBe(false);
+    } finally {
+      await deleteTable(admin.client, table);
+    }
+  }, 120_000);
 });
