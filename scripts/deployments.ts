@@ -83,6 +83,8 @@ export interface LocalDeployment {
   dynamoPort: number;
   /** Data, pid and log files of the local deployment (LOCAL_STATE_DIR overrides); git-ignored. */
   stateDir: string;
+  /** Where `make deploy` builds the handler: dist/ for the local deployment, a directory of its own for an isolated one. */
+  buildDir: string;
   table: TableSettings;
 }
 
@@ -121,17 +123,17 @@ export function localDeployment(env: NodeJS.ProcessEnv = process.env): LocalDepl
     apiPort: port(env.LOCAL_API_PORT, 3000, "LOCAL_API_PORT"),
     dynamoPort: port(env.LOCAL_DYNAMODB_PORT, 8000, "LOCAL_DYNAMODB_PORT"),
     stateDir: resolve(env.LOCAL_STATE_DIR || join(__dirname, "..", ".local")),
+    buildDir: resolve(__dirname, "..", "dist"),
     table: { deletionProtection: false, ttlAttribute: "expiresAt" },
   };
 }
 
 /** A local deployment of its own (temporary state dir, free ports), for tests, load runs and benchmarks. */
 export async function isolatedLocalDeployment(prefix: string): Promise<LocalDeployment> {
-  return localDeployment({
-    LOCAL_STATE_DIR: mkdtempSync(join(tmpdir(), `${prefix}-`)),
-    LOCAL_API_PORT: String(await freePort()),
-    LOCAL_DYNAMODB_PORT: String(await freePort()),
-  });
+  const stateDir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  const d = localDeployment({ LOCAL_STATE_DIR: stateDir, LOCAL_API_PORT: String(await freePort()), LOCAL_DYNAMODB_PORT: String(await freePort()) });
+  // Its own build directory too: two isolated deployments (tests running in parallel) never rebuild dist/ under each other.
+  return { ...d, buildDir: join(stateDir, "dist") };
 }
 
 function port(value: string | undefined, fallback: number, variable: string): number {

@@ -8,7 +8,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { LOCAL_REGION, StarterError, createClient, pollUntil } from "../src/lib";
 import { HANDLER, buildHandler } from "./build";
 import { kb } from "./format";
@@ -62,13 +62,13 @@ export async function deployLocal(d: LocalDeployment, log: (line: string) => voi
   }
 
   log("build");
-  const artifact = await buildHandler();
-  log(`  dist/${HANDLER}: ${kb(artifact.coldBytes)} loaded at cold start, zip ${kb(artifact.zipBytes)}`);
+  const artifact = await buildHandler(d.buildDir);
+  log(`  ${relative(ROOT, join(d.buildDir, HANDLER))}: ${kb(artifact.coldBytes)} loaded at cold start, zip ${kb(artifact.zipBytes)}`);
 
   // The running API keeps its own copy, so a later `make build` cannot swap chunks under it.
   if (await stopFromPidFile(paths.apiPid, API_MARKER)) log("  stopped the previous local API");
   rmSync(paths.artifact, { recursive: true, force: true });
-  cpSync(join(ROOT, "dist", HANDLER), paths.artifact, { recursive: true });
+  cpSync(join(d.buildDir, HANDLER), paths.artifact, { recursive: true });
 
   const url = `http://127.0.0.1:${d.apiPort}`;
   const apiPid = await startApi(d, dynamo.endpoint, url);
