@@ -24,13 +24,11 @@ import {
   createDocumentClient,
   describeTable,
   ensureTable,
-  migrationLock,
-  readCheckpoints,
-  readJobs,
   reconcileTable,
   type Migration,
   type TableSettings,
 } from "../src/lib";
+import { migrationLock, readCheckpoints, readJobs } from "../src/lib/tools";
 import { runBackfillWorker } from "../src/lib/migrations/backfillWorker";
 import { migrator } from "../src/lib/migrations/migrationRunner";
 import { runCli } from "./cli";

@@ -40,7 +40,8 @@ import type { Migration } from "../../lib";
 export const ${constant}: Migration = {
   name: "${name}",
 
-  // The context holds { client, documentClient, tableName, log }: async up({ context: { documentClient, tableName } }) { ... }
+  // The context holds { client, documentClient, tableName, log, signal, backfill }: async up({ context: { documentClient, tableName } }) { ... }
+  // A data rewrite over the table: declare it as backfill: { filter, transform } instead of writing up (workers can share it).
   async up() {
     throw new Error("${name}: write up() before running it");
   },

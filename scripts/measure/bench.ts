@@ -12,7 +12,6 @@ import { contract } from "../../src/app/contract";
 import {
   LOCAL_REGION,
   apiGatewayEvent,
-  backfill,
   batchWriteAll,
   connect,
   countRequests,
@@ -24,6 +23,7 @@ import {
   ensureTable,
   type Migration,
 } from "../../src/lib";
+import { backfill } from "../../src/lib/tools";
 import { runCli } from "../cli";
 import { kb, textTable } from "../format";
 import { startLocalDynamo } from "../localDynamo";

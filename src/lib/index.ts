@@ -3,6 +3,8 @@
  * It never imports the app. Lambda code imports from here; esbuild drops
  * what a handler does not use, and the migration runner (with umzug) is
  * loaded by connect() through import() only when something is pending.
+ * Migration-time tools (the lock, backfills) have their own entry, tools.ts,
+ * so that they never reach a handler's cold start.
  */
 export * from "./errors";
 export * from "./errorHints";
@@ -15,7 +17,6 @@ export * from "./table/globalSecondaryIndex";
 export * from "./migrations/migration";
 export * from "./migrations/migrationStatus";
 export * from "./migrations/migrationStorage";
-export * from "./migrations/migrationLock";
 export * from "./runtime/config";
 export * from "./runtime/clients";
 export * from "./runtime/connect";
@@ -23,9 +24,6 @@ export * from "./runtime/requestCounter";
 export * from "./runtime/requestMeter";
 export * from "./data/backoff";
 export * from "./data/batchWrite";
-export * from "./data/backfill";
-export * from "./data/backfillCheckpoints";
-export * from "./data/backfillClaims";
 export * from "./data/writeBudget";
 export * from "./http/errors";
 export * from "./http/validate";

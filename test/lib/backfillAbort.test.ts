@@ -1,5 +1,6 @@
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
-import { backfill, batchWriteAll, ensureTable } from "../../src/lib";
+import { batchWriteAll, ensureTable } from "../../src/lib";
+import { backfill } from "../../src/lib/tools";
 import { clients, deleteTable, uniqueTableName } from "../support/dynamo";
 
 const admin = clients();

@@ -1,5 +1,6 @@
 import { main } from "../../scripts/migrate";
-import { backfill, batchWriteAll, ensureTable, MigrationFailedError, readCheckpoints, type Migration } from "../../src/lib";
+import { batchWriteAll, ensureTable, MigrationFailedError, type Migration } from "../../src/lib";
+import { backfill, readCheckpoints } from "../../src/lib/tools";
 import { migrator } from "../../src/lib/migrations/migrationRunner";
 import { clients, deleteTable, endpoint, uniqueTableName } from "../support/dynamo";
 

@@ -1,17 +1,7 @@
 import { GetCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { main } from "../../scripts/migrate";
-import {
-  backfill,
-  backfillFingerprint,
-  batchWriteAll,
-  BackfillWorkerRefusedError,
-  ensureTable,
-  jobKey,
-  MIGRATIONS_PARTITION,
-  publishJob,
-  readJobs,
-  type Migration,
-} from "../../src/lib";
+import { batchWriteAll, BackfillWorkerRefusedError, ensureTable, MIGRATIONS_PARTITION, type Migration } from "../../src/lib";
+import { backfill, backfillFingerprint, jobKey, publishJob, readJobs } from "../../src/lib/tools";
 import { clients, deleteTable, endpoint, uniqueTableName } from "../support/dynamo";
 
 const admin = clients();

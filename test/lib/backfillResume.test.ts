@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
-import { batchWriteAll, ensureTable, readCheckpoints } from "../../src/lib";
+import { batchWriteAll, ensureTable } from "../../src/lib";
+import { readCheckpoints } from "../../src/lib/tools";
 import { bundleForNode } from "../support/bundle";
 import { clients, deleteTable, endpoint, uniqueTableName } from "../support/dynamo";
 

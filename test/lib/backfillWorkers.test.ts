@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
-import { batchWriteAll, ensureTable, MIGRATIONS_PARTITION, readCheckpoints, sleep } from "../../src/lib";
+import { batchWriteAll, ensureTable, MIGRATIONS_PARTITION, sleep } from "../../src/lib";
+import { readCheckpoints } from "../../src/lib/tools";
 import { bundleForNode } from "../support/bundle";
 import { clients, deleteTable, endpoint, uniqueTableName } from "../support/dynamo";
 

@@ -1,5 +1,6 @@
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { dynamoMigrationStorage, ensureTable, migrationLock, MigrationLockLostError, MigrationLockTimeoutError } from "../../src/lib";
+import { dynamoMigrationStorage, ensureTable, MigrationLockLostError, MigrationLockTimeoutError } from "../../src/lib";
+import { migrationLock } from "../../src/lib/tools";
 import { clients, deleteTable, uniqueTableName } from "../support/dynamo";
 
 const { client, documentClient } = clients();

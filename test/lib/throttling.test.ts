@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
-import { backfill, batchWriteAll, connect, createClient, createDocumentClient, ensureTable, LOCAL_REGION } from "../../src/lib";
+import { batchWriteAll, connect, createClient, createDocumentClient, ensureTable, LOCAL_REGION } from "../../src/lib";
+import { backfill } from "../../src/lib/tools";
 import { api } from "../support/testApp";
 import { clients, deleteTable, endpoint, uniqueTableName } from "../support/dynamo";
 

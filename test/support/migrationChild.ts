@@ -12,7 +12,8 @@
  * and waits to be killed.
  */
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { backfill, connect, createClient, createDocumentClient, LOCAL_REGION, type Migration } from "../../src/lib";
+import { connect, createClient, createDocumentClient, LOCAL_REGION, type Migration } from "../../src/lib";
+import { backfill } from "../../src/lib/tools";
 import { countingMigrations } from "./countingMigrations";
 
 /** Where "slow" counts: items active, overlaps, runs and steps#<pid>, each with a number n. */

@@ -5,7 +5,7 @@
  * so the index cannot see them. This writes both attributes onto every such
  * membership; `down` removes them again.
  */
-import { backfill, type Migration } from "../../lib";
+import type { Migration } from "../../lib";
 
 // Frozen: the key formats as they were when this migration was written, copied rather than imported.
 const COMPANY_PREFIX = "COMPANY#";
@@ -28,6 +28,6 @@ export const backfillMembershipsByUser: Migration = {
 
   async down({ context }) {
     const transform = ({ gsi1pk: _pk, gsi1sk: _sk, ...item }: Record<string, unknown>) => item;
-    await backfill({ ...context, filter: memberships("attribute_exists(gsi1pk)"), transform });
+    await context.backfill({ filter: memberships("attribute_exists(gsi1pk)"), transform });
   },
 };

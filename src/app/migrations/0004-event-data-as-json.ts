@@ -9,7 +9,7 @@
  * except payloads a map cannot hold exactly, which stay strings and are
  * counted in the log.
  */
-import { backfill, type Migration } from "../../lib";
+import type { Migration } from "../../lib";
 
 // Frozen: the key formats as they were when this migration was written, copied rather than imported.
 const eventsWith = (attribute: string) => ({
@@ -42,7 +42,7 @@ export const eventDataAsJson: Migration = {
       kept++;
       return undefined;
     };
-    await backfill({ ...context, filter: eventsWith("dataJson"), transform });
+    await context.backfill({ filter: eventsWith("dataJson"), transform });
     if (kept > 0) context.log(`${kept} event payload(s) cannot be held exactly by a map and stay as dataJson`);
   },
 };

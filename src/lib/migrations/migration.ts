@@ -5,7 +5,7 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { BackfillSpec } from "../data/backfill";
+import type { BackfillResult, BackfillSpec } from "../data/backfill";
 import type { Fence } from "../data/backfillCheckpoints";
 import { ConfigError } from "../errors";
 
@@ -30,6 +30,13 @@ export interface MigrationContext {
   parallel?: number;
   /** Lease of a backfill worker's segment claim. */
   claimLeaseMs?: number;
+  /**
+   * `backfill({ ...context, ...spec })`, bound to this run: checkpointed under
+   * this migration, claimed and fenced. Call it from `down` (or from `up`)
+   * rather than importing `backfill`, so that the helper stays out of the
+   * Lambda's cold-start bundle, which loads every migration's code.
+   */
+  backfill(spec: BackfillSpec): Promise<BackfillResult>;
 }
 
 /**

@@ -94,6 +94,7 @@ export function migrator(options: MigratorOptions): Migrator {
       migration: "",
       fence: lock.fenced,
       owner: lock.owner,
+      backfill: (spec) => backfill({ ...context, ...spec }),
     };
     const recorded: string[] = [];
     let running: string | undefined;
