@@ -38,10 +38,10 @@ import { deploymentTable } from "./deployments";
 const USAGE =
   "usage: migrate <status|up|down|unlock|work> [--to NAME] [--dry-run] [--workers N] [--parallel N] [--deployment NAME | --table NAME [--region REGION] [--endpoint URL]]";
 
-/** A count option: absent, or a whole number in range. */
-function count(value: string | undefined, name: string, min: number, max: number): number | undefined {
+/** A count option (--workers, --parallel, --claim-lease-ms): absent, or exactly a whole number in range; anything else is refused. */
+export function countOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
+  const n = /^\d+$/.test(value) ? Number(value) : NaN; // digits only: Number() would also take " 8", "0x8", "8e0" and ""
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`--${name} takes a whole number from ${min} to ${max}, not "${value}"`);
   return n;
 }
@@ -68,9 +68,9 @@ export async function main(
       "claim-lease-ms": { type: "string" },
     },
   });
-  const workers = count(values.workers, "workers", 0, 64);
-  const parallel = count(values.parallel, "parallel", 1, 64);
-  const claimLeaseMs = count(values["claim-lease-ms"], "claim-lease-ms", 1_000, 3_600_000);
+  const workers = countOption(values.workers, "workers", 0, 64);
+  const parallel = countOption(values.parallel, "parallel", 1, 64);
+  const claimLeaseMs = countOption(values["claim-lease-ms"], "claim-lease-ms", 1_000, 3_600_000);
   const [command, ...extra] = positionals;
   if (!command || extra.length > 0) throw new ConfigError(USAGE);
 

@@ -1,7 +1,9 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadAwsDeployments, loadDeployment, localDeployment } from "../../scripts/deployments";
+import fc from "fast-check";
+import { loadAwsDeployments, loadDeployment, localDeployment, type AwsDeployment } from "../../scripts/deployments";
+import { writeVarFile } from "../../scripts/terraform";
 import { ConfigError } from "../../src/lib";
 
 const dir = mkdtempSync(join(tmpdir(), "deployments-"));
@@ -78,5 +80,40 @@ describe("deployments", () => {
     expect(localDeployment({})).toMatchObject({ kind: "local", tableName: "app-local", apiPort: 3000, dynamoPort: 8000 });
     expect(localDeployment({ LOCAL_API_PORT: "3100", LOCAL_STATE_DIR: "/tmp/x" })).toMatchObject({ apiPort: 3100, stateDir: "/tmp/x" });
     expect(() => localDeployment({ LOCAL_DYNAMODB_PORT: "eighty" })).toThrow('LOCAL_DYNAMODB_PORT="eighty" is not a port number');
+  });
+
+  it("takes any alarms and tracing settings exactly into Terraform's variables, or refuses them (property)", () => {
+    const value = fc.oneof(fc.double(), fc.integer({ min: -5, max: 2_000_000 }), fc.string(), fc.boolean(), fc.constant(null), fc.emailAddress());
+    // Mostly values each setting accepts, sometimes anything at all, now and then a misspelt key.
+    const count = fc.integer({ min: 1, max: 1_000_000 });
+    const share = fc.double({ min: 0, max: 1, minExcluded: true, noNaN: true });
+    const accepted = { email: fc.emailAddress(), lambdaErrors: count, durationRatio: share, api5xxRate: share, dynamodbThrottles: count };
+    const settingsOf = fc.record(
+      Object.fromEntries(Object.entries(accepted).map(([key, good]) => [key, fc.oneof({ arbitrary: good, weight: 9 }, { arbitrary: value, weight: 1 })])),
+      { requiredKeys: [] },
+    );
+    const alarms = fc
+      .tuple(settingsOf, fc.oneof({ arbitrary: fc.constant(null), weight: 9 }, { arbitrary: value, weight: 1 }))
+      .map(([settings, typo]) => (typo === null ? settings : { ...settings, lambdaError: typo }));
+    fc.assert(
+      fc.property(alarms, fc.oneof({ arbitrary: fc.boolean(), weight: 4 }, { arbitrary: value, weight: 1 }), (settings, tracing) => {
+        let d: AwsDeployment;
+        try {
+          d = loadDeployment("dev", file({ deployments: { dev: { ...valid, alarms: settings, tracing } } })) as AwsDeployment;
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigError);
+          return;
+        }
+        expect(d.alarms).toEqual(settings);
+        expect(d.tracing).toBe(tracing);
+        const vars = JSON.parse(readFileSync(writeVarFile(d, join(dir, "api.zip"), dir), "utf8")) as Record<string, unknown>;
+        const { email, lambdaErrors, durationRatio, api5xxRate, dynamodbThrottles } = settings as Record<string, unknown>;
+        expect(vars.alarm_email).toBe(email ?? "");
+        expect(vars.tracing).toBe(tracing);
+        const thresholds = { lambda_errors: lambdaErrors, duration_ratio: durationRatio, api_5xx_rate: api5xxRate, dynamodb_throttles: dynamodbThrottles };
+        expect(vars.alarm_thresholds).toEqual(Object.fromEntries(Object.entries(thresholds).filter(([, v]) => v !== undefined)));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

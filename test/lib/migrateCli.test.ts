@@ -1,6 +1,7 @@
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { main } from "../../scripts/migrate";
+import fc from "fast-check";
+import { countOption, main } from "../../scripts/migrate";
 import { countingMigrations } from "../support/countingMigrations";
 import { clients, deleteTable, endpoint, uniqueTableName } from "../support/dynamo";
 
@@ -91,5 +92,35 @@ describe("migrate CLI", () => {
     } finally {
       process.env = saved;
     }
+  });
+});
+
+describe("migrate CLI count options (--workers, --parallel, --claim-lease-ms)", () => {
+  it("take exactly a whole number in range, and refuse anything else before touching the table", async () => {
+    expect(countOption(undefined, "workers", 0, 64)).toBeUndefined();
+    expect(countOption("8", "workers", 0, 64)).toBe(8);
+    expect(countOption("0", "workers", 0, 64)).toBe(0);
+    for (const bad of ["", " 8", "8 ", "0x8", "8e0", "1.5", "-1", "65", "eight", "+8"]) {
+      expect(() => countOption(bad, "workers", 0, 64)).toThrow(`--workers takes a whole number from 0 to 64, not "${bad}"`);
+    }
+    await expect(cli("up", "--parallel", "0")).rejects.toThrow('--parallel takes a whole number from 1 to 64, not "0"');
+  });
+
+  it("either return the number the string spells or refuse it (property)", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.integer({ min: -10, max: 100 }).map(String)), (value) => {
+        let result: number | undefined;
+        try {
+          result = countOption(value, "workers", 0, 64);
+        } catch (error) {
+          expect((error as Error).message).toBe(`--workers takes a whole number from 0 to 64, not "${value}"`);
+          return;
+        }
+        expect(String(result)).toBe(value.replace(/^0+(?=\d)/, "")); // accepted: exactly what was written (leading zeros aside)
+        expect(result).toBeGreaterThanOrEqual(0);
+        expect(result).toBeLessThanOrEqual(64);
+      }),
+      { numRuns: 1_000 },
+    );
   });
 });
