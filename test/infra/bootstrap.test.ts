@@ -2,8 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bootstrapVars, main, repositoryOf } from "../../scripts/bootstrap";
-import { assertTerraform } from "../../scripts/terraform";
-import { NO_AWS_CREDENTIALS, withEnv } from "../support/env";
+import { NO_AWS_CREDENTIALS, terraformOnPath, withEnv } from "../support/env";
 import { BOOTSTRAP_DIR, INFRA_DIR, loadInfra, policyDocumentStatements, unresolvedReferences, type Hcl } from "../support/terraform";
 
 let files: Record<string, Hcl>;
@@ -187,12 +186,7 @@ describe("make bootstrap (scripts/bootstrap.ts)", () => {
   it(
     "stops before touching AWS when there are no credentials",
     withEnv(NO_AWS_CREDENTIALS, async () => {
-      let terraformFound = true;
-      try {
-        assertTerraform();
-      } catch {
-        terraformFound = false;
-      }
+      const terraformFound = terraformOnPath();
       const { lines, error } = await run();
       expect(error?.message).toContain(terraformFound ? "no AWS credentials found for region eu-west-1" : "terraform was not found");
       expect(lines.some((l) => l.includes("state bucket acme-tf-state does not exist") || l.includes("AWS credentials found"))).toBe(false);

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../scripts/deploy";
 import { loadDeployment, type AwsDeployment } from "../../scripts/deployments";
-import { assertTerraform, backendConfigArgs, writeVarFile } from "../../scripts/terraform";
-import { NO_AWS_CREDENTIALS, withEnv } from "../support/env";
+import { backendConfigArgs, writeVarFile } from "../../scripts/terraform";
+import { NO_AWS_CREDENTIALS, terraformOnPath, withEnv } from "../support/env";
 import { loadInfra } from "../support/terraform";
 
 const prod = loadDeployment("prod") as AwsDeployment;
@@ -39,12 +39,7 @@ describe("deploy CLI", () => {
   it(
     "stops before building or touching AWS when there are no credentials",
     withEnv(NO_AWS_CREDENTIALS, async () => {
-      let terraformFound = true;
-      try {
-        assertTerraform();
-      } catch {
-        terraformFound = false;
-      }
+      const terraformFound = terraformOnPath();
       const { lines, error } = await run("deploy", "--deployment", "prod");
       // Where no terraform exists, that check comes first: either refusal changes nothing.
       expect(error?.message).toContain(terraformFound ? "no AWS credentials found for region eu-west-1" : "terraform was not found");

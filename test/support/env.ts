@@ -1,3 +1,5 @@
+import { assertTerraform } from "../../scripts/terraform";
+
 /** Runs a test body with some environment variables set (or, given undefined, removed), restoring them after. */
 export function withEnv(vars: Record<string, string | undefined>, body: () => Promise<void>): () => Promise<void> {
   return async () => {
@@ -23,3 +25,13 @@ export const NO_AWS_CREDENTIALS = {
   AWS_CONFIG_FILE: "/nonexistent",
   AWS_EC2_METADATA_DISABLED: "true",
 };
+
+/** Whether a usable terraform is on PATH: where none is, commands stop at that check before the credentials one. */
+export function terraformOnPath(): boolean {
+  try {
+    assertTerraform();
+    return true;
+  } catch {
+    return false;
+  }
+}
