@@ -14,7 +14,7 @@ import { PutItemCommand } from "dynamodb-toolbox/entity/actions/put";
 import { UpdateItemCommand } from "dynamodb-toolbox/entity/actions/update";
 import { QueryCommand } from "dynamodb-toolbox/table/actions/query";
 import { randomUUID } from "node:crypto";
-import { batchWriteAll, decodeCursor, encodeCursor, isConditionalCheckFailed } from "../lib";
+import { batchWriteAll, cancellationReasons, decodeCursor, encodeCursor, isConditionalCheckFailed } from "../lib";
 import type * as z from "zod/mini";
 import { ConflictError, NotFoundError } from "./errors";
 import { BY_USER_INDEX, createModel, keys } from "./model";
@@ -31,11 +31,7 @@ type Input<S extends keyof typeof schemas> = (typeof schemas)[S] extends z.ZodMi
 export type PageRequest = Input<"listQuery">;
 
 /** Which items of a failed transaction failed their condition, in request order. */
-function failedConditions(error: unknown): boolean[] | undefined {
-  if (!(error instanceof Error) || error.name !== "TransactionCanceledException") return undefined;
-  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-  return reasons.map((r) => r.Code === "ConditionalCheckFailed");
-}
+const failedConditions = (error: unknown): boolean[] | undefined => cancellationReasons(error)?.map((code) => code === "ConditionalCheckFailed");
 
 const page = <T>(items: T[], lastKey: Record<string, unknown> | undefined, scope: string): Page<T> => {
   const cursor = encodeCursor(lastKey, scope);

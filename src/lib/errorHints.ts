@@ -11,8 +11,6 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   MIGRATION_LOCK_TIMEOUT: 'If the holder is known to be dead, "make migrate-unlock" releases the lock now.',
   MIGRATION_LOCK_LOST: 'Run "make migrate" again once no other run holds the lock ("make migrate-status").',
   MIGRATION_FAILED: 'Fix the migration, then run "make migrate" again.',
-  BACKFILL_CLAIM_LOST: 'See "make migrate-status" for who works on which segment; start another worker if none is left.',
-  BACKFILL_WORKER_REFUSED: "Check out the commit the deployment is migrating to, then start the worker again.",
   JAVA_NOT_FOUND: 'Then run "make test" or "make deploy" again.',
 };
 

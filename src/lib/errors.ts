@@ -15,8 +15,7 @@ export type ErrorCode =
   | "MIGRATION_LOCK_TIMEOUT"
   | "MIGRATION_LOCK_LOST"
   | "MIGRATION_FAILED"
-  | "BACKFILL_CLAIM_LOST"
-  | "BACKFILL_WORKER_REFUSED"
+  | "BACKFILL_ITEM"
   | "UNPROCESSED_ITEMS"
   | "WAIT_TIMEOUT"
   | "INVALID_CURSOR"
@@ -164,35 +163,14 @@ export class MigrationFailedError extends StarterError {
   }
 }
 
-export class BackfillClaimLostError extends StarterError {
-  override name = "BackfillClaimLostError";
+/** An item a backfill could not rewrite: it kept changing, or holds a value that does not compare equal after a round trip. */
+export class ItemRewriteError extends StarterError {
+  override name = "ItemRewriteError";
   constructor(
-    readonly tableName: string,
-    readonly migration: string,
-    readonly segment: number,
-    readonly owner: string,
-  ) {
-    super(
-      "BACKFILL_CLAIM_LOST",
-      `lost the claim on segment ${segment} of the backfill of "${migration}" on table "${tableName}" (owner ${owner}): its heartbeats stopped ` +
-        `for a whole lease, or the segment was taken over or finished by another worker. This worker wrote nothing after that; ` +
-        `whoever holds the segment now carries on from its last checkpoint.`,
-    );
-  }
-}
-
-/** A worker whose code cannot run a published backfill exactly as the coordinator does. */
-export class BackfillWorkerRefusedError extends StarterError {
-  override name = "BackfillWorkerRefusedError";
-  constructor(
-    readonly migration: string,
+    readonly key: Record<string, unknown>,
     why: string,
   ) {
-    super(
-      "BACKFILL_WORKER_REFUSED",
-      `this worker refuses to join the backfill of "${migration}": ${why}. Run workers from the same commit and build as the process that ` +
-        `applies the migrations; nothing was changed.`,
-    );
+    super("BACKFILL_ITEM", `the backfill could not rewrite item ${JSON.stringify(key)}: ${why}. Nothing of it was written; the backfill can be run again.`);
   }
 }
 
@@ -227,6 +205,13 @@ export class InvalidCursorError extends StarterError {
 /** True for the SDK's "no such table" error, whichever operation raised it. */
 export function isResourceNotFound(error: unknown): boolean {
   return error instanceof Error && error.name === "ResourceNotFoundException";
+}
+
+/** The code of each action of a cancelled TransactWriteItems ("None", "ConditionalCheckFailed", ...), or undefined for any other error. */
+export function cancellationReasons(error: unknown): string[] | undefined {
+  if (!(error instanceof Error) || error.name !== "TransactionCanceledException") return undefined;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+  return reasons?.map((r) => r.Code ?? "None");
 }
 
 /** True for a failed ConditionExpression. */

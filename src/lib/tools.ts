@@ -1,7 +1,7 @@
 /**
- * The library's second entry: what migration runs, the deploy pre-step, the
- * CLI and backfill workers use, and a Lambda handler never does (the
- * migration lock, backfills with their checkpoints, claims and jobs).
+ * The library's second entry: what migration runs, the deploy pre-step and
+ * the CLI use, and a Lambda handler never does (the migration lock,
+ * backfills and their checkpoints).
  *
  * Kept out of index.ts on purpose. esbuild splits code by which modules an
  * entry can reach, so anything index.ts re-exports that the lazily loaded
@@ -14,4 +14,4 @@
 export * from "./migrations/migrationLock";
 export * from "./data/backfill";
 export * from "./data/backfillCheckpoints";
-export * from "./data/backfillClaims";
+export * from "./data/itemRewrite";

@@ -52,12 +52,12 @@ describe("handler bundles", () => {
   it("keeps migration-time tools (the lock, backfills) out of what a cold start loads: they come with the runner", () => {
     const cold = inputsOf(api, staticClosure(api.metafile, entryOutput(api)));
     const lazy = inputsOf(api, Object.keys(api.metafile.outputs)).filter((input) => !cold.includes(input));
-    const tools = /^src\/lib\/(migrations\/migrationLock|data\/backfill(Checkpoints|Claims)?)\.ts$/;
+    const tools = /^src\/lib\/(migrations\/migrationLock|data\/(backfill|backfillCheckpoints|itemRewrite))\.ts$/;
     expect(cold.filter((input) => tools.test(input))).toEqual([]);
     expect(lazy.filter((input) => tools.test(input)).sort()).toEqual([
       "src/lib/data/backfill.ts",
       "src/lib/data/backfillCheckpoints.ts",
-      "src/lib/data/backfillClaims.ts",
+      "src/lib/data/itemRewrite.ts",
       "src/lib/migrations/migrationLock.ts",
     ]);
   });

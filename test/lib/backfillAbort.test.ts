@@ -32,13 +32,14 @@ describe("backfill and a lost lock", () => {
     expect(await migrated()).toBe(0);
   });
 
-  it("stops before writing once the signal is aborted while a page is being transformed", async () => {
+  it("writes nothing more once the signal is aborted, not even the item being transformed", async () => {
     const controller = new AbortController();
     let seen = 0;
     const attempt = backfill({
       ...admin,
       tableName,
       segments: 1,
+      writesInFlight: 1,
       signal: controller.signal,
       transform: (item) => {
         if (++seen === 50) controller.abort(new Error("lock lost"));
@@ -46,7 +47,29 @@ describe("backfill and a lost lock", () => {
       },
     });
     await expect(attempt).rejects.toThrow("lock lost");
-    expect(seen).toBe(300); // the one page was scanned and transformed...
-    expect(await migrated()).toBe(0); // ...and none of it written
+    expect(seen).toBe(50); // no item after the 50th was even transformed...
+    expect(await migrated()).toBe(49); // ...and the 50th, transformed as the lock was lost, was not written
+  });
+
+  it("stops every segment at its next item when one of them fails", async () => {
+    let seen = 0;
+    const attempt = backfill({
+      ...admin,
+      tableName,
+      segments: 4,
+      writesInFlight: 1,
+      transform: (item) => {
+        if (++seen === 20) throw new Error("bad item");
+        return { ...item, failed: true };
+      },
+    });
+    await expect(attempt).rejects.toThrow("bad item");
+    const written = (
+      await admin.documentClient.send(
+        new ScanCommand({ TableName: tableName, ConsistentRead: true, Select: "COUNT", FilterExpression: "attribute_exists(failed)" }),
+      )
+    ).Count;
+    expect(seen).toBeLessThan(20 + 4); // each of the other segments finishes at most the item it was writing
+    expect(written).toBeLessThan(20);
   });
 });

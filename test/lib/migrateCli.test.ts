@@ -1,7 +1,8 @@
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
-import { countOption, main } from "../../scripts/migrate";
+import { main } from "../../scripts/migrate";
+import { ensureTable, type Migration } from "../../src/lib";
 import { countingMigrations } from "../support/countingMigrations";
 import { clients, deleteTable, endpoint, uniqueTableName } from "../support/dynamo";
 
@@ -95,32 +96,54 @@ describe("migrate CLI", () => {
   });
 });
 
-describe("migrate CLI count options (--workers, --parallel, --claim-lease-ms)", () => {
-  it("take exactly a whole number in range, and refuse anything else before touching the table", async () => {
-    expect(countOption(undefined, "workers", 0, 64)).toBeUndefined();
-    expect(countOption("8", "workers", 0, 64)).toBe(8);
-    expect(countOption("0", "workers", 0, 64)).toBe(0);
-    for (const bad of ["", " 8", "8 ", "0x8", "8e0", "1.5", "-1", "65", "eight", "+8"]) {
-      expect(() => countOption(bad, "workers", 0, 64)).toThrow(`--workers takes a whole number from 0 to 64, not "${bad}"`);
-    }
-    await expect(cli("up", "--parallel", "0")).rejects.toThrow('--parallel takes a whole number from 1 to 64, not "0"');
+describe("migrate CLI catch-up", () => {
+  const table = uniqueTableName("cli-catch-up");
+  const named: Migration = {
+    name: "0001-name-to-label",
+    backfill: {
+      filter: { FilterExpression: "attribute_exists(#name)", ExpressionAttributeNames: { "#name": "name" } },
+      transform: ({ name, ...item }) => ({ ...item, label: String(name) }),
+    },
+    async down() {},
+  };
+  const run = async (...args: string[]) => {
+    const lines: string[] = [];
+    await main([...args, "--table", table, "--endpoint", endpoint()], (line) => lines.push(line), [named]);
+    return lines;
+  };
+  const put = (i: number) => documentClient.send(new PutCommand({ TableName: table, Item: { pk: `ITEM#${i}`, sk: "A", name: `item ${i}` } }));
+  const labelled = async () =>
+    (await documentClient.send(new ScanCommand({ TableName: table, ConsistentRead: true, FilterExpression: "attribute_exists(label)" }))).Count ?? 0;
+  afterAll(() => deleteTable(client, table));
+
+  it("up says that the deploy runs the catch-up pass; catch-up rewrites what the previous code wrote since", async () => {
+    await ensureTable({ client, tableName: table });
+    await Promise.all([0, 1, 2].map(put));
+    const up = await run("up");
+    expect(up.at(-1)).toMatch(/^0001-name-to-label declare\(s\) a backfill: .*"make deploy" runs it; without a deploy, run "make migrate-catch-up"\.$/);
+    await Promise.all([3, 4].map(put)); // the previous code, still live, writes the old shape
+    expect(await labelled()).toBe(3);
+    const lines = await run("catch-up");
+    expect(lines.at(-1)).toMatch(/^catch-up of 0001-name-to-label: scanned \d+, rewrote 2 item\(s\) the previous code wrote \(\d+\.\d s\)$/);
+    expect(await labelled()).toBe(5);
   });
 
-  it("either return the number the string spells or refuse it (property)", () => {
-    fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.integer({ min: -10, max: 100 }).map(String)), (value) => {
-        let result: number | undefined;
-        try {
-          result = countOption(value, "workers", 0, 64);
-        } catch (error) {
-          expect((error as Error).message).toBe(`--workers takes a whole number from 0 to 64, not "${value}"`);
+  it("takes --only with a declared backfill's name and refuses any other, changing nothing (property)", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string(), fc.constant(named.name), fc.constant(" 0001-name-to-label")), async (only) => {
+        await put(9); // the old shape again: a catch-up that runs rewrites it, a refused one leaves it
+        const before = await labelled();
+        const attempt = run("catch-up", `--only=${only}`);
+        if (only === named.name) {
+          expect((await attempt).at(-1)).toMatch(/^catch-up of 0001-name-to-label: scanned \d+, rewrote 1 item\(s\)/);
+          expect(await labelled()).toBe(before + 1);
           return;
         }
-        expect(String(result)).toBe(value.replace(/^0+(?=\d)/, "")); // accepted: exactly what was written (leading zeros aside)
-        expect(result).toBeGreaterThanOrEqual(0);
-        expect(result).toBeLessThanOrEqual(64);
+        await expect(attempt).rejects.toThrow(`no migration in the index declares a backfill named "${only}"`);
+        expect(await labelled()).toBe(before);
+        await documentClient.send(new DeleteCommand({ TableName: table, Key: { pk: "ITEM#9", sk: "A" } }));
       }),
-      { numRuns: 1_000 },
+      { numRuns: 40 },
     );
   });
 });

@@ -5,7 +5,6 @@
  *   node migrationChild.js up      <endpoint> <table> <count> <leaseMs>
  *   node migrationChild.js slow    <endpoint> <table> <leaseMs> <workMs>
  *   node migrationChild.js backfill <endpoint> <table> <segments> <pageSize>
- *   node migrationChild.js cli <scripts/migrate.ts arguments...>
  * "connect" waits until startAtMs (so many processes start together), calls
  * connect(), and prints {"ok":true,"umzugLoaded":...}. "hold" starts the
  * migrations with the first one hanging after its write, prints "holding",
@@ -19,27 +18,8 @@ import { countingMigrations } from "./countingMigrations";
 /** Where "slow" counts: items active, overlaps, runs and steps#<pid>, each with a number n. */
 const SLOW_PARTITION = "_test#slow";
 
-/** scripts/migrate.ts with one shared backfill: 8 segments of 200-item pages over ITEM# items, each write counted in
- * `writes` and signed with this pid in `by`; `--workers` forks this same file. */
-async function cli(): Promise<void> {
-  const { main } = await import("../../scripts/migrate");
-  const shared: Migration = {
-    name: "0001-shared-backfill",
-    backfill: {
-      segments: 8,
-      pageSize: 200,
-      filter: { FilterExpression: "begins_with(pk, :item)", ExpressionAttributeValues: { ":item": "ITEM#" } },
-      transform: (item) => ({ ...item, writes: Number(item.writes ?? 0) + 1, by: process.pid }),
-    },
-    async down() {},
-  };
-  const log = (line: string) => process.stdout.write(`${line}\n`);
-  await main(process.argv.slice(3), log, [shared], { path: process.argv[1]!, args: ["cli"] });
-}
-
 async function main(): Promise<void> {
   const [mode, endpoint, tableName, count, extra] = process.argv.slice(2);
-  if (mode === "cli") return cli();
   if (!endpoint || !tableName || !count || !extra) throw new Error("usage: migrationChild.js connect|hold|up|slow <endpoint> <table> <n> <n>");
   const migrations = countingMigrations(Number(count), { workMs: 20 });
 
@@ -96,8 +76,8 @@ async function main(): Promise<void> {
     };
     const log = (line: string) => process.stdout.write(`${line}\n`);
     const documentClient = createDocumentClient(client);
-    // Short leases: the re-run takes the killed run's lock and segment claims over after 3 s and 2 s.
-    await migrator({ client, documentClient, tableName, migrations: [migration], log, lock: { leaseMs: 3_000 }, backfill: { claimLeaseMs: 2_000 } }).up();
+    // A short lease: the re-run takes the killed run's lock over after 3 s.
+    await migrator({ client, documentClient, tableName, migrations: [migration], log, lock: { leaseMs: 3_000 } }).up();
     process.stdout.write(`${JSON.stringify({ again })}\n`);
     return;
   }

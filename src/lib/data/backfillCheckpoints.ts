@@ -3,18 +3,19 @@
  * migrations partition (`sk = "backfill#<migration>#<segment>"`): the
  * segment's LastEvaluatedKey after its last written page, its counts and
  * the process that wrote it. A re-run resumes every segment from there, so
- * an interruption costs at most one page per segment. The checkpoints are
- * deleted in the transaction that records the migration as executed.
+ * an interruption costs at most one page per segment. Under the migration
+ * lock a checkpoint is saved only while the lock is ours, and the
+ * checkpoints are deleted in the transaction that records the migration.
  */
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { ConfigError } from "../errors";
+import { TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { cancellationReasons, ConfigError, MigrationLockLostError } from "../errors";
 import type { LockCondition } from "../migrations/migrationLock";
 import { queryMigrationsPartition } from "../migrations/migrationsPartition";
 import { MIGRATIONS_PARTITION, PARTITION_KEY, SORT_KEY } from "../table/keySchema";
 
 export const CHECKPOINT_SK_PREFIX = "backfill#";
 
-/** DynamoDB's TransactWriteItems takes 100 items: the checkpoints, the job, the record and the lock check must fit. */
+/** DynamoDB's TransactWriteItems takes 100 items: the checkpoints, the record and the lock check must fit. */
 export const MAX_BACKFILL_SEGMENTS = 64;
 
 export interface Checkpoint {
@@ -69,8 +70,8 @@ export async function resumePlan(
   return new Map(existing.map((c) => [c.segment, c]));
 }
 
-/** The Update that saves a segment's progress: backfill sends it in a transaction fenced by the segment's claim. */
-export function checkpointUpdate(tableName: string, checkpoint: Checkpoint) {
+/** The Update that saves a segment's progress. */
+function checkpointUpdate(tableName: string, checkpoint: Checkpoint) {
   const { lastKey, ...rest } = checkpoint;
   const names: Record<string, string> = { "#lastKey": "lastKey" };
   const values: Record<string, unknown> = {};
@@ -86,6 +87,26 @@ export function checkpointUpdate(tableName: string, checkpoint: Checkpoint) {
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: lastKey ? { ...values, ":lastKey": lastKey } : values,
   };
+}
+
+/** Saves a segment's progress; with the lock's fence, in one transaction with the check that the lock is still ours. */
+export async function saveCheckpoint(
+  { documentClient, tableName, fence }: { documentClient: DynamoDBDocumentClient; tableName: string; fence?: Fence | undefined },
+  checkpoint: Checkpoint,
+): Promise<void> {
+  const update = checkpointUpdate(tableName, checkpoint);
+  if (!fence) {
+    await documentClient.send(new UpdateCommand(update));
+    return;
+  }
+  await fence(async (condition) => {
+    try {
+      await documentClient.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, { ConditionCheck: condition }] }));
+    } catch (error) {
+      if (cancellationReasons(error)?.[1] === "ConditionalCheckFailed") throw new MigrationLockLostError(tableName, checkpoint.owner);
+      throw error;
+    }
+  });
 }
 
 /** Refuses to migrate while checkpoints exist for a migration the index does not know: it was renamed, or removed. */

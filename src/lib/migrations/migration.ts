@@ -26,13 +26,9 @@ export interface MigrationContext {
   fence: Fence;
   /** This process, as the lock knows it. */
   owner: string;
-  /** Backfill segments this process works on at once (`make migrate WORKERS=n` sets 0: forked workers do them). */
-  parallel?: number;
-  /** Lease of a backfill worker's segment claim. */
-  claimLeaseMs?: number;
   /**
    * `backfill({ ...context, ...spec })`, bound to this run: checkpointed under
-   * this migration, claimed and fenced. Call it from `down` (or from `up`)
+   * this migration, checkpoints fenced by the lock. Call it from `down` (or from `up`)
    * rather than importing `backfill`, so that the helper stays out of the
    * Lambda's cold-start bundle, which loads every migration's code.
    */
@@ -45,10 +41,11 @@ export interface MigrationContext {
  * (conditional writes, puts of whole items). `down` undoes exactly what `up` did.
  *
  * `backfill` declares a data rewrite the runner performs after `up` (if
- * any): declared rather than called from `up`, so that worker processes on
- * other machines can find the same transform by the migration's name and
- * share the segments (`make migrate WORKERS=n`, `make migrate-worker`).
- * Interrupted, it resumes from its checkpoints instead of starting again.
+ * any): declared rather than called from `up`, so that the deploy can run it
+ * once more after the new code is live (`catchUp`), for the items the
+ * previous code wrote in the old shape meanwhile. Its filter must find
+ * exactly those. Interrupted, it resumes from its checkpoints instead of
+ * starting again.
  */
 export interface Migration {
   name: string;

@@ -19,10 +19,6 @@
  *
  * Absolute times (`acquiredAt`, `heartbeatAt`) stay in the item for people
  * to read, never for decisions.
- *
- * The same lease, under another sort key, is a backfill worker's claim on a
- * scan segment (backfillClaims.ts): `tryAcquire()` makes one attempt and
- * keeps watching the version between attempts.
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { randomUUID } from "node:crypto";
@@ -43,12 +39,6 @@ export interface MigrationLockOptions {
   /** How long `acquire` waits for a busy lock before `MigrationLockTimeoutError`. */
   waitTimeoutMs?: number;
   log?: (message: string) => void;
-  /** The item's sort key in the migrations partition: the migration lock's by default. */
-  sk?: string;
-  /** What the lease guards, for log lines. */
-  label?: string;
-  /** The reason `signal` is aborted with once the lease is lost. */
-  lostError?: () => Error;
 }
 
 /** What the lock item says, for people: times are the holder's own clock. */
@@ -79,12 +69,6 @@ export interface MigrationLock {
    * more") returns false without taking the lock.
    */
   acquire(options?: { giveUpWhen?: () => Promise<boolean> }): Promise<boolean>;
-  /**
-   * One attempt: takes the lease if it is free, or if its version has not
-   * changed for a whole lease since an earlier attempt of this object first
-   * saw it. Never waits.
-   */
-  tryAcquire(): Promise<boolean>;
   /** Throws `MigrationLockLostError` unless the lease is still ours by our own clock. */
   assertHeld(): void;
   /** Runs `write` with the condition that fences it, never while a heartbeat moves the version. */
@@ -98,10 +82,10 @@ export interface MigrationLock {
 }
 
 export function migrationLock(options: MigrationLockOptions): MigrationLock {
-  const { documentClient, tableName, leaseMs = 60_000, waitTimeoutMs = 15 * 60_000, log = () => {}, label = "migration lock" } = options;
+  const { documentClient, tableName, leaseMs = 60_000, waitTimeoutMs = 15 * 60_000, log = () => {} } = options;
+  const label = "migration lock";
   const owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const Key = { [PARTITION_KEY]: MIGRATIONS_PARTITION, [SORT_KEY]: options.sk ?? LOCK_SK };
-  const lostError = options.lostError ?? (() => new MigrationLockLostError(tableName, owner));
+  const Key = { [PARTITION_KEY]: MIGRATIONS_PARTITION, [SORT_KEY]: LOCK_SK };
   const now = () => new Date().toISOString(); // for display only
 
   let rvn: string | undefined; // the version we hold, while we hold it
@@ -122,7 +106,7 @@ export function migrationLock(options: MigrationLockOptions): MigrationLock {
     clearInterval(heartbeat);
     heartbeat = undefined;
     log(`${label}: lost (${why})`);
-    controller.abort(lostError());
+    controller.abort(new MigrationLockLostError(tableName, owner));
   };
   const expiredLocally = () => rvn === undefined || performance.now() - renewedAt >= leaseMs;
 
@@ -241,8 +225,6 @@ export function migrationLock(options: MigrationLockOptions): MigrationLock {
         await sleep(Math.min(backoffDelay(attempt, 100, 2_000) + 10, untilStale));
       }
     },
-
-    tryAcquire,
 
     assertHeld,
 

@@ -7,9 +7,8 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { MigrationError, Umzug } from "umzug";
-import { backfill } from "../data/backfill";
+import { backfill, type BackfillResult } from "../data/backfill";
 import { assertNoOrphanCheckpoints } from "../data/backfillCheckpoints";
-import { backfillFingerprint } from "../data/backfillClaims";
 import { ConfigError, MigrationFailedError, MigrationLockLostError } from "../errors";
 import { validateMigrationIndex, type Migration, type MigrationContext } from "./migration";
 import { migrationLock, type MigrationLockOptions } from "./migrationLock";
@@ -24,9 +23,7 @@ export interface MigratorOptions {
   log?: (message: string) => void;
   /** Lease and wait settings of the migration lock. */
   lock?: Pick<MigrationLockOptions, "leaseMs" | "waitTimeoutMs" | "owner">;
-  /** How this process takes part in declared backfills: segments at once (0: workers do them) and the claim lease. */
-  backfill?: Pick<MigrationContext, "parallel" | "claimLeaseMs">;
-  /** Stops the run from outside (say, every forked worker died): the migration in progress stops like on a lost lock. */
+  /** Stops the run from outside: the migration in progress stops like on a lost lock. */
   signal?: AbortSignal;
 }
 
@@ -36,19 +33,27 @@ export interface Migrator {
   up(options?: { to?: string; dryRun?: boolean }): Promise<string[]>;
   /** Reverts `to` and every executed migration after it, newest first; returns the names reverted. */
   down(options: { to: string; dryRun?: boolean }): Promise<string[]>;
+  /**
+   * Runs the declared backfills of executed migrations once more (`only`:
+   * of those names), without checkpoints: once the new code is live, their
+   * filters find what the previous code wrote in the old shape after the
+   * first pass. Under the lock, so that it never races a revert.
+   */
+  catchUp(options?: { only?: readonly string[] }): Promise<CatchUpResult[]>;
 }
 
-/** What umzug runs: `up`, then the declared backfill, published so that workers can join. */
+export type CatchUpResult = BackfillResult & { migration: string };
+
+/** What umzug runs: `up`, then the declared backfill. */
 function withBackfill(migration: Migration) {
   const { name, up, down, backfill: spec } = migration;
   if (!spec) return { name, up: up!, down };
-  const fingerprint = backfillFingerprint(spec);
   return {
     name,
     down,
     async up(params: { context: MigrationContext }) {
       await up?.(params);
-      await backfill({ ...params.context, ...spec, fingerprint });
+      await params.context.backfill(spec);
     },
   };
 }
@@ -79,13 +84,12 @@ export function migrator(options: MigratorOptions): Migrator {
    * Runs `work` with a fresh umzug under the lock: records are fenced by it,
    * and migrations get its signal. Translates umzug's errors into ours.
    */
-  async function underLock(stillNeeded: () => Promise<boolean>, work: (umzug: Umzug<MigrationContext>) => Promise<string[]>) {
+  async function underLock<T>(stillNeeded: () => Promise<boolean>, work: (umzug: Umzug<MigrationContext>, context: MigrationContext) => Promise<T[]>) {
     const lock = migrationLock({ documentClient, tableName, log, ...options.lock });
     if (!(await lock.acquire({ giveUpWhen: async () => !(await stillNeeded()) }))) return [];
     const storage = dynamoMigrationStorage({ documentClient, tableName, lock });
     const signal = options.signal ? AbortSignal.any([lock.signal, options.signal]) : lock.signal;
     const context: MigrationContext = {
-      ...options.backfill,
       client,
       documentClient,
       tableName,
@@ -122,7 +126,7 @@ export function migrator(options: MigratorOptions): Migrator {
       umzug.on("migrated", (p) => onEnd(p, "applied"));
       umzug.on("reverting", (p) => onStart(p, "reverting"));
       umzug.on("reverted", (p) => onEnd(p, "reverted"));
-      return await work(umzug);
+      return await work(umzug, context);
     } catch (error) {
       const cause = error instanceof MigrationError ? error.cause : error;
       if (options.signal?.aborted && !lock.signal.aborted) throw options.signal.reason;
@@ -154,6 +158,25 @@ export function migrator(options: MigratorOptions): Migrator {
       if (dryRun) return wanted;
       const stillNeeded = async () => (await status()).executed.includes(to);
       return underLock(stillNeeded, async (umzug) => (await umzug.down({ to })).map((m) => m.name));
+    },
+
+    async catchUp({ only } = {}) {
+      const unknown = only?.filter((name) => !migrations.some((m) => m.name === name && m.backfill));
+      if (unknown?.length) throw new ConfigError(`no migration in the index declares a backfill named ${unknown.map((n) => `"${n}"`).join(", ")}`);
+      const executed = new Set((await status()).executed);
+      const wanted = migrations.filter((m) => m.backfill && executed.has(m.name) && (!only || only.includes(m.name)));
+      if (wanted.length === 0) return [];
+      return underLock(
+        async () => true,
+        async (_umzug, context) => {
+          const results: CatchUpResult[] = [];
+          for (const { name, backfill: spec } of wanted) {
+            log(`catching up ${name}`);
+            results.push({ migration: name, ...(await backfill({ ...context, ...spec!, migration: undefined })) });
+          }
+          return results;
+        },
+      );
     },
   };
 }

@@ -7,7 +7,7 @@
  */
 import { DeleteCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { UmzugStorage } from "umzug";
-import { MigrationAlreadyRecordedError, MigrationLockLostError, isConditionalCheckFailed } from "../errors";
+import { cancellationReasons, MigrationAlreadyRecordedError, MigrationLockLostError, isConditionalCheckFailed } from "../errors";
 import { MIGRATIONS_PARTITION, PARTITION_KEY, SORT_KEY } from "../table/keySchema";
 import type { MigrationLock } from "./migrationLock";
 import { queryMigrationsPartition } from "./migrationsPartition";
@@ -29,23 +29,21 @@ export function dynamoMigrationStorage({ documentClient, tableName, pageSize, lo
 
   /**
    * One TransactWriteItems: `item`, the check that the lock is still ours, and the deletion of the migration's
-   * backfill checkpoints and published job, which are done with once it is recorded (or reverted). Says which condition failed.
+   * backfill checkpoints, which are done with once it is recorded (or reverted). Says which condition failed.
    */
   const fencedWrite = async (name: string, item: Record<string, unknown>) => {
     // Loaded here, not at the top: connect() reads with this storage on every cold start and never writes.
-    const [{ checkpointKey, readCheckpoints }, { jobKey }] = await Promise.all([import("../data/backfillCheckpoints"), import("../data/backfillClaims")]);
+    const { checkpointKey, readCheckpoints } = await import("../data/backfillCheckpoints");
     const checkpoints = (await readCheckpoints(documentClient, tableName, name)).map((c) => ({
       Delete: { TableName: tableName, Key: checkpointKey(c.migration, c.segment) },
     }));
-    checkpoints.push({ Delete: { TableName: tableName, Key: jobKey(name) } });
     return lock!.fenced(async (condition) => {
       try {
         await documentClient.send(new TransactWriteCommand({ TransactItems: [item, { ConditionCheck: condition }, ...checkpoints] }));
       } catch (error) {
-        const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-        if (!(error instanceof Error) || error.name !== "TransactionCanceledException" || !reasons) throw error;
-        if (reasons[1]?.Code === "ConditionalCheckFailed") throw new MigrationLockLostError(tableName, lock!.owner);
-        if (reasons[0]?.Code === "ConditionalCheckFailed") throw new MigrationAlreadyRecordedError(tableName, name);
+        const reasons = cancellationReasons(error);
+        if (reasons?.[1] === "ConditionalCheckFailed") throw new MigrationLockLostError(tableName, lock!.owner);
+        if (reasons?.[0] === "ConditionalCheckFailed") throw new MigrationAlreadyRecordedError(tableName, name);
         throw error;
       }
     });
