@@ -10,8 +10,7 @@
 #   TO=name           migrate-down: the oldest migration to revert (it and all after it are reverted)
 #   FUZZ_RUNS=n FUZZ_SEED=n  fuzz: runs per property (default 20000) and the seed to replay
 #   DRY_RUN=1         migrate, migrate-down, migrate-unlock: print what would happen, change nothing
-#   WORKERS=n         migrate: fork n worker processes that share the segments of declared backfills
-#   PARALLEL=n        migrate-worker: segments this worker rewrites at once (default 1)
+#   ONLY=name         migrate-catch-up: catch up only this migration's backfill (default: every executed one)
 #   LOCAL_API_PORT, LOCAL_DYNAMODB_PORT  ports of the local deployment (3000, 8000)
 
 SHELL := bash
@@ -26,7 +25,7 @@ TSX := node_modules/.bin/tsx
 MIGRATE_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(DRY_RUN),--dry-run)
 DEPLOY_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(AUTO_APPROVE),--auto-approve) $(if $(DELETE_TABLE),--delete-table "$(DELETE_TABLE)")
 
-.PHONY: help install typecheck lint format build test fuzz bench load audit bootstrap deploy plan destroy logs seed migration migrate migrate-worker migrate-status migrate-down migrate-unlock clean
+.PHONY: help install typecheck lint format build test fuzz bench load audit bootstrap deploy plan destroy logs seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -90,10 +89,10 @@ migration: install ## Write the next numbered migration NAME=add-thing from the 
 	$(TSX) scripts/newMigration.ts "$(NAME)"
 
 migrate: install ## Create the table if missing, reconcile its settings, apply pending migrations under the lock
-	$(TSX) scripts/migrate.ts up $(MIGRATE_FLAGS) $(if $(WORKERS),--workers "$(WORKERS)")
+	$(TSX) scripts/migrate.ts up $(MIGRATE_FLAGS)
 
-migrate-worker: install ## Join the backfills of a migration run in progress (same commit, any machine)
-	$(TSX) scripts/migrate.ts work --deployment "$(DEPLOYMENT)" $(if $(PARALLEL),--parallel "$(PARALLEL)")
+migrate-catch-up: install ## Run declared backfills once more, for what the previous code wrote (make deploy does it after the switch)
+	$(TSX) scripts/migrate.ts catch-up --deployment "$(DEPLOYMENT)" $(if $(ONLY),"--only=$(ONLY)")
 
 migrate-status: install ## Show executed, pending and unknown migrations and the lock holder
 	$(TSX) scripts/migrate.ts status --deployment "$(DEPLOYMENT)"

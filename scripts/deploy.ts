@@ -3,7 +3,8 @@
  *
  * AWS: checks first (terraform, credentials, state bucket) so that a missing
  * prerequisite changes nothing; then build, pre-step (table, settings,
- * migrations) and terraform. `local` (the default): see localDeployment.ts.
+ * migrations), terraform, and the catch-up pass of the backfills the
+ * pre-step applied (catchUp.ts). `local` (the default): see localDeployment.ts.
  */
 import { DeleteTableCommand } from "@aws-sdk/client-dynamodb";
 import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
@@ -15,8 +16,15 @@ import { runCli } from "./cli";
 import { assertCredentials } from "./credentials";
 import { loadDeployment, type AwsDeployment } from "./deployments";
 import { deployLocal, destroyLocal, localPaths } from "./localDeployment";
+import { runCatchUp } from "./catchUp";
 import { runPreStep } from "./preStep";
 import { assertTerraform, backendConfigArgs, functionName, terraform, writeVarFile } from "./terraform";
+
+/**
+ * Beyond the previous function's timeout: for the seconds after an update in which Lambda may still start
+ * invocations of the previous code. An assumption, generous on purpose; the catch-up is cheap when early.
+ */
+const PREVIOUS_CODE_MARGIN_SECONDS = 30;
 
 const USAGE = "usage: deploy <deploy|plan|destroy|logs> [--deployment NAME] [--auto-approve] [--delete-table TABLE_NAME]";
 
@@ -112,21 +120,22 @@ async function deployAws(d: AwsDeployment, { applyChanges, autoApprove, log }: {
   const artifact = await buildHandler();
   log(sizeReport(artifact));
 
-  if (applyChanges) {
-    const client = createClient({ region: d.region });
-    try {
-      await runPreStep({ client, tableName: d.tableName, settings: d.table, log });
-    } finally {
-      client.destroy();
-    }
-  } else {
-    log("pre-step skipped by plan (the table must exist for the plan's data source to read it)");
-  }
-
   const varFile = writeVarFile(d, artifact.zipFile);
-  await terraform(d, ["init", "-input=false", "-reconfigure", ...backendConfigArgs(d)]);
-  if (!applyChanges) return terraform(d, ["plan", "-input=false", `-var-file=${varFile}`]);
-  await terraform(d, ["apply", "-input=false", `-var-file=${varFile}`, ...(autoApprove ? ["-auto-approve"] : [])]);
+  if (!applyChanges) {
+    log("pre-step skipped by plan (the table must exist for the plan's data source to read it)");
+    await terraform(d, ["init", "-input=false", "-reconfigure", ...backendConfigArgs(d)]);
+    return terraform(d, ["plan", "-input=false", `-var-file=${varFile}`]);
+  }
+  const client = createClient({ region: d.region });
+  try {
+    const { applied } = await runPreStep({ client, tableName: d.tableName, settings: d.table, log });
+    await terraform(d, ["init", "-input=false", "-reconfigure", ...backendConfigArgs(d)]);
+    await terraform(d, ["apply", "-input=false", `-var-file=${varFile}`, ...(autoApprove ? ["-auto-approve"] : [])]);
+    const waitSeconds = d.lambda.timeoutSeconds + PREVIOUS_CODE_MARGIN_SECONDS;
+    await runCatchUp({ client, tableName: d.tableName, applied, waitSeconds, log });
+  } finally {
+    client.destroy();
+  }
 }
 
 async function destroyAws(

@@ -1,7 +1,7 @@
 /**
  * The built-in `local` deployment: a persistent DynamoDB Local with its data
- * under .local/, the same pre-step as AWS, and the built Lambda artifact
- * served over HTTP by the API Gateway adapter. Both run in the background
+ * under .local/, the same pre-step and catch-up pass as AWS, and the built
+ * Lambda artifact served over HTTP by the API Gateway adapter. Both run in the background
  * with pid and log files; deploying again replaces the API and reuses the
  * database; destroying stops both and deletes the data.
  */
@@ -14,6 +14,7 @@ import { HANDLER, buildHandler } from "./build";
 import { kb } from "./format";
 import type { LocalDeployment } from "./deployments";
 import { LocalDynamoStartError, assertPortFree, findJava, javaArgs, waitUntilReady } from "./localDynamo";
+import { runCatchUp } from "./catchUp";
 import { runPreStep } from "./preStep";
 import { commandLine, isAlive, runningFromPidFile, stopFromPidFile, stopProcess, tail, writePidFile } from "./processes";
 
@@ -56,24 +57,26 @@ export async function deployLocal(d: LocalDeployment, log: (line: string) => voi
   const dynamo = await ensureDynamo(d, log);
   const client = createClient({ region: LOCAL_REGION, endpoint: dynamo.endpoint });
   try {
-    await runPreStep({ client, tableName: d.tableName, settings: d.table, log });
+    const { applied } = await runPreStep({ client, tableName: d.tableName, settings: d.table, log });
+
+    log("build");
+    const artifact = await buildHandler(d.buildDir);
+    log(`  ${relative(ROOT, join(d.buildDir, HANDLER))}: ${kb(artifact.coldBytes)} loaded at cold start, zip ${kb(artifact.zipBytes)}`);
+
+    // The running API keeps its own copy, so a later `make build` cannot swap chunks under it.
+    if (await stopFromPidFile(paths.apiPid, API_MARKER)) log("  stopped the previous local API");
+    rmSync(paths.artifact, { recursive: true, force: true });
+    cpSync(join(d.buildDir, HANDLER), paths.artifact, { recursive: true });
+
+    const url = `http://127.0.0.1:${d.apiPort}`;
+    const apiPid = await startApi(d, dynamo.endpoint, url);
+    log(`local API (pid ${apiPid}) serves the built artifact on ${url}`);
+    // The previous API process has exited, so nothing writes the old shape any more: no wait.
+    await runCatchUp({ client, tableName: d.tableName, applied, waitSeconds: 0, log });
+    return { url, endpoint: dynamo.endpoint, apiPid, dynamoPid: dynamo.pid, startedDynamo: dynamo.started };
   } finally {
     client.destroy();
   }
-
-  log("build");
-  const artifact = await buildHandler(d.buildDir);
-  log(`  ${relative(ROOT, join(d.buildDir, HANDLER))}: ${kb(artifact.coldBytes)} loaded at cold start, zip ${kb(artifact.zipBytes)}`);
-
-  // The running API keeps its own copy, so a later `make build` cannot swap chunks under it.
-  if (await stopFromPidFile(paths.apiPid, API_MARKER)) log("  stopped the previous local API");
-  rmSync(paths.artifact, { recursive: true, force: true });
-  cpSync(join(d.buildDir, HANDLER), paths.artifact, { recursive: true });
-
-  const url = `http://127.0.0.1:${d.apiPort}`;
-  const apiPid = await startApi(d, dynamo.endpoint, url);
-  log(`local API (pid ${apiPid}) serves the built artifact on ${url}`);
-  return { url, endpoint: dynamo.endpoint, apiPid, dynamoPid: dynamo.pid, startedDynamo: dynamo.started };
 }
 
 export async function destroyLocal(d: LocalDeployment, log: (line: string) => void = console.log): Promise<void> {

@@ -26,8 +26,14 @@ afterAll(() => destroyLocal(d, quiet));
 
 describe("the local deployment (make deploy / make destroy)", () => {
   it("brings up DynamoDB Local, migrates the table and serves the built artifact over HTTP", async () => {
-    const first = await deployLocal(d, quiet);
+    const lines: string[] = [];
+    const first = await deployLocal(d, (line) => lines.push(line));
     expect(first.startedDynamo).toBe(true);
+    // The backfills this deploy applied ran once more after the new API was serving (the catch-up pass).
+    const backfilled = contract.api.migrations.filter((m) => m.backfill).map((m) => m.name);
+    const serving = lines.findIndex((l) => l.startsWith("local API ("));
+    const caughtUp = backfilled.map((name) => lines.findIndex((l) => l.trim().startsWith(`catch-up of ${name}: scanned`)));
+    expect(caughtUp.every((i) => i > serving && serving >= 0)).toBe(true);
 
     const health = await fetch(`${first.url}/health`);
     expect(health.status).toBe(200);
@@ -44,8 +50,10 @@ describe("the local deployment (make deploy / make destroy)", () => {
     expect(await unknown.json()).toMatchObject({ error: { code: "not_found" } });
 
     // Deploying again replaces the API process and keeps the database and its data.
-    const second = await deployLocal(d, quiet);
+    const again: string[] = [];
+    const second = await deployLocal(d, (line) => again.push(line));
     expect(second.startedDynamo).toBe(false);
+    expect(again.filter((l) => l.includes("catch-up"))).toEqual([]); // nothing applied, nothing to catch up
     expect(second.dynamoPid).toBe(first.dynamoPid);
     expect(second.apiPid).not.toBe(first.apiPid);
     expect(isAlive(first.apiPid)).toBe(false);
