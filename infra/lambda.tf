@@ -6,7 +6,7 @@ resource "aws_cloudwatch_log_group" "api" {
 
 resource "aws_lambda_function" "api" {
   function_name    = var.function_name
-  role             = aws_iam_role.api.arn
+  role             = data.aws_iam_role.api.arn
   filename         = var.lambda_zip
   source_code_hash = filebase64sha256(var.lambda_zip)
   handler          = "index.handler"
@@ -34,9 +34,5 @@ resource "aws_lambda_function" "api" {
     mode = var.tracing ? "Active" : "PassThrough"
   }
 
-  depends_on = [
-    aws_cloudwatch_log_group.api,
-    aws_iam_role_policy.api,
-    aws_iam_role_policy.tracing,
-  ]
+  depends_on = [aws_cloudwatch_log_group.api]
 }

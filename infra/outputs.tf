@@ -9,8 +9,8 @@ output "function_name" {
 }
 
 output "role_arn" {
-  description = "ARN of the API function's execution role."
-  value       = aws_iam_role.api.arn
+  description = "ARN of the API function's execution role (created by infra/bootstrap)."
+  value       = data.aws_iam_role.api.arn
 }
 
 output "table_arn" {

@@ -19,7 +19,7 @@ import { ConfigError, createClient } from "../src/lib";
 import { runCli } from "./cli";
 import { assertCredentials } from "./credentials";
 import { DEPLOYMENTS_FILE, loadAwsDeployments, loadGithubSettings } from "./deployments";
-import { assertTerraform, INFRA_DIR, TerraformError } from "./terraform";
+import { assertTerraform, functionName, INFRA_DIR, TerraformError } from "./terraform";
 
 export const BOOTSTRAP_DIR = join(INFRA_DIR, "bootstrap");
 
@@ -29,7 +29,7 @@ export interface BootstrapVars {
   github_repository: string;
   deploy_branches: string[];
   github_oidc_provider_arn: string;
-  deployments: Record<string, { region: string; table_name: string; state_key: string }>;
+  deployments: Record<string, { region: string; table_name: string; state_key: string; function_name: string; tracing: boolean }>;
 }
 
 /** The bootstrap's variables, from infra/deployments.json and the git remote; refuses what it cannot bootstrap. */
@@ -58,7 +58,12 @@ export function bootstrapVars(file = DEPLOYMENTS_FILE, gitRemote: () => string |
     github_repository: repository,
     deploy_branches: github.deployBranches,
     github_oidc_provider_arn: github.oidcProviderArn ?? "",
-    deployments: Object.fromEntries(deployments.map((d) => [d.name, { region: d.region, table_name: d.tableName, state_key: d.state.key }])),
+    deployments: Object.fromEntries(
+      deployments.map((d) => [
+        d.name,
+        { region: d.region, table_name: d.tableName, state_key: d.state.key, function_name: functionName(d), tracing: d.tracing },
+      ]),
+    ),
   };
 }
 

@@ -17,3 +17,8 @@ output "github_oidc_provider_arn" {
   description = "The account's GitHub Actions OIDC provider."
   value       = local.github_oidc_provider_arn
 }
+
+output "function_role_arns" {
+  description = "Per deployment, the execution role of its API function (infra/ reads it by name and passes it to Lambda)."
+  value       = { for name, role in aws_iam_role.function : name => role.arn }
+}

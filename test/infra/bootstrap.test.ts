@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bootstrapVars, main, repositoryOf } from "../../scripts/bootstrap";
 import { NO_AWS_CREDENTIALS, terraformOnPath, withEnv } from "../support/env";
-import { BOOTSTRAP_DIR, INFRA_DIR, loadInfra, policyDocumentStatements, unresolvedReferences, type Hcl } from "../support/terraform";
+import { BOOTSTRAP_DIR, INFRA_DIR, loadInfra, policyDocumentStatements, policyStatements, unresolvedReferences, type Hcl } from "../support/terraform";
+
+const TABLE_ACTIONS = /^dynamodb:(CreateTable|UpdateTable|DeleteTable|RestoreTable\w*|CreateGlobalTable|UpdateGlobalTable\w*|UpdateTimeToLive|UpdateContinuousBackups|TagResource|UntagResource|CreateBackup|DeleteBackup|ImportTable|ExportTableToPointInTime|PutResourcePolicy|DeleteResourcePolicy)$/;
 
 let files: Record<string, Hcl>;
 let tf: Hcl;
@@ -15,7 +17,7 @@ const placeholdersOf = (file: string) => [...new Set([...readFileSync(join(INFRA
 
 describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
   it("is a root of its own, with local state: no backend block, providers pinned like infra/", () => {
-    expect(Object.keys(files)).toEqual(["github.tf", "outputs.tf", "roles.tf", "state.tf", "variables.tf", "versions.tf"]);
+    expect(Object.keys(files)).toEqual(["functions.tf", "github.tf", "outputs.tf", "roles.tf", "state.tf", "variables.tf", "versions.tf"]);
     const [terraform] = files["versions.tf"]!.terraform;
     expect(terraform.backend).toBeUndefined();
     expect(terraform.required_version).toBe(">= 1.10.0, < 2.0.0");
@@ -28,7 +30,7 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
     expect(total).toBeGreaterThan(25);
     expect(unresolved).toEqual([]);
     for (const [name, [v]] of Object.entries(tf.variable) as [string, Hcl[]][]) expect({ name, d: typeof v!.description, t: typeof v!.type }).toEqual({ name, d: "string", t: "string" });
-    expect(Object.keys(tf.output).sort()).toEqual(["deploy_role_arns", "github_oidc_provider_arn", "plan_role_arns", "state_bucket"]);
+    expect(Object.keys(tf.output).sort()).toEqual(["deploy_role_arns", "function_role_arns", "github_oidc_provider_arn", "plan_role_arns", "state_bucket"]);
     for (const [name, [o]] of Object.entries(tf.output) as [string, Hcl[]][]) expect({ name, d: typeof o!.description }).toEqual({ name, d: "string" });
   });
 
@@ -48,6 +50,40 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
     const [deny] = tf.data.aws_iam_policy_document.state_tls_only[0].statement;
     expect(deny).toMatchObject({ effect: "Deny", condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }] });
     expect(deny.resources).toEqual(["${aws_s3_bucket.state.arn}", "${aws_s3_bucket.state.arn}/*"]);
+  });
+
+  it("creates each deployment's function role, trusted by Lambda alone, with an explicit list of data-plane actions on its table", () => {
+    expect(tf.resource.aws_iam_role.function[0]).toMatchObject({ for_each: "${var.deployments}", name: "${each.value.function_name}" });
+    expect(tf.resource.aws_iam_role.function[0].assume_role_policy).toBe("${data.aws_iam_policy_document.lambda_trust.json}");
+    const [trust] = tf.data.aws_iam_policy_document.lambda_trust[0].statement;
+    expect(trust).toEqual({ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["lambda.amazonaws.com"] }] });
+    const statements = policyStatements(tf);
+    expect(statements.map((s) => s.sid)).toEqual(["TableData", "OwnLogs"]);
+    for (const s of statements) {
+      expect(s.effect ?? "Allow").toBe("Allow");
+      expect(s.resources).not.toContain("*");
+    }
+    const [data, logs] = statements;
+    expect(data!.actions).toBe("${local.function_table_actions}");
+    const actions = (tf.locals as Hcl[]).find((l) => l.function_table_actions)!.function_table_actions as string[];
+    for (const action of actions) expect(action).toMatch(/^dynamodb:[A-Za-z]+$/); // no wildcard anywhere
+    expect(actions.filter((a) => TABLE_ACTIONS.test(a))).toEqual([]); // no table management: migrations belong to the pre-step
+    expect(data!.resources).toEqual([
+      "arn:aws:dynamodb:${each.value.region}:${local.account_id}:table/${each.value.table_name}",
+      "arn:aws:dynamodb:${each.value.region}:${local.account_id}:table/${each.value.table_name}/index/*",
+    ]);
+    expect(logs!.actions).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
+    expect(logs!.resources).toEqual(["arn:aws:logs:${each.value.region}:${local.account_id}:log-group:/aws/lambda/${each.value.function_name}:*"]);
+    expect(tf.resource.aws_iam_role_policy.function[0]).toMatchObject({ role: "${aws_iam_role.function[each.key].id}", policy: "${data.aws_iam_policy_document.function[each.key].json}" });
+  });
+
+  it("gives X-Ray's two calls, and nothing else, only to the functions of deployments with tracing", () => {
+    const [tracing] = tf.resource.aws_iam_role_policy.tracing;
+    expect(tracing.for_each).toBe("${{ for name, d in var.deployments : name => d if d.tracing }}");
+    // X-Ray's PutTraceSegments and PutTelemetryRecords take no resource but "*": those two actions, nothing else.
+    expect(tf.data.aws_iam_policy_document.tracing[0].statement).toEqual([
+      { sid: "SendTraces", actions: ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], resources: ["*"] },
+    ]);
   });
 
   it("registers GitHub's OIDC provider for STS, or uses the account's existing one", () => {
@@ -125,8 +161,8 @@ describe("make bootstrap's variables (scripts/bootstrap.ts)", () => {
       deploy_branches: [],
       github_oidc_provider_arn: "",
       deployments: {
-        dev: { region: "eu-west-1", table_name: "dynamodb-starter-dev", state_key: "dynamodb-starter/dev.tfstate" },
-        prod: { region: "eu-west-1", table_name: "dynamodb-starter-prod", state_key: "dynamodb-starter/prod.tfstate" },
+        dev: { region: "eu-west-1", table_name: "dynamodb-starter-dev", state_key: "dynamodb-starter/dev.tfstate", function_name: "dev-api", tracing: false },
+        prod: { region: "eu-west-1", table_name: "dynamodb-starter-prod", state_key: "dynamodb-starter/prod.tfstate", function_name: "prod-api", tracing: true },
       },
     });
     // Every variable set, so terraform never stops to ask for one.

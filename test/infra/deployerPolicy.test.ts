@@ -80,3 +80,36 @@ describe("infra/planner-policy.json (what pull requests need to run make plan)",
     expect(planner.Statement.flatMap((s) => s.Resource).filter((r) => !covered(r))).toEqual([]);
   });
 });
+
+describe("the pipeline's roles cannot escalate (rendered for two deployments)", () => {
+  const render = (document: object, deployment: string) =>
+    JSON.parse(
+      JSON.stringify(document).replace(/\$\{(\w+)\}/g, (_, name: string) =>
+        ({
+          region: "eu-west-1",
+          account_id: "123456789012",
+          table_name: `table-${deployment}`,
+          state_bucket: "state-bucket",
+          state_key: `svc/${deployment}.tfstate`,
+          deployment,
+        })[name]!,
+      ),
+    ) as { Statement: Statement[] };
+  // Actions that create or change who may do what: a role, its trust, its policies, a managed policy, a user, a boundary.
+  const IAM_WRITE = /^iam:(Create|Put|Update|Attach|Detach|Delete|Add|Remove|Set|Tag|Untag|Upload|Change|Enable|Deactivate|Reset)/;
+
+  it.each([
+    ["deploy", policy],
+    ["plan", planner],
+  ] as const)("the %s role writes no IAM role, trust or policy, and passes only its own function's role, to Lambda only", (_, document) => {
+    for (const deployment of ["dev", "prod"]) {
+      const statements = render(document, deployment).Statement;
+      const iam = statements.flatMap((s) => s.Action.filter((a) => a.startsWith("iam:")).map((action) => ({ action, s })));
+      expect(iam.filter(({ action }) => IAM_WRITE.test(action) || action.includes("*")).map(({ action }) => action)).toEqual([]);
+      for (const { action, s } of iam) {
+        expect({ action, resources: s.Resource }).toEqual({ action, resources: [`arn:aws:iam::123456789012:role/${deployment}-api`] });
+        if (action === "iam:PassRole") expect(s.Condition).toEqual({ StringEquals: { "iam:PassedToService": "lambda.amazonaws.com" } });
+      }
+    }
+  });
+});

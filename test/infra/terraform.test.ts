@@ -3,15 +3,13 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NODE_TARGET } from "../../scripts/build";
-import { INFRA_DIR, interpolations, loadInfra, policyStatements, unresolvedReferences, type Hcl } from "../support/terraform";
+import { INFRA_DIR, interpolations, loadInfra, unresolvedReferences, type Hcl } from "../support/terraform";
 
 let files: Record<string, Hcl>;
 let tf: Hcl;
 beforeAll(async () => {
   ({ files, merged: tf } = await loadInfra());
 });
-
-const TABLE_ACTIONS = /^dynamodb:(CreateTable|UpdateTable|DeleteTable|RestoreTable\w*|CreateGlobalTable|UpdateGlobalTable\w*|UpdateTimeToLive|UpdateContinuousBackups|TagResource|UntagResource|CreateBackup|DeleteBackup|ImportTable|ExportTableToPointInTime|PutResourcePolicy|DeleteResourcePolicy)$/;
 
 describe("infra/ (parsed with the HCL parser)", () => {
   it("keeps one concern per file", () => {
@@ -87,37 +85,13 @@ describe("infra/ (parsed with the HCL parser)", () => {
     expect(fn.logging_config[0].log_group).toBe("${aws_cloudwatch_log_group.api.name}");
   });
 
-  it("grants an explicit list of DynamoDB data-plane actions on the table and its indexes only", () => {
-    const statements = policyStatements(tf);
-    expect(statements.map((s) => s.sid)).toEqual(["TableData", "OwnLogs"]);
-    for (const s of statements) {
-      expect(s.effect ?? "Allow").toBe("Allow");
-      for (const action of s.actions) expect(action).toMatch(/^[a-z0-9]+:[A-Za-z]+$/); // no wildcard anywhere
-      expect(s.resources).not.toContain("*");
+  it("manages no IAM: the function's role comes from infra/bootstrap, read by name and passed to Lambda", () => {
+    for (const type of ["aws_iam_role", "aws_iam_role_policy", "aws_iam_policy", "aws_iam_role_policy_attachment", "aws_iam_policy_attachment"]) {
+      expect({ type, resources: tf.resource[type] }).toEqual({ type, resources: undefined });
     }
-    const [data, logs] = statements;
-    expect(data!.actions.every((a) => a.startsWith("dynamodb:"))).toBe(true);
-    expect(data!.resources).toEqual(["${data.aws_dynamodb_table.main.arn}", "${data.aws_dynamodb_table.main.arn}/index/*"]);
-    expect(logs!.actions).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
-    expect(logs!.resources).toEqual(["${aws_cloudwatch_log_group.api.arn}:*"]);
-  });
-
-  it("cannot create, update, delete or otherwise manage tables: migrations belong to the pre-step", () => {
-    const actions = policyStatements(tf).flatMap((s) => s.actions);
-    expect(actions.filter((a) => TABLE_ACTIONS.test(a) || a === "dynamodb:*" || a === "*")).toEqual([]);
-  });
-
-  it("attaches no managed policy: the two statements, and X-Ray's two calls only where tracing is on", () => {
-    expect(tf.resource.aws_iam_role_policy_attachment).toBeUndefined();
-    expect(tf.resource.aws_iam_policy).toBeUndefined();
+    expect(tf.data.aws_iam_role.api[0].name).toBe("${var.function_name}");
+    expect(tf.resource.aws_lambda_function.api[0].role).toBe("${data.aws_iam_role.api.arn}");
     expect(JSON.stringify(tf)).not.toMatch(/AdministratorAccess|FullAccess|PowerUser/);
-    expect(Object.keys(tf.resource.aws_iam_role_policy).sort()).toEqual(["api", "tracing"]);
-    expect(tf.resource.aws_iam_role_policy.api[0].policy).toBe("${data.aws_iam_policy_document.api.json}");
-    const [tracing] = tf.resource.aws_iam_role_policy.tracing;
-    expect(tracing).toMatchObject({ count: "${var.tracing ? 1 : 0}", role: "${aws_iam_role.api.id}", policy: "${data.aws_iam_policy_document.tracing.json}" });
-    // X-Ray's PutTraceSegments and PutTelemetryRecords take no resource but "*": those two actions, nothing else.
-    const statements = tf.data.aws_iam_policy_document.tracing[0].statement;
-    expect(statements).toEqual([{ sid: "SendTraces", actions: ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], resources: ["*"] }]);
   });
 
   it("routes every request of the HTTP API to the function with payload format 2.0", () => {

@@ -46,9 +46,14 @@ export function interpolations(value: unknown, path = ""): { path: string; expre
   return [];
 }
 
-/** The statements of the Lambda's policy document. */
-export function policyStatements(merged: Hcl): { sid?: string; actions: string[]; resources: string[]; effect?: string }[] {
-  return merged.data?.aws_iam_policy_document?.api?.[0]?.statement ?? [];
+/** The statements of the function's policy document (infra/bootstrap/functions.tf). */
+export function policyStatements(merged: Hcl): { sid?: string; actions: string[] | string; resources: string[]; effect?: string }[] {
+  return merged.data?.aws_iam_policy_document?.function?.[0]?.statement ?? [];
+}
+
+/** The DynamoDB actions the function's policy grants: infra/bootstrap/functions.tf's list. */
+export function functionTableActions(merged: Hcl): string[] {
+  return ((merged.locals ?? []) as Hcl[]).find((l) => l.function_table_actions)?.function_table_actions ?? [];
 }
 
 /**
