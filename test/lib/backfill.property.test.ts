@@ -167,9 +167,13 @@ describe("a backfill interleaved with the previous code's writes (property)", ()
           const created = { count: 0 };
           const pending = [...schedule].sort((a, b) => a[0] - b[0]);
           let requests = 0;
-          beforeRequest = async () => {
-            requests++;
-            while (pending.length > 0 && pending[0]![0] <= requests) await applyWrite(run, pending.shift()![1], model, created);
+          let writing = Promise.resolve(); // segments send requests at once: the app's writes still go one at a time, in order
+          beforeRequest = () => {
+            const at = ++requests;
+            writing = writing.then(async () => {
+              while (pending.length > 0 && pending[0]![0] <= at) await applyWrite(run, pending.shift()![1], model, created);
+            });
+            return writing;
           };
           try {
             await backfill({ documentClient, tableName, ...spec(run), ...shape, migration: `fuzz-${run}` });
