@@ -127,6 +127,8 @@ async function ensureDynamo(d: LocalDeployment, log: (line: string) => void): Pr
   return { endpoint, pid, started: true };
 }
 
+const pick = (env: NodeJS.ProcessEnv, names: readonly string[]) => Object.fromEntries(names.flatMap((n) => (env[n] === undefined ? [] : [[n, env[n]!]])));
+
 /** A random secret per local deployment, kept across redeploys so that cursors stay valid. */
 function cursorSecret(file: string): string {
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
@@ -145,8 +147,9 @@ async function startApi(d: LocalDeployment, endpoint: string, url: string): Prom
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", logFd, logFd],
+    // Only what the API needs, as Lambda gives a function only its own environment: never the deployer's AWS credentials.
     env: {
-      ...process.env,
+      ...pick(process.env, ["PATH", "HOME", "TMPDIR", "LANG", "TZ"]),
       LOCAL_API_HANDLER: join(paths.artifact, "index.mjs"),
       LOCAL_API_PORT: String(d.apiPort),
       TABLE_NAME: d.tableName,

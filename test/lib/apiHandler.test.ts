@@ -69,16 +69,16 @@ describe("createApiHandler", () => {
     }
   });
 
-  it("logs an unexpected error's class and message with the request's values redacted", async () => {
+  it("logs an unexpected error by its class alone: never its message, which quotes the request's values", async () => {
     const { api } = await coldHandler();
     const logged = jest.spyOn(console, "error").mockImplementation(() => {});
     try {
       // 2^70: the marshaller refuses it with a message that quotes the number.
       const reply = await api("PUT", "/counters/c1", { rawBody: '{"value":1180591620717411303424}' });
       expect(reply).toMatchObject({ status: 500, body: { error: { code: "internal" } } });
-      const everything = JSON.stringify(logged.mock.calls);
-      expect(everything).toContain("greater than Number.MAX_SAFE_INTEGER");
-      expect(everything).not.toMatch(/1180591|1\.18059/);
+      const lines = logged.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>);
+      expect(lines).toEqual([{ level: "error", requestId: expect.any(String), route: "PUT /counters/{id}", error: "Error" }]);
+      expect(JSON.stringify(logged.mock.calls)).not.toMatch(/1180591|1\.18059|MAX_SAFE_INTEGER/);
     } finally {
       logged.mockRestore();
     }
@@ -110,6 +110,7 @@ describe("createApiHandler", () => {
 
   it("answers GET /health once the table has passed the check, unless the app defines its own", async () => {
     const { tableName, api } = await coldHandler();
-    expect(await api("GET", "/health")).toMatchObject({ status: 200, body: { status: "ok", table: tableName } });
+    expect(await api("GET", "/health")).toEqual(expect.objectContaining({ status: 200, body: { status: "ok" } }));
+    expect(JSON.stringify(await api("GET", "/health"))).not.toContain(tableName);
   });
 });

@@ -66,6 +66,6 @@ describe("DynamoDB Local stopped while the service runs", () => {
     expect((await api("GET", "/health")).status).toBe(503);
 
     dynamo = await startLocalDynamo({ port, dataDir });
-    expect(await api("GET", "/health")).toMatchObject({ status: 200, body: { status: "ok", table: tableName } });
+    expect(await api("GET", "/health")).toMatchObject({ status: 200, body: { status: "ok" } });
   });
 });

@@ -38,7 +38,8 @@ export function createApiHandler(api: ApiDefinition, options: Omit<ConnectOption
     return result.value;
   };
   const route = createRouter({
-    "GET /health": async () => json(200, { status: "ok", table: (await db()).tableName }),
+    // Public, so it names nothing: not the table, not the version.
+    "GET /health": async () => (await db(), json(200, { status: "ok" })),
     ...api.routes,
   });
 
@@ -90,21 +91,27 @@ function logRequest(line: { requestId: string; route: string; status: number; du
 }
 
 /**
- * One JSON log line per failed request: the error's class and message, never
- * the request. The library's own messages name only tables and migrations,
- * and come with the command that fixes them; any other message (the SDK's
- * quote the values they reject) is logged with its values redacted.
+ * One JSON log line per failed request: never the request. The library's
+ * own errors are logged with their message, which names only tables and
+ * migrations, and the fix; any other error (the SDK's and the runtime's
+ * messages quote the values they reject) by its class and code alone.
  */
 function logFailure(level: "warn" | "error", requestId: string, route: string, error: unknown): void {
   const name = error instanceof Error ? error.name : typeof error;
-  const message = error instanceof StarterError ? error.message : redact(error instanceof Error ? error.message : String(error));
   const fix = hintFor(error);
-  console.error(JSON.stringify({ level, requestId, route, error: name, message, ...(fix ? { fix } : {}) }));
-}
-
-/** The shape of a message without its values: quoted text, numbers and whatever follows a colon are replaced. */
-export function redact(message: string): string {
-  const shape = message.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, "<value>").replace(/[-+]?\d[\w.+-]*/g, "<n>");
-  const colon = shape.indexOf(": ");
-  return (colon >= 0 ? `${shape.slice(0, colon)}: <redacted>` : shape).slice(0, 300);
+  if (error instanceof StarterError) {
+    console.error(JSON.stringify({ level, requestId, route, error: name, code: error.code, message: error.message, ...(fix ? { fix } : {}) }));
+    return;
+  }
+  const { code, $metadata } = (error ?? {}) as { code?: unknown; $metadata?: { httpStatusCode?: number } };
+  console.error(
+    JSON.stringify({
+      level,
+      requestId,
+      route,
+      error: name,
+      ...(typeof code === "string" ? { code } : {}),
+      ...($metadata?.httpStatusCode ? { httpStatus: $metadata.httpStatusCode } : {}),
+    }),
+  );
 }
