@@ -1,5 +1,5 @@
 # Alarms for the three things that page a platform team: the function failing or
-# running out of time, the HTTP API answering 5xx, and DynamoDB throttling or
+# running out of time, the HTTP API answering 5xx (or 4xx in a flood), and DynamoDB throttling or
 # failing. Thresholds come from infra/deployments.json ("alarms"), with defaults
 # in variables.tf. Every alarm notifies the deployment's SNS topic, and again
 # when it recovers.
@@ -69,12 +69,22 @@ resource "aws_cloudwatch_metric_alarm" "lambda_duration" {
   ok_actions          = local.alarm_actions
 }
 
-# A rate, not a count: 5xx responses over all responses, in 5-minute periods with traffic.
-resource "aws_cloudwatch_metric_alarm" "api_5xx_rate" {
-  alarm_name          = "${var.function_name}-http-5xx-rate"
-  alarm_description   = "More than ${var.alarm_thresholds.api_5xx_rate * 100}% of the HTTP API's responses were 5xx, in 2 consecutive periods of 5 minutes."
+# Rates, not counts: 5xx (the service failing) and 4xx (a flood of bad or unauthorized calls)
+# over all responses, in 5-minute periods with traffic.
+locals {
+  api_error_rates = {
+    "5xx" = var.alarm_thresholds.api_5xx_rate
+    "4xx" = var.alarm_thresholds.api_4xx_rate
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "api_error_rate" {
+  for_each = local.api_error_rates
+
+  alarm_name          = "${var.function_name}-http-${each.key}-rate"
+  alarm_description   = "More than ${each.value * 100}% of the HTTP API's responses were ${each.key}, in 2 consecutive periods of 5 minutes."
   evaluation_periods  = 2
-  threshold           = var.alarm_thresholds.api_5xx_rate
+  threshold           = each.value
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
@@ -83,7 +93,7 @@ resource "aws_cloudwatch_metric_alarm" "api_5xx_rate" {
   metric_query {
     id          = "rate"
     expression  = "IF(requests > 0, errors / requests, 0)"
-    label       = "5xx rate"
+    label       = "${each.key} rate"
     return_data = true
   }
 
@@ -91,7 +101,7 @@ resource "aws_cloudwatch_metric_alarm" "api_5xx_rate" {
     id = "errors"
     metric {
       namespace   = "AWS/ApiGateway"
-      metric_name = "5xx"
+      metric_name = each.key
       dimensions  = { ApiId = aws_apigatewayv2_api.api.id }
       stat        = "Sum"
       period      = 300

@@ -1,6 +1,17 @@
 resource "aws_apigatewayv2_api" "api" {
   name          = var.function_name
   protocol_type = "HTTP"
+
+  # Off unless the deployment names browser origins ("api": { "corsOrigins": [...] }).
+  dynamic "cors_configuration" {
+    for_each = length(var.cors_allow_origins) > 0 ? [1] : []
+    content {
+      allow_origins = var.cors_allow_origins
+      allow_methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+      allow_headers = ["authorization", "content-type"]
+      max_age       = 600
+    }
+  }
 }
 
 resource "aws_apigatewayv2_integration" "api" {
@@ -17,10 +28,36 @@ resource "aws_apigatewayv2_route" "default" {
   target    = "integrations/${aws_apigatewayv2_integration.api.id}"
 }
 
+# A flood is cut off here, before it spends the function's concurrency and the table's money.
 resource "aws_apigatewayv2_stage" "default" {
   api_id      = aws_apigatewayv2_api.api.id
   name        = "$default"
   auto_deploy = true
+
+  default_route_settings {
+    throttling_burst_limit = var.api_throttling.burst_limit
+    throttling_rate_limit  = var.api_throttling.rate_limit
+  }
+
+  # One JSON line per request: who, what, how it ended. Never a body, a header or a token.
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.access.arn
+    format = jsonencode({
+      requestId      = "$context.requestId"
+      routeKey       = "$context.routeKey"
+      status         = "$context.status"
+      latencyMs      = "$context.responseLatency"
+      caller         = "$context.authorizer.claims.sub"
+      sourceIp       = "$context.identity.sourceIp"
+      requestTime    = "$context.requestTimeEpoch"
+      integrationErr = "$context.integrationErrorMessage"
+    })
+  }
+}
+
+resource "aws_cloudwatch_log_group" "access" {
+  name              = "/aws/apigateway/${var.function_name}-access"
+  retention_in_days = var.log_retention_days
 }
 
 resource "aws_lambda_permission" "api" {

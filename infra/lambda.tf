@@ -14,6 +14,8 @@ resource "aws_lambda_function" "api" {
   architectures    = ["arm64"]
   memory_size      = var.lambda_memory_mb
   timeout          = var.lambda_timeout_seconds
+  # A ceiling as well as a floor: this function never takes the whole account's concurrency.
+  reserved_concurrent_executions = var.lambda_reserved_concurrency
 
   environment {
     variables = {

@@ -61,6 +61,42 @@ variable "lambda_timeout_seconds" {
   }
 }
 
+variable "lambda_reserved_concurrency" {
+  description = "Concurrent executions reserved for (and the most allowed to) the API function. The account keeps at least 100 unreserved: a new account whose quota is still 10 must ask for more first."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.lambda_reserved_concurrency >= 1 && floor(var.lambda_reserved_concurrency) == var.lambda_reserved_concurrency
+    error_message = "lambda_reserved_concurrency must be a whole number of at least 1."
+  }
+}
+
+variable "api_throttling" {
+  description = "The HTTP API stage's default route throttling: requests per second (rate_limit) and the burst above it."
+  type = object({
+    burst_limit = optional(number, 100)
+    rate_limit  = optional(number, 50)
+  })
+  default = {}
+
+  validation {
+    condition     = var.api_throttling.burst_limit >= 1 && var.api_throttling.rate_limit >= 1
+    error_message = "api_throttling: burst_limit and rate_limit must be at least 1."
+  }
+}
+
+variable "cors_allow_origins" {
+  description = "Browser origins allowed to call the API (CORS), such as https://app.example.com; empty turns CORS off."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for origin in var.cors_allow_origins : can(regex("^https?://[^/*\\s]+$", origin))])
+    error_message = "cors_allow_origins must be origins such as https://app.example.com: a scheme and a host, no path, no wildcard."
+  }
+}
+
 variable "log_retention_days" {
   description = "How long CloudWatch keeps the function's logs."
   type        = number
@@ -96,11 +132,12 @@ variable "alarm_email" {
 }
 
 variable "alarm_thresholds" {
-  description = "When the alarms fire: function errors per 5 minutes, p99 duration as a share of the timeout, the HTTP API's 5xx share of responses, DynamoDB throttle events per 5 minutes."
+  description = "When the alarms fire: function errors per 5 minutes, p99 duration as a share of the timeout, the HTTP API's 5xx and 4xx shares of responses, DynamoDB throttle events per 5 minutes."
   type = object({
     lambda_errors      = optional(number, 1)
     duration_ratio     = optional(number, 0.8)
     api_5xx_rate       = optional(number, 0.05)
+    api_4xx_rate       = optional(number, 0.25)
     dynamodb_throttles = optional(number, 1)
   })
   default = {}
@@ -109,8 +146,9 @@ variable "alarm_thresholds" {
     condition = (
       var.alarm_thresholds.lambda_errors >= 1 && var.alarm_thresholds.dynamodb_throttles >= 1 &&
       var.alarm_thresholds.duration_ratio > 0 && var.alarm_thresholds.duration_ratio <= 1 &&
-      var.alarm_thresholds.api_5xx_rate > 0 && var.alarm_thresholds.api_5xx_rate <= 1
+      var.alarm_thresholds.api_5xx_rate > 0 && var.alarm_thresholds.api_5xx_rate <= 1 &&
+      var.alarm_thresholds.api_4xx_rate > 0 && var.alarm_thresholds.api_4xx_rate <= 1
     )
-    error_message = "alarm_thresholds: counts must be at least 1, duration_ratio and api_5xx_rate between 0 (exclusive) and 1."
+    error_message = "alarm_thresholds: counts must be at least 1, duration_ratio, api_5xx_rate and api_4xx_rate between 0 (exclusive) and 1."
   }
 }

@@ -45,8 +45,19 @@ const awsDeployment = z.strictObject({
       memoryMb: z._default(int(128, 10240), 256),
       timeoutSeconds: z._default(int(1, 30), 10),
       logRetentionDays: z._default(int(1, 3653), 30),
+      /** Concurrent executions reserved for the function, and the most it may use. */
+      reservedConcurrency: z._default(int(1, 100_000), 20),
     }),
-    { memoryMb: 256, timeoutSeconds: 10, logRetentionDays: 30 },
+    { memoryMb: 256, timeoutSeconds: 10, logRetentionDays: 30, reservedConcurrency: 20 },
+  ),
+  /** The HTTP API's stage throttling, and the browser origins allowed by CORS (none: CORS off). */
+  api: z._default(
+    z.strictObject({
+      throttlingBurst: z._default(int(1, 100_000), 100),
+      throttlingRate: z._default(int(1, 100_000), 50),
+      corsOrigins: z._default(z.array(z.string().check(z.regex(/^https?:\/\/[^/*\\\s]+$/, "an origin such as https://app.example.com"))), []),
+    }),
+    { throttlingBurst: 100, throttlingRate: 50, corsOrigins: [] },
   ),
   /** Where alarms go and when they fire; every threshold has a default in infra/variables.tf. */
   alarms: z._default(
@@ -55,6 +66,7 @@ const awsDeployment = z.strictObject({
       lambdaErrors: z.optional(int(1, 1_000_000)),
       durationRatio: z.optional(z.number().check(z.gt(0), z.maximum(1))),
       api5xxRate: z.optional(z.number().check(z.gt(0), z.maximum(1))),
+      api4xxRate: z.optional(z.number().check(z.gt(0), z.maximum(1))),
       dynamodbThrottles: z.optional(int(1, 1_000_000)),
     }),
     {},
@@ -96,12 +108,14 @@ export interface AwsDeployment {
   state: { bucket: string; key: string; region: string };
   tags: Record<string, string>;
   table: TableSettings;
-  lambda: { memoryMb: number; timeoutSeconds: number; logRetentionDays: number };
+  lambda: { memoryMb: number; timeoutSeconds: number; logRetentionDays: number; reservedConcurrency: number };
+  api: { throttlingBurst: number; throttlingRate: number; corsOrigins: string[] };
   alarms: {
     email?: string | undefined;
     lambdaErrors?: number | undefined;
     durationRatio?: number | undefined;
     api5xxRate?: number | undefined;
+    api4xxRate?: number | undefined;
     dynamodbThrottles?: number | undefined;
   };
   tracing: boolean;
@@ -193,6 +207,7 @@ function loadDeploymentsFile(file: string): { deployments: Map<string, AwsDeploy
         tags: d.tags,
         table: { ...d.table, tags: d.tags },
         lambda: d.lambda,
+        api: d.api,
         alarms: d.alarms,
         tracing: d.tracing,
       },

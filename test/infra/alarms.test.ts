@@ -29,15 +29,19 @@ describe("alarms and dashboard (infra/alarms.tf, infra/dashboard.tf)", () => {
     expect(tf.variable.alarm_thresholds[0].type).toContain("duration_ratio     = optional(number, 0.8)");
   });
 
-  it("alarm on the HTTP API's 5xx rate: 5xx over all responses of this API", () => {
-    const [alarm] = alarms().api_5xx_rate!;
+  it("alarm on the HTTP API's 5xx and 4xx rates: each over all responses of this API", () => {
+    const [alarm] = alarms().api_error_rate!;
+    expect(alarm!.for_each).toBe("${local.api_error_rates}");
+    const rates = (tf.locals as Hcl[]).find((l) => l.api_error_rates)!.api_error_rates;
+    expect(rates).toEqual({ "5xx": "${var.alarm_thresholds.api_5xx_rate}", "4xx": "${var.alarm_thresholds.api_4xx_rate}" });
     const [rate] = (alarm!.metric_query as Hcl[]).filter((q) => q.return_data === true);
     expect(rate!.expression).toBe("IF(requests > 0, errors / requests, 0)");
     expect(metricsOf(alarm!).map((m) => [m.namespace, m.metric_name, m.dimensions])).toEqual([
-      ["AWS/ApiGateway", "5xx", { ApiId: "${aws_apigatewayv2_api.api.id}" }],
+      ["AWS/ApiGateway", "${each.key}", { ApiId: "${aws_apigatewayv2_api.api.id}" }],
       ["AWS/ApiGateway", "Count", { ApiId: "${aws_apigatewayv2_api.api.id}" }],
     ]);
-    expect(alarm!.threshold).toBe("${var.alarm_thresholds.api_5xx_rate}");
+    expect(alarm!.threshold).toBe("${each.value}");
+    expect(tf.variable.alarm_thresholds[0].type).toContain("api_4xx_rate       = optional(number, 0.25)");
   });
 
   it("alarm on DynamoDB throttling of the table and of every index, and on its system errors", () => {
@@ -63,7 +67,7 @@ describe("alarms and dashboard (infra/alarms.tf, infra/dashboard.tf)", () => {
       expect({ name, missing: alarm!.treat_missing_data }).toEqual({ name, missing: "notBreaching" });
     }
     expect(Object.keys(alarms()).sort()).toEqual([
-      "api_5xx_rate",
+      "api_error_rate",
       "dynamodb_throttles",
       "lambda_duration",
       "lambda_errors",

@@ -110,6 +110,39 @@ describe("infra/ (parsed with the HCL parser)", () => {
   });
 });
 
+describe("limits and records (infra/api.tf, infra/lambda.tf)", () => {
+  it("throttles the stage's routes, and reserves (and caps) the function's concurrency, from the deployment", () => {
+    const [stage] = tf.resource.aws_apigatewayv2_stage.default;
+    expect(stage.default_route_settings[0]).toEqual({
+      throttling_burst_limit: "${var.api_throttling.burst_limit}",
+      throttling_rate_limit: "${var.api_throttling.rate_limit}",
+    });
+    expect(tf.variable.api_throttling[0].type).toContain("burst_limit = optional(number, 100)");
+    expect(tf.variable.api_throttling[0].type).toContain("rate_limit  = optional(number, 50)");
+    expect(tf.resource.aws_lambda_function.api[0].reserved_concurrent_executions).toBe("${var.lambda_reserved_concurrency}");
+    expect(tf.variable.lambda_reserved_concurrency[0].default).toBe(20);
+  });
+
+  it("logs every request to an access log with retention: ids, route, status, latency, caller and source, never a body or a token", () => {
+    const [stage] = tf.resource.aws_apigatewayv2_stage.default;
+    const [settings] = stage.access_log_settings;
+    expect(settings.destination_arn).toBe("${aws_cloudwatch_log_group.access.arn}");
+    const format = String(settings.format);
+    for (const variable of ["$context.requestId", "$context.routeKey", "$context.status", "$context.responseLatency", "$context.authorizer.claims.sub", "$context.identity.sourceIp"]) {
+      expect(format).toContain(variable);
+    }
+    expect(format).not.toMatch(/body|header|authorization|token/i);
+    expect(tf.resource.aws_cloudwatch_log_group.access[0]).toEqual({ name: "/aws/apigateway/${var.function_name}-access", retention_in_days: "${var.log_retention_days}" });
+  });
+
+  it("turns CORS on only for the origins a deployment names", () => {
+    const [cors] = tf.resource.aws_apigatewayv2_api.api[0].dynamic.cors_configuration;
+    expect(cors.for_each).toBe("${length(var.cors_allow_origins) > 0 ? [1] : []}");
+    expect(cors.content[0].allow_origins).toBe("${var.cors_allow_origins}");
+    expect(tf.variable.cors_allow_origins[0].default).toEqual([]);
+  });
+});
+
 describe("terraform CLI checks", () => {
   const terraform = spawnSync("terraform", ["version"], { encoding: "utf8" });
   const available = terraform.status === 0;

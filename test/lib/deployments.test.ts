@@ -21,7 +21,7 @@ describe("deployments", () => {
     expect(all.get("prod")).toMatchObject({ kind: "aws", table: { deletionProtection: true, pointInTimeRecovery: true } });
   });
 
-  it("fills defaults: state region from the deployment, Lambda sizing, tags on the table, no tracing, default alarms", () => {
+  it("fills defaults: state region from the deployment, Lambda sizing and concurrency, API throttling without CORS, tags on the table, no tracing, default alarms", () => {
     const d = loadDeployment("dev", file({ deployments: { dev: { ...valid, tags: { team: "core" } } } }));
     expect(d).toEqual({
       kind: "aws",
@@ -31,7 +31,8 @@ describe("deployments", () => {
       state: { bucket: "tf-state", key: "app/dev.tfstate", region: "eu-west-1" },
       tags: { team: "core" },
       table: { tags: { team: "core" } },
-      lambda: { memoryMb: 256, timeoutSeconds: 10, logRetentionDays: 30 },
+      lambda: { memoryMb: 256, timeoutSeconds: 10, logRetentionDays: 30, reservedConcurrency: 20 },
+      api: { throttlingBurst: 100, throttlingRate: 50, corsOrigins: [] },
       alarms: {},
       tracing: false,
     });
@@ -87,7 +88,7 @@ describe("deployments", () => {
     // Mostly values each setting accepts, sometimes anything at all, now and then a misspelt key.
     const count = fc.integer({ min: 1, max: 1_000_000 });
     const share = fc.double({ min: 0, max: 1, minExcluded: true, noNaN: true });
-    const accepted = { email: fc.emailAddress(), lambdaErrors: count, durationRatio: share, api5xxRate: share, dynamodbThrottles: count };
+    const accepted = { email: fc.emailAddress(), lambdaErrors: count, durationRatio: share, api5xxRate: share, api4xxRate: share, dynamodbThrottles: count };
     const settingsOf = fc.record(
       Object.fromEntries(Object.entries(accepted).map(([key, good]) => [key, fc.oneof({ arbitrary: good, weight: 9 }, { arbitrary: value, weight: 1 })])),
       { requiredKeys: [] },
@@ -107,13 +108,64 @@ describe("deployments", () => {
         expect(d.alarms).toEqual(settings);
         expect(d.tracing).toBe(tracing);
         const vars = JSON.parse(readFileSync(writeVarFile(d, join(dir, "api.zip"), dir), "utf8")) as Record<string, unknown>;
-        const { email, lambdaErrors, durationRatio, api5xxRate, dynamodbThrottles } = settings as Record<string, unknown>;
+        const { email, lambdaErrors, durationRatio, api5xxRate, api4xxRate, dynamodbThrottles } = settings as Record<string, unknown>;
         expect(vars.alarm_email).toBe(email ?? "");
         expect(vars.tracing).toBe(tracing);
-        const thresholds = { lambda_errors: lambdaErrors, duration_ratio: durationRatio, api_5xx_rate: api5xxRate, dynamodb_throttles: dynamodbThrottles };
+        const thresholds = {
+          lambda_errors: lambdaErrors,
+          duration_ratio: durationRatio,
+          api_5xx_rate: api5xxRate,
+          api_4xx_rate: api4xxRate,
+          dynamodb_throttles: dynamodbThrottles,
+        };
         expect(vars.alarm_thresholds).toEqual(Object.fromEntries(Object.entries(thresholds).filter(([, v]) => v !== undefined)));
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("takes any API limits, CORS origins and reserved concurrency exactly into Terraform's variables, or refuses them (property)", () => {
+    const value = fc.oneof(fc.double(), fc.integer({ min: -5, max: 200_000 }), fc.string(), fc.boolean(), fc.constant(null), fc.array(fc.string()));
+    const origin = fc.oneof(
+      fc.webAuthority().map((a) => `https://${a}`),
+      fc.webUrl(),
+      fc.string(),
+      fc.constantFrom("*", "https://*.example.com", "http://localhost:3000", "https://a.example.com/"),
+    );
+    const accepted = {
+      throttlingBurst: fc.integer({ min: 1, max: 100_000 }),
+      throttlingRate: fc.integer({ min: 1, max: 100_000 }),
+      corsOrigins: fc.array(origin, { maxLength: 3 }),
+    };
+    const api = fc.record(
+      Object.fromEntries(Object.entries(accepted).map(([key, good]) => [key, fc.oneof({ arbitrary: good, weight: 9 }, { arbitrary: value, weight: 1 })])),
+      { requiredKeys: [] },
+    );
+    const concurrency = fc.oneof({ arbitrary: fc.integer({ min: 1, max: 100_000 }), weight: 9 }, { arbitrary: value, weight: 1 });
+    let taken = 0;
+    fc.assert(
+      fc.property(api, concurrency, (settings, reservedConcurrency) => {
+        let d: AwsDeployment;
+        try {
+          d = loadDeployment("dev", file({ deployments: { dev: { ...valid, api: settings, lambda: { reservedConcurrency } } } })) as AwsDeployment;
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigError);
+          return;
+        }
+        taken++;
+        const {
+          throttlingBurst = 100,
+          throttlingRate = 50,
+          corsOrigins = [],
+        } = settings as { throttlingBurst?: number; throttlingRate?: number; corsOrigins?: string[] };
+        for (const o of corsOrigins) expect(o).toMatch(/^https?:\/\/[^/*\\\s]+$/); // only plain origins get through
+        const vars = JSON.parse(readFileSync(writeVarFile(d, join(dir, "api.zip"), dir), "utf8")) as Record<string, unknown>;
+        expect(vars.api_throttling).toEqual({ burst_limit: throttlingBurst, rate_limit: throttlingRate });
+        expect(vars.cors_allow_origins).toEqual(corsOrigins);
+        expect(vars.lambda_reserved_concurrency).toBe(reservedConcurrency);
+      }),
+      { numRuns: 300 },
+    );
+    expect(taken).toBeGreaterThan(30);
   });
 });
