@@ -32,7 +32,7 @@ help: ## List the targets
 
 # npm ci again only when the lock file changed since the last install.
 node_modules/.package-lock.json: package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
 install: node_modules/.package-lock.json ## Install dependencies (npm ci), only when package-lock.json changed

@@ -29,7 +29,10 @@ export interface BootstrapVars {
   github_repository: string;
   deploy_branches: string[];
   github_oidc_provider_arn: string;
-  deployments: Record<string, { region: string; table_name: string; state_key: string; function_name: string; tracing: boolean }>;
+  deployments: Record<
+    string,
+    { region: string; table_name: string; state_key: string; function_name: string; tracing: boolean; plan_from_pull_requests: boolean }
+  >;
 }
 
 /** The bootstrap's variables, from infra/deployments.json and the git remote; refuses what it cannot bootstrap. */
@@ -61,7 +64,14 @@ export function bootstrapVars(file = DEPLOYMENTS_FILE, gitRemote: () => string |
     deployments: Object.fromEntries(
       deployments.map((d) => [
         d.name,
-        { region: d.region, table_name: d.tableName, state_key: d.state.key, function_name: functionName(d), tracing: d.tracing },
+        {
+          region: d.region,
+          table_name: d.tableName,
+          state_key: d.state.key,
+          function_name: functionName(d),
+          tracing: d.tracing,
+          plan_from_pull_requests: d.planFromPullRequests,
+        },
       ]),
     ),
   };

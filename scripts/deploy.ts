@@ -124,7 +124,8 @@ async function deployAws(d: AwsDeployment, { applyChanges, autoApprove, log }: {
   if (!applyChanges) {
     log("pre-step skipped by plan (the table must exist for the plan's data source to read it)");
     await terraform(d, ["init", "-input=false", "-reconfigure", ...backendConfigArgs(d)]);
-    return terraform(d, ["plan", "-input=false", `-var-file=${varFile}`]);
+    // No state lock: a plan changes nothing, and its role (pull requests') may not write to the state bucket.
+    return terraform(d, ["plan", "-input=false", "-lock=false", `-var-file=${varFile}`]);
   }
   const client = createClient({ region: d.region });
   try {

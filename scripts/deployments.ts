@@ -73,6 +73,8 @@ const awsDeployment = z.strictObject({
   ),
   /** X-Ray active tracing of the function. */
   tracing: z._default(z.boolean(), false),
+  /** Whether pull requests may run `make plan` of this deployment (they can then read its Terraform state). */
+  planFromPullRequests: z._default(z.boolean(), false),
 });
 
 /** The GitHub repository whose workflows deploy (make bootstrap); read from the git remote when absent. */
@@ -119,6 +121,7 @@ export interface AwsDeployment {
     dynamodbThrottles?: number | undefined;
   };
   tracing: boolean;
+  planFromPullRequests: boolean;
 }
 
 export interface GithubSettings {
@@ -210,6 +213,7 @@ function loadDeploymentsFile(file: string): { deployments: Map<string, AwsDeploy
         api: d.api,
         alarms: d.alarms,
         tracing: d.tracing,
+        planFromPullRequests: d.planFromPullRequests,
       },
     ]),
   );

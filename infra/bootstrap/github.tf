@@ -19,7 +19,14 @@ locals {
       [for branch in var.deploy_branches : "repo:${var.github_repository}:ref:refs/heads/${branch}"],
     )
   }
-  plan_subjects = ["repo:${var.github_repository}:pull_request"]
+  # Pull requests may plan only the deployments that say so (dev in the example): a pull request's
+  # own scripts run with the role and can read that deployment's state. Every other deployment's
+  # plan role trusts its GitHub environment, whose required reviewers gate it like a deploy.
+  plan_subjects = {
+    for name, d in var.deployments : name => [
+      d.plan_from_pull_requests ? "repo:${var.github_repository}:pull_request" : "repo:${var.github_repository}:environment:${name}",
+    ]
+  }
 }
 
 # Each role's trust: GitHub's tokens for STS, with one of the role's exact subjects.

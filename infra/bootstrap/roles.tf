@@ -2,8 +2,9 @@
 # - <deployment>-deploy runs `make deploy`: the deployer policy (infra/deployer-policy.json),
 #   rendered for this account, region, table and state key. Assumable only from the
 #   repository's GitHub environment of the same name (and any deploy_branches).
-# - <deployment>-plan runs `make plan` for pull requests: reads only, plus the state lock file
-#   (infra/planner-policy.json). Assumable only from the repository's pull requests.
+# - <deployment>-plan runs `make plan`: reads only (infra/planner-policy.json; plans take no
+#   state lock). Assumable from the repository's pull requests for deployments that allow it,
+#   otherwise only from the deployment's GitHub environment.
 locals {
   roles = merge(
     {
@@ -18,7 +19,7 @@ locals {
       for name, _ in var.deployments : "${name}-plan" => {
         deployment  = name
         policy_file = "planner-policy.json"
-        subjects    = local.plan_subjects
+        subjects    = local.plan_subjects[name]
         description = "Runs make plan DEPLOYMENT=${name} for pull requests of ${var.github_repository}: reads only."
       }
     },

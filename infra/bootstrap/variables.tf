@@ -35,11 +35,12 @@ variable "deploy_branches" {
 variable "deployments" {
   description = "The AWS deployments of infra/deployments.json: each gets a deploy role (assumable from its GitHub environment), a plan role (from pull requests) and its function's execution role."
   type = map(object({
-    region        = string
-    table_name    = string
-    state_key     = string
-    function_name = string
-    tracing       = bool
+    region                  = string
+    table_name              = string
+    state_key               = string
+    function_name           = string
+    tracing                 = bool
+    plan_from_pull_requests = bool
   }))
 
   validation {

@@ -94,7 +94,7 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
     });
   });
 
-  it("lets only the named repository assume the roles: its environment (or named branches) to deploy, its pull requests to plan", () => {
+  it("lets only the named repository assume the roles: its environment (or named branches) to deploy; to plan, its pull requests only where a deployment allows it, else the environment", () => {
     const locals = Object.assign({}, ...(tf.locals as Hcl[]));
     const [trust] = tf.data.aws_iam_policy_document.github_trust;
     expect(trust.for_each).toBe("${local.roles}");
@@ -109,10 +109,12 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
     expect(conditions["token.actions.githubusercontent.com:sub"]).toMatchObject({ test: "StringEquals", values: "${each.value.subjects}" });
     expect(locals.roles).toContain('"${name}-deploy" => {');
     expect(locals.roles).toMatch(/"\$\{name\}-deploy" => \{[^}]*subjects\s+= local\.deploy_subjects\[name\]/);
-    expect(locals.roles).toMatch(/"\$\{name\}-plan" => \{[^}]*subjects\s+= local\.plan_subjects/);
+    expect(locals.roles).toMatch(/"\$\{name\}-plan" => \{[^}]*subjects\s+= local\.plan_subjects\[name\]/);
     expect(locals.deploy_subjects).toContain('["repo:${var.github_repository}:environment:${name}"]');
     expect(locals.deploy_subjects).toContain('"repo:${var.github_repository}:ref:refs/heads/${branch}"');
-    expect(locals.plan_subjects).toEqual(["repo:${var.github_repository}:pull_request"]);
+    expect(locals.plan_subjects).toContain(
+      'd.plan_from_pull_requests ? "repo:${var.github_repository}:pull_request" : "repo:${var.github_repository}:environment:${name}"',
+    );
     expect(JSON.stringify([locals.deploy_subjects, locals.plan_subjects])).not.toMatch(/\*/);
   });
 
@@ -161,8 +163,8 @@ describe("make bootstrap's variables (scripts/bootstrap.ts)", () => {
       deploy_branches: [],
       github_oidc_provider_arn: "",
       deployments: {
-        dev: { region: "eu-west-1", table_name: "dynamodb-starter-dev", state_key: "dynamodb-starter/dev.tfstate", function_name: "dev-api", tracing: false },
-        prod: { region: "eu-west-1", table_name: "dynamodb-starter-prod", state_key: "dynamodb-starter/prod.tfstate", function_name: "prod-api", tracing: true },
+        dev: { region: "eu-west-1", table_name: "dynamodb-starter-dev", state_key: "dynamodb-starter/dev.tfstate", function_name: "dev-api", tracing: false, plan_from_pull_requests: true },
+        prod: { region: "eu-west-1", table_name: "dynamodb-starter-prod", state_key: "dynamodb-starter/prod.tfstate", function_name: "prod-api", tracing: true, plan_from_pull_requests: false },
       },
     });
     // Every variable set, so terraform never stops to ask for one.

@@ -76,6 +76,13 @@ describe(".github/workflows", () => {
     });
   });
 
+  it("install dependencies without running any package's install script, in every job (some hold an OIDC token)", () => {
+    const installs = steps().filter((step) => typeof step.run === "string" && /\bnpm (ci|install|i)\b/.test(step.run));
+    expect(installs.length).toBeGreaterThan(0);
+    for (const step of installs) expect(step.run).toMatch(/^npm ci --ignore-scripts\b/);
+    expect(read(join(ROOT, "Makefile"))).toContain("npm ci --ignore-scripts");
+  });
+
   it("test pull requests with make test (Java set up) and post make plan DEPLOYMENT=dev as the job summary", () => {
     const test = workflow("test.yml").jobs.test;
     expect(test.steps.map((s: Hcl) => s.run).filter(Boolean)).toEqual(["make test"]);

@@ -35,6 +35,7 @@ describe("deployments", () => {
       api: { throttlingBurst: 100, throttlingRate: 50, corsOrigins: [] },
       alarms: {},
       tracing: false,
+      planFromPullRequests: false,
     });
   });
 
