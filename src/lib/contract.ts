@@ -8,8 +8,10 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type * as z from "zod/mini";
 import type { ApiDefinition } from "./http/apiHandler";
 
-/** One request to the app's API and the status it must get. */
+/** One request to the app's API, who sends it, and the status it must get. */
 export interface SampleRequest {
+  /** A caller of the contract's `callers` (the first one when absent); tools turn it into a token or an authorizer context. */
+  as?: string;
   method: string;
   /** As a client sends it, percent-encoded where needed. */
   path: string;
@@ -46,13 +48,30 @@ export interface SeedDefinition<S extends Sections = Sections> {
   items(seed: SeedRecords<S>, table: { documentClient: DynamoDBDocumentClient; tableName: string }): Record<string, unknown>[];
 }
 
+/** The claims of a token a caller presents: what the identity provider would put in it. */
+export interface CallerClaims {
+  sub: string;
+  email?: string;
+  scopes?: readonly string[];
+}
+
 export interface AppContract {
   /** What the handler serves. */
   api: ApiDefinition;
+  /** The identities the sample requests are sent as, by name. */
+  callers: Readonly<Record<string, CallerClaims>>;
   /** Every route at least once, in an order that works on an empty table: the end-to-end walkthrough and the permission test. */
   walkthrough: readonly SampleRequest[];
   load: LoadMix;
   seed: SeedDefinition;
+}
+
+/** The claims `request` is sent with: its caller's, or the contract's first caller's. */
+export function callerClaims(contract: Pick<AppContract, "callers">, request: Pick<SampleRequest, "as">): CallerClaims {
+  const name = request.as ?? Object.keys(contract.callers)[0];
+  const claims = name === undefined ? undefined : contract.callers[name];
+  if (!claims) throw new Error(`the app contract has no caller named "${String(name)}"`);
+  return claims;
 }
 
 /** A seed definition typed from its schemas, stored as the untyped shape the importer reads. */

@@ -31,6 +31,7 @@ export * from "./http/exactJson";
 export * from "./http/request";
 export * from "./http/response";
 export * from "./http/router";
+export * from "./http/caller";
 export * from "./http/cursor";
 export * from "./http/apiHandler";
 export * from "./http/apiGatewayEvent";

@@ -1,8 +1,9 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { countRequests, createApiHandler, ensureTable } from "../../src/lib";
+import fc from "fast-check";
+import { apiRouteTable, countRequests, createApiHandler, ensureTable } from "../../src/lib";
 import { migrator } from "../../src/lib/migrations/migrationRunner";
-import { apiClient } from "../support/api";
+import { apiClient, apiEvent } from "../support/api";
 import { countingMigrations } from "../support/countingMigrations";
 import { clients, deleteTable, uniqueTableName } from "../support/dynamo";
 import { notesApi } from "../support/testApp";
@@ -22,7 +23,8 @@ async function coldHandler(migrations = countingMigrations(0)) {
   await ensureTable({ client: admin.client, tableName });
   const { client } = clients();
   ownClients.push(client);
-  return { tableName, client, ...apiClient(createApiHandler(notesApi(migrations), { tableName, client, log: () => {} })) };
+  const handler = createApiHandler(notesApi(migrations), { tableName, client, log: () => {} });
+  return { tableName, client, handler, ...apiClient(handler) };
 }
 
 describe("createApiHandler", () => {
@@ -112,5 +114,70 @@ describe("createApiHandler", () => {
     const { tableName, api } = await coldHandler();
     expect(await api("GET", "/health")).toEqual(expect.objectContaining({ status: 200, body: { status: "ok" } }));
     expect(JSON.stringify(await api("GET", "/health"))).not.toContain(tableName);
+  });
+
+  it("needs a verified caller on every route that is not public (401), and one of its scopes where it names some (403), before any request", async () => {
+    const { api, client } = await coldHandler();
+    const counter = countRequests(client);
+    try {
+      expect(await api("GET", "/notes/n1", { as: "anonymous" })).toMatchObject({
+        status: 401,
+        body: { error: { code: "unauthorized" } },
+        headers: { "www-authenticate": "Bearer" },
+      });
+      expect(await api("PUT", "/notes/n1", { as: "anonymous", body: { text: "x" } })).toMatchObject({ status: 401 });
+      expect(await api("DELETE", "/notes/n1", { as: { sub: "u", scopes: ["notes:read"] } })).toMatchObject({
+        status: 403,
+        body: { error: { code: "forbidden" } },
+      });
+      expect(counter.operations).toEqual([]); // refused before reaching the table
+      expect(await api("DELETE", "/notes/n1", { as: { sub: "u", scopes: ["notes:read", "notes:delete"] } })).toMatchObject({ status: 200, body: { by: "u" } });
+      expect(await api("GET", "/hello", { as: "anonymous" })).toMatchObject({ status: 200, body: { hello: "anonymous" } });
+      expect(await api("GET", "/hello", { as: { sub: "someone" } })).toMatchObject({ status: 200, body: { hello: "someone" } });
+      expect(await api("GET", "/health", { as: "anonymous" })).toMatchObject({ status: 200 });
+    } finally {
+      counter.stop();
+    }
+  });
+
+  it("lists every route for the edge, the public /health included, with the scopes each needs", () => {
+    expect(apiRouteTable(notesApi())).toEqual([
+      { routeKey: "GET /health", public: true, scopes: [] },
+      { routeKey: "GET /notes/{id}", public: false, scopes: [] },
+      { routeKey: "PUT /notes/{id}", public: false, scopes: [] },
+      { routeKey: "DELETE /notes/{id}", public: false, scopes: ["notes:delete", "admin"] },
+      { routeKey: "GET /hello", public: true, scopes: [] },
+      { routeKey: "PUT /counters/{id}", public: false, scopes: [] },
+    ]);
+  });
+
+  it("answers any authorizer context, however malformed, with a 2xx, 401 or 403, never a 5xx (property)", async () => {
+    const { handler } = await coldHandler();
+    const anything = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string()), fc.dictionary(fc.string(), fc.string()));
+    const context = fc.oneof(
+      fc.constant(undefined),
+      fc.record(
+        {
+          jwt: fc.record(
+            {
+              claims: fc.dictionary(fc.constantFrom("sub", "email", "scope", "scp", "aud"), anything),
+              scopes: fc.oneof(fc.constant(null), fc.array(fc.string())),
+            },
+            { requiredKeys: [] },
+          ),
+        },
+        { requiredKeys: [] },
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(context, fc.constantFrom("GET /notes/n1", "DELETE /notes/n2", "GET /hello"), async (authorizer, route) => {
+        const [method, path] = route.split(" ") as [string, string];
+        const event = apiEvent(method, path, { as: "anonymous" });
+        if (authorizer) (event.requestContext as unknown as { authorizer: unknown }).authorizer = authorizer;
+        const status = (await handler(event)).statusCode!;
+        expect([200, 401, 403, 404]).toContain(status);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -1,6 +1,6 @@
 /** Calls a handler the way API Gateway does, with a payload format 2.0 event built by the library's own builder. */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { apiGatewayEvent } from "../../src/lib";
+import { apiGatewayEvent, jwtContext, type CallerClaims } from "../../src/lib";
 
 export interface Call {
   body?: unknown;
@@ -8,7 +8,12 @@ export interface Call {
   rawBody?: string;
   query?: Record<string, string>;
   headers?: Record<string, string>;
+  /** Who calls: the claims of a verified token (the client's default caller when absent), or "anonymous" for no token at all. */
+  as?: CallerClaims | "anonymous";
 }
+
+/** The library tests' caller: authenticated, nothing more. */
+export const TEST_CALLER: CallerClaims = { sub: "test-caller" };
 
 export interface Reply {
   status: number;
@@ -18,8 +23,9 @@ export interface Reply {
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
-export function apiEvent(method: string, path: string, call: Call = {}): APIGatewayProxyEventV2 {
+export function apiEvent(method: string, path: string, call: Call = {}, caller: CallerClaims = TEST_CALLER): APIGatewayProxyEventV2 {
   const hasBody = call.body !== undefined || call.rawBody !== undefined;
+  const as = call.as ?? caller;
   return apiGatewayEvent({
     method,
     rawPath: path,
@@ -27,13 +33,14 @@ export function apiEvent(method: string, path: string, call: Call = {}): APIGate
     headers: { ...(hasBody ? { "content-type": "application/json" } : {}), ...call.headers },
     ...(hasBody ? { body: call.rawBody ?? JSON.stringify(call.body) } : {}),
     apiId: "test",
+    ...(as === "anonymous" ? {} : { jwt: jwtContext(as) }),
   });
 }
 
-/** `api(method, path, call)` and `allPages(path)` bound to one handler. */
-export function apiClient(handler: Handler) {
+/** `api(method, path, call)` and `allPages(path)` bound to one handler, calling as `caller` unless a call says otherwise. */
+export function apiClient(handler: Handler, caller: CallerClaims = TEST_CALLER) {
   async function api(method: string, path: string, call: Call = {}): Promise<Reply> {
-    const result = await handler(apiEvent(method, path, call));
+    const result = await handler(apiEvent(method, path, call, caller));
     return {
       status: result.statusCode ?? 200,
       body: result.body ? JSON.parse(result.body) : undefined,

@@ -4,7 +4,7 @@
  * it instead of the example app, so replacing the example leaves them as
  * they are.
  */
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod/mini";
 import { createApiHandler, json, jsonBody, parse, type ApiDefinition, type Migration } from "../../src/lib";
 import { apiClient } from "./api";
@@ -33,6 +33,18 @@ export const notesApi = (migrations: readonly Migration[] = []): ApiDefinition =
       await documentClient.send(new PutCommand({ TableName: tableName, Item: { ...key(noteId), text } }));
       return json(200, { id: noteId, text });
     },
+    // Only for tokens with the notes:delete scope (or admin): the library checks scopes before the route runs.
+    "DELETE /notes/{id}": {
+      scopes: ["notes:delete", "admin"],
+      handle: async ({ params, caller, db }) => {
+        const noteId = parse(id, params.id, "note id");
+        const { documentClient, tableName } = await db();
+        await documentClient.send(new DeleteCommand({ TableName: tableName, Key: key(noteId) }));
+        return json(200, { deleted: noteId, by: caller?.subject });
+      },
+    },
+    // Anyone: no token needed, and the caller is whatever was verified, if anything.
+    "GET /hello": { public: true, handle: async ({ caller }) => json(200, { hello: caller?.subject ?? "anonymous" }) },
     // Hands a number straight to the marshaller, which rejects unsafe integers with a message quoting them.
     "PUT /counters/{id}": async ({ event, params, db }) => {
       const counterId = parse(id, params.id, "counter id");

@@ -5,6 +5,7 @@
  */
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { randomUUID } from "node:crypto";
+import type { CallerClaims } from "../contract";
 
 export interface RequestParts {
   method: string;
@@ -22,6 +23,8 @@ export interface RequestParts {
   apiId?: string;
   requestId?: string;
   now?: Date;
+  /** The claims and scopes of a token the JWT authorizer verified: present on routes that have one. */
+  jwt?: { claims: Record<string, string>; scopes?: string[] };
 }
 
 export function apiGatewayEvent(parts: RequestParts): APIGatewayProxyEventV2 {
@@ -53,6 +56,7 @@ export function apiGatewayEvent(parts: RequestParts): APIGatewayProxyEventV2 {
       stage: "$default",
       time: now.toISOString(),
       timeEpoch: now.getTime(),
+      ...(parts.jwt ? { authorizer: { jwt: { claims: parts.jwt.claims, scopes: parts.jwt.scopes ?? null } } } : {}),
     },
     ...(body !== undefined ? { body } : {}),
     isBase64Encoded: parts.isBase64Encoded ?? false,
@@ -65,4 +69,9 @@ function decodeOrKeep(path: string): string {
   } catch {
     return path;
   }
+}
+
+/** The JWT authorizer context API Gateway hands the function for a verified token with these claims. */
+export function jwtContext({ sub, email, scopes = [] }: CallerClaims): NonNullable<RequestParts["jwt"]> {
+  return { claims: { sub, ...(email ? { email } : {}), ...(scopes.length ? { scope: scopes.join(" ") } : {}) }, scopes: [...scopes] };
 }

@@ -11,15 +11,16 @@ import { openConnection, type Connection, type ConnectOptions } from "../runtime
 import { metered, type Meter } from "../runtime/requestMeter";
 import { StarterError } from "../errors";
 import { hintFor } from "../errorHints";
+import { callerOf, forbidden, unauthenticated } from "./caller";
 import { toHttpError, type ErrorMapping } from "./errors";
 import { json } from "./response";
-import { createRouter, type Routes } from "./router";
+import { createRouter, routeTable, type Match, type RouteEntry, type RouteRequest, type Routes } from "./router";
 
 /** What an app hands the library to be served. */
 export interface ApiDefinition {
   /** The app's migration index, oldest first; connect() checks the table against it once per cold start. */
   migrations: readonly Migration[];
-  /** "METHOD /path/{param}" -> handler. `GET /health` is added unless the app defines its own. */
+  /** "METHOD /path/{param}" -> handler or spec; every route needs a verified caller unless public. `GET /health` (public) is added unless the app defines its own. */
   routes: Routes;
   /** The app's error classes and the statuses they are answered with. */
   errors?: readonly ErrorMapping[];
@@ -37,11 +38,7 @@ export function createApiHandler(api: ApiDefinition, options: Omit<ConnectOption
     if (result.status === "rejected") throw result.reason;
     return result.value;
   };
-  const route = createRouter({
-    // Public, so it names nothing: not the table, not the version.
-    "GET /health": async () => (await db(), json(200, { status: "ok" })),
-    ...api.routes,
-  });
+  const route = createRouter(withHealth(api.routes));
 
   let served = 0;
   return async function handler(event) {
@@ -66,7 +63,7 @@ export function createApiHandler(api: ApiDefinition, options: Omit<ConnectOption
       try {
         const matched = route(event);
         routeName = matched.route;
-        return await matched.handle({ event, params: matched.params, db, read });
+        return await matched.spec.handle({ event, params: matched.params, caller: admitted(matched, event), db, read });
       } catch (error) {
         return failure(error);
       }
@@ -77,6 +74,31 @@ export function createApiHandler(api: ApiDefinition, options: Omit<ConnectOption
       logRequest({ requestId, route: routeName, status: result.statusCode ?? 200, durationMs: Math.round(performance.now() - started), coldStart, meter });
     return result;
   };
+}
+
+/** The app's routes and the library's public `GET /health`, unless the app defines its own. */
+function withHealth(routes: Routes): Routes {
+  // Public, so it names nothing: not the table, not the version. It answers once connect() has checked the table.
+  const health = { public: true, handle: async ({ db }: RouteRequest) => (await db(), json(200, { status: "ok" })) };
+  return { "GET /health": health, ...routes };
+}
+
+/** Every route of an app as the edge must know it: API Gateway's routes and authorizers, and the local deployment's checks. */
+export const apiRouteTable = (api: Pick<ApiDefinition, "routes">): RouteEntry[] => routeTable(withHealth(api.routes));
+
+/**
+ * The caller a matched route admits. API Gateway's JWT authorizer already
+ * refused what does not pass; this holds the same line for a route that
+ * reached the function without it (a misconfigured stage, a direct invoke).
+ */
+function admitted({ spec }: Match, event: APIGatewayProxyEventV2) {
+  const caller = callerOf(event);
+  if (spec.public) return caller;
+  if (!caller) throw unauthenticated();
+  if (spec.scopes?.length && !spec.scopes.some((scope) => caller.scopes.includes(scope))) {
+    throw forbidden(`this route needs one of the scopes ${spec.scopes.join(", ")}`);
+  }
+  return caller;
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { Connection } from "../runtime/connect";
+import type { Caller } from "./caller";
 import { HttpError } from "./errors";
 
 export type Result = APIGatewayProxyStructuredResultV2;
@@ -14,6 +15,8 @@ export interface RouteRequest {
   event: APIGatewayProxyEventV2;
   /** Path parameters, decoded: `{email}` in the pattern is `params.email`. */
   params: Record<string, string>;
+  /** The verified caller; always there on a route that is not public. What they may touch is the route's to decide. */
+  caller: Caller | undefined;
   /** The table, checked once per cold start. Validate input first, then call it: bad input then costs no request. */
   db: () => Promise<Connection>;
   /**
@@ -28,27 +31,55 @@ export interface RouteRequest {
 
 export type RouteHandler = (request: RouteRequest) => Promise<Result>;
 
-/** "METHOD /path/{param}" -> handler. */
-export type Routes = Record<string, RouteHandler>;
+/** Who may call a route. By default: any verified caller. */
+export interface RouteAccess {
+  /** Anyone, without a token (API Gateway runs no authorizer for it). */
+  public?: boolean;
+  /** A verified caller whose token has at least one of these scopes (checked at the edge and again here). */
+  scopes?: readonly string[];
+}
+
+export interface RouteSpec extends RouteAccess {
+  handle: RouteHandler;
+}
+
+/** "METHOD /path/{param}" -> handler (any verified caller), or a spec that says who may call it. */
+export type Routes = Record<string, RouteHandler | RouteSpec>;
+
+/** One route as the edge must know it: `GET /users/{email}` in API Gateway's route-key syntax, and who may call it. */
+export interface RouteEntry {
+  routeKey: string;
+  public: boolean;
+  scopes: string[];
+}
+
+/** The route table for the edge (API Gateway routes and their authorization, the local deployment's checks). */
+export function routeTable(routes: Routes): RouteEntry[] {
+  return Object.entries(routes).map(([routeKey, route]) => ({
+    routeKey,
+    public: typeof route !== "function" && route.public === true,
+    scopes: typeof route === "function" ? [] : [...(route.scopes ?? [])],
+  }));
+}
 
 interface Route {
   method: string;
   pattern: string;
   segments: string[];
-  handle: RouteHandler;
+  spec: RouteSpec;
 }
 
 export interface Match {
   /** The matched pattern, "GET /items/{id}": for logs, never the raw path. */
   route: string;
   params: Record<string, string>;
-  handle: RouteHandler;
+  spec: RouteSpec;
 }
 
 export function createRouter(table: Routes) {
-  const routes: Route[] = Object.entries(table).map(([key, handle]) => {
+  const routes: Route[] = Object.entries(table).map(([key, route]) => {
     const [method, pattern] = key.split(" ") as [string, string];
-    return { method, pattern, segments: pattern.split("/").slice(1), handle };
+    return { method, pattern, segments: pattern.split("/").slice(1), spec: typeof route === "function" ? { handle: route } : route };
   });
 
   return function match(event: APIGatewayProxyEventV2): Match {
@@ -77,7 +108,7 @@ export function createRouter(table: Routes) {
         allowed.push(route.method);
         continue;
       }
-      return { route: `${route.method} ${route.pattern}`, params, handle: route.handle };
+      return { route: `${route.method} ${route.pattern}`, params, spec: route.spec };
     }
     if (allowed.length > 0)
       throw new HttpError(405, "method_not_allowed", `${method} is not allowed here; use ${allowed.join(", ")}`, undefined, { allow: allowed.join(", ") });
