@@ -10,6 +10,7 @@
 #   TO=name           migrate-down: the oldest migration to revert (it and all after it are reverted)
 #   FUZZ_RUNS=n FUZZ_SEED=n  fuzz: runs per property (default 20000) and the seed to replay
 #   DRY_RUN=1         migrate, migrate-down, migrate-unlock: print what would happen, change nothing
+#   SUB=id EMAIL=a@b SCOPES="x y"  token: the token's subject, email and scopes
 #   ONLY=name         migrate-catch-up: catch up only this migration's backfill (default: every executed one)
 #   LOCAL_API_PORT, LOCAL_DYNAMODB_PORT  ports of the local deployment (3000, 8000)
 
@@ -25,7 +26,7 @@ TSX := node_modules/.bin/tsx
 MIGRATE_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(DRY_RUN),--dry-run)
 DEPLOY_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(AUTO_APPROVE),--auto-approve) $(if $(DELETE_TABLE),--delete-table "$(DELETE_TABLE)")
 
-.PHONY: help install typecheck lint format build test fuzz bench load audit bootstrap deploy plan destroy logs seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock clean
+.PHONY: help install typecheck lint format build test fuzz bench load audit bootstrap deploy plan destroy logs token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -80,6 +81,9 @@ destroy: install ## Tear DEPLOYMENT down (local: stop it and delete its data; AW
 
 logs: install ## Follow the API's logs of DEPLOYMENT
 	$(TSX) scripts/deploy.ts logs $(DEPLOY_FLAGS)
+
+token: install ## Print a bearer token of the local deployment's issuer: SUB=<subject> [EMAIL=...] [SCOPES="a b"]
+	@$(TSX) scripts/token.ts $(if $(SUB),--sub "$(SUB)") $(if $(EMAIL),--email "$(EMAIL)") $(if $(SCOPES),--scopes "$(SCOPES)")
 
 seed: install ## Import FILE (default src/app/seed.json) into DEPLOYMENT's table; validates everything first
 	$(TSX) scripts/seed.ts --deployment "$(DEPLOYMENT)" $(if $(FILE),--file "$(FILE)")

@@ -3,14 +3,21 @@
  * an API Gateway HTTP API does: each request becomes a payload format 2.0
  * event, each result becomes a response. What runs locally is what ships.
  *
+ * With LOCAL_API_JWT_ISSUER, LOCAL_API_JWT_AUDIENCES and LOCAL_API_JWKS it
+ * also checks bearer tokens as the deployed API's JWT authorizer does
+ * (jwtAuthorizer.ts), against the routes the artifact exports.
+ *
  * Run as a process by the local deployment:
- *   node --import tsx scripts/localApi.ts    (LOCAL_API_HANDLER, LOCAL_API_PORT from the environment)
+ *   node --import tsx scripts/localApi.ts    (LOCAL_API_HANDLER, LOCAL_API_PORT and the above from the environment)
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
-import { ConfigError, apiGatewayEvent } from "../src/lib";
+import type { JSONWebKeySet } from "jose";
+import { ConfigError, apiGatewayEvent, type RouteEntry } from "../src/lib";
 import { runCli } from "./cli";
+import { jwtAuthorizer, type Decision } from "./jwtAuthorizer";
 
 type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 
@@ -20,10 +27,16 @@ export const TIMEOUT_MS = 30_000;
 
 const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded|[\w.+-]+\+(json|xml)))/i;
 
-/** The payload format 2.0 event API Gateway would build for this request. */
-export function eventFromRequest(req: IncomingMessage, body: Buffer, now = new Date()): APIGatewayProxyEventV2 {
+/** The payload format 2.0 event API Gateway would build for this request (with what its authorizer verified, if any). */
+export function eventFromRequest(
+  req: IncomingMessage,
+  body: Buffer,
+  now = new Date(),
+  jwt?: { claims: Record<string, string>; scopes: string[] },
+): APIGatewayProxyEventV2 {
   // The request target exactly as received: `new URL` would read "//x/items" as the host "x" and the path "/items".
-  const target = req.url ?? "/";
+  // An absolute-form target ("http://host/items", RFC 9112 section 3.2.2) is the path after its authority.
+  const target = withoutAuthority(req.url ?? "/");
   const q = target.indexOf("?");
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
@@ -51,8 +64,15 @@ export function eventFromRequest(req: IncomingMessage, body: Buffer, now = new D
     protocol: `HTTP/${req.httpVersion}`,
     sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
     now,
+    ...(jwt ? { jwt } : {}),
   });
 }
+
+/** A request target in origin-form: an absolute-form one without its scheme and authority. */
+const withoutAuthority = (target: string) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(target) ? target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?]*/i, "") || "/" : target);
+
+/** The path of a request target, as API Gateway routes it. */
+export const pathOf = (target: string) => withoutAuthority(target).split("?")[0]!;
 
 /** Writes a handler result as API Gateway does for format 2.0, including its inference for bare results. */
 export function writeResult(res: ServerResponse, result: unknown): void {
@@ -84,12 +104,32 @@ function lambdaContext(requestId: string, functionName: string, deadline: number
   };
 }
 
-const gatewayError = (res: ServerResponse, statusCode: number, message: string) =>
-  writeResult(res, { statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify({ message }) });
+const gatewayError = (res: ServerResponse, statusCode: number, message: string, headers: Record<string, string> = {}) =>
+  writeResult(res, { statusCode, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ message }) });
 
-export async function startLocalApi({ handlerFile, port, host = "127.0.0.1" }: { handlerFile: string; port: number; host?: string }): Promise<Server> {
-  const { handler } = (await import(pathToFileURL(handlerFile).href)) as { handler: Handler };
+/** The authorizer's settings, as the local deployment passes them. */
+export interface LocalAuth {
+  issuer: string;
+  audiences: string[];
+  jwksFile: string;
+}
+
+export async function startLocalApi({
+  handlerFile,
+  port,
+  host = "127.0.0.1",
+  auth,
+}: {
+  handlerFile: string;
+  port: number;
+  host?: string;
+  auth?: LocalAuth;
+}): Promise<Server> {
+  const { handler, routes = [] } = (await import(pathToFileURL(handlerFile).href)) as { handler: Handler; routes?: RouteEntry[] };
   if (typeof handler !== "function") throw new ConfigError(`${handlerFile} exports no handler function`);
+  const authorize = auth
+    ? jwtAuthorizer({ issuer: auth.issuer, audiences: auth.audiences, routes, jwks: JSON.parse(readFileSync(auth.jwksFile, "utf8")) as JSONWebKeySet })
+    : async (): Promise<Decision> => ({ allow: true });
   const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? "local-api";
 
   const server = createServer(async (req, res) => {
@@ -106,7 +146,9 @@ export async function startLocalApi({ handlerFile, port, host = "127.0.0.1" }: {
       res.destroy();
       return;
     }
-    const event = eventFromRequest(req, Buffer.concat(chunks));
+    const decision = await authorize(req.method ?? "GET", pathOf(req.url ?? "/"), req.headers.authorization);
+    if (!decision.allow) return gatewayError(res, decision.status, decision.message, decision.status === 401 ? { "www-authenticate": "Bearer" } : {});
+    const event = eventFromRequest(req, Buffer.concat(chunks), new Date(), decision.jwt);
     const started = Date.now();
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -141,7 +183,9 @@ runCli(module, "localApi", async () => {
   const handlerFile = process.env.LOCAL_API_HANDLER;
   const port = Number(process.env.LOCAL_API_PORT);
   if (!handlerFile || !port) throw new ConfigError("set LOCAL_API_HANDLER (a built index.mjs) and LOCAL_API_PORT");
+  const { LOCAL_API_JWT_ISSUER: issuer, LOCAL_API_JWT_AUDIENCES: audiences, LOCAL_API_JWKS: jwksFile } = process.env;
+  const auth = issuer && audiences && jwksFile ? { issuer, audiences: audiences.split(","), jwksFile } : undefined;
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => process.exit(0));
-  await startLocalApi({ handlerFile, port });
+  await startLocalApi({ handlerFile, port, ...(auth ? { auth } : {}) });
   console.log(`local API serving ${handlerFile} on http://127.0.0.1:${port}`);
 });

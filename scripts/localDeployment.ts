@@ -15,6 +15,7 @@ import { kb } from "./format";
 import type { LocalDeployment } from "./deployments";
 import { LocalDynamoStartError, assertPortFree, findJava, javaArgs, waitUntilReady } from "./localDynamo";
 import { runCatchUp } from "./catchUp";
+import { ensureLocalIssuer } from "./localIssuer";
 import { runPreStep } from "./preStep";
 import { commandLine, isAlive, runningFromPidFile, stopFromPidFile, stopProcess, tail, writePidFile } from "./processes";
 
@@ -38,6 +39,7 @@ export function localPaths(d: LocalDeployment) {
     apiLog: join(d.stateDir, "api.log"),
     artifact: join(d.stateDir, "artifact"),
     cursorSecret: join(d.stateDir, "cursor-secret"),
+    issuer: join(d.stateDir, "issuer"),
   };
 }
 
@@ -137,6 +139,7 @@ function cursorSecret(file: string): string {
 
 async function startApi(d: LocalDeployment, endpoint: string, url: string): Promise<number> {
   const paths = localPaths(d);
+  const issuer = await ensureLocalIssuer(paths.issuer);
   try {
     await assertPortFree(d.apiPort);
   } catch (error) {
@@ -156,6 +159,10 @@ async function startApi(d: LocalDeployment, endpoint: string, url: string): Prom
       DYNAMODB_ENDPOINT: endpoint,
       AWS_REGION: LOCAL_REGION,
       CURSOR_SECRET: cursorSecret(paths.cursorSecret),
+      // Bearer tokens are checked as the deployed API's JWT authorizer checks them; `make token` signs them.
+      LOCAL_API_JWT_ISSUER: issuer.issuer,
+      LOCAL_API_JWT_AUDIENCES: issuer.audience,
+      LOCAL_API_JWKS: issuer.jwksFile,
       // As in Lambda: connect() reports pending migrations instead of applying them.
       AWS_LAMBDA_FUNCTION_NAME: `local-${HANDLER}`,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",

@@ -13,6 +13,8 @@ import {
   LOCAL_REGION,
   apiGatewayEvent,
   batchWriteAll,
+  callerClaims,
+  jwtContext,
   connect,
   countRequests,
   createApiHandler,
@@ -56,7 +58,13 @@ async function coldStartRow(endpoint: string) {
   const handler = createApiHandler(contract.api, { tableName, endpoint });
   for (const r of contract.load.setup) {
     const reply = await handler(
-      apiGatewayEvent({ method: r.method, rawPath: r.path, headers: { "content-type": "application/json" }, body: JSON.stringify(r.body) }),
+      apiGatewayEvent({
+        method: r.method,
+        rawPath: r.path,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(r.body),
+        jwt: jwtContext(callerClaims(contract, r)),
+      }),
     );
     if (reply.statusCode !== r.status) throw new Error(`setup ${r.method} ${r.path} answered ${reply.statusCode}`);
   }
@@ -377,9 +385,9 @@ async function httpRow() {
   log(`5/${STEPS} HTTP path: an isolated local deployment, the app's reads and its creates, 10 connections for 5 s each (the load test's runner)`);
   // Loaded here, not at the top: the local deployment's pre-step imports umzug, which row 1 checks connect() never loads.
   const { loadRun, withLoadStack } = await import("./load");
-  await withLoadStack(async ({ url }) => {
-    const reads = await loadRun(url, { connections: 10, duration: 5, shape: "reads" });
-    const creates = await loadRun(url, { connections: 10, duration: 5, shape: "creates" });
+  await withLoadStack(async (stack) => {
+    const reads = await loadRun(stack, { connections: 10, duration: 5, shape: "reads" });
+    const creates = await loadRun(stack, { connections: 10, duration: 5, shape: "creates" });
     for (const [name, { stats }] of [
       ["the app's reads", reads],
       ["the app's creates", creates],

@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { contract } from "../../src/app/contract";
-import { LOCAL_REGION, apiGatewayEvent } from "../../src/lib";
+import { LOCAL_REGION, apiGatewayEvent, callerClaims, jwtContext } from "../../src/lib";
 import { HANDLER, buildEntry, type Artifact } from "../build";
 
 const ROOT = resolve(__dirname, "..", "..");
@@ -87,7 +87,12 @@ export async function measureColdStart({ endpoint, tableName, runs = 15 }: { end
     ["api+powertools logger", await buildEntry(entry("powertools", POWERTOOLS), join(work, "out"), "powertools")],
   ];
   const first = contract.load.reads[0]!;
-  const apiEvent = apiGatewayEvent({ method: first.method, rawPath: first.path, rawQueryString: new URLSearchParams(first.query ?? {}).toString() });
+  const apiEvent = apiGatewayEvent({
+    method: first.method,
+    rawPath: first.path,
+    rawQueryString: new URLSearchParams(first.query ?? {}).toString(),
+    jwt: jwtContext(callerClaims(contract, first)),
+  });
   const env = {
     ...process.env,
     AWS_REGION: LOCAL_REGION,

@@ -11,7 +11,8 @@ import { contract } from "../../src/app/contract";
 import { LOCAL_REGION, createClient, createDocumentClient, type SampleRequest } from "../../src/lib";
 import { runCli } from "../cli";
 import { isolatedLocalDeployment } from "../deployments";
-import { deployLocal, destroyLocal } from "../localDeployment";
+import { deployLocal, destroyLocal, localPaths } from "../localDeployment";
+import { requestAuthorization } from "../localIssuer";
 
 export interface Stats {
   requests: number;
@@ -41,17 +42,21 @@ export interface LoadOptions {
 }
 
 const target = (r: SampleRequest) => `${r.path}${r.query ? `?${new URLSearchParams(r.query)}` : ""}`;
-const json = (r: SampleRequest) => (r.body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(r.body) });
+/** Headers and body of `r`, as its caller sends it: with the caller's bearer token. */
+const parts = (stack: Stack, r: SampleRequest) => ({
+  headers: { ...stack.authorization(r), ...(r.body === undefined ? {} : { "content-type": "application/json" }) },
+  ...(r.body === undefined ? {} : { body: JSON.stringify(r.body) }),
+});
 
 /** Sends `request` and checks that it got the status the contract says. */
-async function send(url: string, request: SampleRequest): Promise<void> {
-  const response = await fetch(`${url}${target(request)}`, { method: request.method, ...json(request) });
+async function send(stack: Stack, request: SampleRequest): Promise<void> {
+  const response = await fetch(`${stack.url}${target(request)}`, { method: request.method, ...parts(stack, request) });
   if (response.status !== request.status)
     throw new Error(`${request.method} ${request.path} answered ${response.status}, expected ${request.status}: ${await response.text()}`);
 }
 
 /** One autocannon run of `shape` against a running stack; resolves with its stats and the creates it attempted and saw acknowledged. */
-export async function loadRun(url: string, { connections = 50, amount, duration, shape = "mix" }: LoadOptions, firstCreate = 0) {
+export async function loadRun(stack: Stack, { connections = 50, amount, duration, shape = "mix" }: LoadOptions, firstCreate = 0) {
   let next = firstCreate;
   const attempted = new Map<number, Record<string, unknown>>();
   const acknowledged = new Set<number>();
@@ -67,7 +72,7 @@ export async function loadRun(url: string, { connections = 50, amount, duration,
       const { request: sample, key } = contract.load.create(next);
       Object.assign(context as Context, { n: next, expect: sample.status });
       attempted.set(next++, key);
-      return { ...request, method: sample.method as autocannon.Request["method"], path: target(sample), ...json(sample) };
+      return { ...request, method: sample.method as autocannon.Request["method"], path: target(sample), ...parts(stack, sample) };
     },
     onResponse: (status, _body, context) => {
       const { n, expect } = context as Context;
@@ -78,11 +83,11 @@ export async function loadRun(url: string, { connections = 50, amount, duration,
   const reads: autocannon.Request[] = contract.load.reads.map((r) => ({
     method: r.method as autocannon.Request["method"],
     path: target(r),
-    ...json(r),
+    ...parts(stack, r),
     onResponse: check(r.status),
   }));
   const requests = shape === "reads" ? reads : shape === "creates" ? [create] : [create, ...reads];
-  const result = await autocannon({ url, connections, timeout: 10, requests, ...(amount ? { amount } : { duration: duration ?? 5 }) });
+  const result = await autocannon({ url: stack.url, connections, timeout: 10, requests, ...(amount ? { amount } : { duration: duration ?? 5 }) });
   const statuses = { "2xx": result["2xx"], "4xx": result["4xx"], "5xx": result["5xx"], errors: result.errors, timeouts: result.timeouts };
   const stats: Stats = {
     requests: result.requests.total,
@@ -122,10 +127,12 @@ async function stored(stack: Stack, keys: Map<number, Record<string, unknown>>):
   return found;
 }
 
-interface Stack {
+export interface Stack {
   url: string;
   endpoint: string;
   tableName: string;
+  /** The `authorization` header of a request's caller: a token of the stack's own local issuer. */
+  authorization: (request: SampleRequest) => Record<string, string>;
 }
 
 /** Deploys an isolated stack, sends the contract's `setup`, runs `work` against it, and tears it down. */
@@ -134,8 +141,9 @@ export async function withLoadStack<T>(work: (stack: Stack) => Promise<T>): Prom
   const quiet = () => {};
   try {
     const { url, endpoint } = await deployLocal(d, quiet);
-    for (const request of contract.load.setup) await send(url, request);
-    return await work({ url, endpoint, tableName: d.tableName });
+    const stack = { url, endpoint, tableName: d.tableName, authorization: await requestAuthorization(localPaths(d).issuer, contract) };
+    for (const request of contract.load.setup) await send(stack, request);
+    return await work(stack);
   } finally {
     await destroyLocal(d, quiet);
   }
@@ -146,7 +154,7 @@ export function runLoad(options: LoadOptions = {}): Promise<LoadResult> {
   const { connections = 50, amount = 5_000, log = console.log } = options;
   return withLoadStack(async (stack) => {
     log(`load: ${amount} requests over ${connections} connections against ${stack.url} (the app's load mix: creates, reads, list queries)`);
-    const { stats, seconds, attempted, acknowledged } = await loadRun(stack.url, { ...options, connections, amount });
+    const { stats, seconds, attempted, acknowledged } = await loadRun(stack, { ...options, connections, amount });
     const inTable = await stored(stack, attempted);
     return {
       ...stats,

@@ -3,18 +3,23 @@ import { existsSync } from "node:fs";
 import { contract } from "../../src/app/contract";
 import type { SampleRequest } from "../../src/lib";
 import { isolatedLocalDeployment, type LocalDeployment } from "../../scripts/deployments";
-import { deployLocal, destroyLocal } from "../../scripts/localDeployment";
+import { deployLocal, destroyLocal, localPaths } from "../../scripts/localDeployment";
+import { requestAuthorization, signLocalToken } from "../../scripts/localIssuer";
 import { isAlive } from "../../scripts/processes";
 
 // A deployment of its own (state dir, ports), so a developer's running `make deploy` is never touched.
 let d: LocalDeployment;
 const quiet = () => {};
 
-async function send(url: string, { method, path, query, body }: SampleRequest): Promise<Response> {
+/** Sends a sample request as its caller, with a token of the deployment's local issuer (as `make token` signs them). */
+async function send(url: string, request: SampleRequest): Promise<Response> {
+  const { method, path, query, body } = request;
+  const authorization = await requestAuthorization(localPaths(d).issuer, contract);
   const target = `${url}${path}${query ? `?${new URLSearchParams(query)}` : ""}`;
   const response = await fetch(target, {
     method,
-    ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+    headers: { ...authorization(request), ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   await response.arrayBuffer();
   return response;
@@ -51,7 +56,15 @@ describe("the local deployment (make deploy / make destroy)", () => {
       expect({ method, path, status: (await send(first.url, request)).status }).toEqual({ method, path, status });
     }
 
-    const unknown = await fetch(`${first.url}/nowhere`);
+    // Nobody in who does not belong: no token, another issuer's token, a token for someone else's data.
+    const [firstRead] = contract.load.reads;
+    expect((await fetch(`${first.url}${firstRead!.path}`)).status).toBe(401);
+    expect((await fetch(`${first.url}${firstRead!.path}`, { headers: { authorization: "Bearer e30.e30." } })).status).toBe(401);
+    const stranger = await signLocalToken(localPaths(d).issuer, { sub: "stranger", email: "stranger@example.com" });
+    const denied = await fetch(`${first.url}/users/reader@example.com`, { headers: { authorization: `Bearer ${stranger}` } });
+    expect({ status: denied.status, body: await denied.json() }).toMatchObject({ status: 403, body: { error: { code: "forbidden" } } });
+
+    const unknown = await fetch(`${first.url}/nowhere`, { headers: { authorization: `Bearer ${stranger}` } });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: { code: "not_found" } });
 

@@ -113,6 +113,12 @@ describe("local API Gateway adapter", () => {
     expect(reply).toContain('{"rawPath":"//x/items"}');
   });
 
+  it("accepts an absolute-form request target: the path is what follows the authority (RFC 9112, 3.2.2)", async () => {
+    const reply = await raw("GET http://example.org:8080/items/a%2Fb?x=1 HTTP/1.1\r\nhost: example.org\r\nconnection: close\r\n\r\n");
+    expect(reply).toMatch(/^HTTP\/1\.1 404/);
+    expect(reply).toContain('{"rawPath":"/items/a%2Fb"}');
+  });
+
   it("survives 1,000 aborted or malformed requests in a row, then still answers", async () => {
     const broken = [
       // A Content-Length longer than the body, then the client disconnects.
