@@ -73,35 +73,47 @@ export const contract: AppContract = {
   api,
   seed,
 
+  // Two users and an operator with the admin scope, as an identity provider would issue their tokens.
+  callers: {
+    ada: { sub: "user-ada", email: "ada@example.com" },
+    grace: { sub: "user-grace", email: "grace@example.com" },
+    ops: { sub: "ops", scopes: ["admin"] },
+  },
+
   walkthrough: [
-    { method: "POST", path: "/users", body: { email: "ada@example.com", name: "Ada" }, status: 201 },
-    { method: "POST", path: "/users", body: { email: "ada@example.com", name: "Again" }, status: 409 },
-    { method: "GET", path: ada, status: 200 },
-    { method: "PATCH", path: ada, body: { name: "Ada L." }, status: 200 },
-    { method: "POST", path: "/companies", body: { name: "Acme" }, status: 201 },
-    { method: "GET", path: "/companies/Acme", status: 200 },
-    { method: "PUT", path: "/companies/Acme/members/ada@example.com", body: { role: "owner" }, status: 201 },
-    { method: "GET", path: "/companies/Acme/members", status: 200 },
-    { method: "GET", path: `${ada}/companies`, status: 200 },
-    { method: "POST", path: `${ada}/events`, body: { type: "login" }, status: 201 },
-    { method: "GET", path: `${ada}/events`, query: { order: "asc" }, status: 200 },
-    { method: "DELETE", path: ada, status: 204 },
-    { method: "GET", path: ada, status: 404 },
+    { as: "ada", method: "POST", path: "/users", body: { email: "ada@example.com", name: "Ada" }, status: 201 },
+    { as: "ada", method: "POST", path: "/users", body: { email: "ada@example.com", name: "Again" }, status: 409 },
+    { as: "ada", method: "POST", path: "/users", body: { email: "grace@example.com", name: "Not Ada's" }, status: 403 },
+    { as: "grace", method: "POST", path: "/users", body: { email: "grace@example.com", name: "Grace" }, status: 201 },
+    { as: "ada", method: "GET", path: ada, status: 200 },
+    { as: "grace", method: "GET", path: ada, status: 403 },
+    { as: "ada", method: "PATCH", path: ada, body: { name: "Ada L." }, status: 200 },
+    { as: "ada", method: "POST", path: "/companies", body: { name: "Acme" }, status: 201 },
+    { as: "grace", method: "GET", path: "/companies/Acme", status: 200 },
+    { as: "grace", method: "PUT", path: "/companies/Acme/members/grace@example.com", body: { role: "member" }, status: 403 },
+    { as: "ada", method: "PUT", path: "/companies/Acme/members/grace@example.com", body: { role: "member" }, status: 201 },
+    { as: "grace", method: "GET", path: "/companies/Acme/members", status: 200 },
+    { as: "ada", method: "GET", path: `${ada}/companies`, status: 200 },
+    { as: "ada", method: "POST", path: `${ada}/events`, body: { type: "login" }, status: 201 },
+    { as: "ada", method: "GET", path: `${ada}/events`, query: { order: "asc" }, status: 200 },
+    { as: "ops", method: "DELETE", path: ada, status: 204 },
+    { as: "ada", method: "GET", path: ada, status: 404 },
   ],
 
+  // The load runs as the operator: its creates are of many users.
   load: {
     setup: [
-      { method: "POST", path: "/companies", body: { name: "Load" }, status: 201 },
-      { method: "POST", path: "/users", body: { email: "reader@example.com", name: "Reader" }, status: 201 },
-      { method: "PUT", path: "/companies/Load/members/reader@example.com", body: { role: "member" }, status: 201 },
+      { as: "ops", method: "POST", path: "/companies", body: { name: "Load" }, status: 201 },
+      { as: "ops", method: "POST", path: "/users", body: { email: "reader@example.com", name: "Reader" }, status: 201 },
+      { as: "ops", method: "PUT", path: "/companies/Load/members/reader@example.com", body: { role: "member" }, status: 201 },
     ],
     create: (n) => {
       const email = `load-${n}@example.com`;
-      return { request: { method: "POST", path: "/users", body: { email, name: "Load" }, status: 201 }, key: keys.user(email) };
+      return { request: { as: "ops", method: "POST", path: "/users", body: { email, name: "Load" }, status: 201 }, key: keys.user(email) };
     },
     reads: [
-      { method: "GET", path: "/users/reader@example.com", status: 200 },
-      { method: "GET", path: "/companies/Load/members", query: { limit: "10" }, status: 200 },
+      { as: "ops", method: "GET", path: "/users/reader@example.com", status: 200 },
+      { as: "ops", method: "GET", path: "/companies/Load/members", query: { limit: "10" }, status: 200 },
     ],
   },
 };

@@ -5,7 +5,7 @@
  * Handlers validate input and map errors to HTTP; everything about DynamoDB
  * happens here.
  */
-import { QueryCommand as RawQueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { QueryCommand as RawQueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { ConditionCheck } from "dynamodb-toolbox/entity/actions/transactCheck";
 import { PutTransaction } from "dynamodb-toolbox/entity/actions/transactPut";
 import { execute } from "dynamodb-toolbox/entity/actions/transactWrite";
@@ -14,7 +14,7 @@ import { PutItemCommand } from "dynamodb-toolbox/entity/actions/put";
 import { UpdateItemCommand } from "dynamodb-toolbox/entity/actions/update";
 import { QueryCommand } from "dynamodb-toolbox/table/actions/query";
 import { randomUUID } from "node:crypto";
-import { batchWriteAll, cancellationReasons, decodeCursor, encodeCursor, isConditionalCheckFailed } from "../lib";
+import { batchWriteAll, cancellationReasons, decodeCursor, encodeCursor, forbidden, isConditionalCheckFailed } from "../lib";
 import type * as z from "zod/mini";
 import { ConflictError, NotFoundError } from "./errors";
 import { BY_USER_INDEX, createModel, keys } from "./model";
@@ -94,34 +94,59 @@ export function createService({ documentClient, tableName }: { documentClient: D
       return { memberships: memberships.length, events: partition.length - 1 };
     },
 
-    async createCompany(input: Input<"createCompany">) {
+    /** With an `owner`, one transaction: the company, the owner's user exists, the owner's membership. */
+    async createCompany(input: Input<"createCompany">, owner?: string) {
+      const put = Company.build(PutTransaction).item(input).options({ condition: absent }).params();
+      const owned = owner
+        ? [
+            User.build(ConditionCheck).key({ email: owner }).condition(exists).params(),
+            Membership.build(PutTransaction)
+              .item({ company: input.name, email: owner, role: "owner", joinedAt: String(put.Put.Item?.createdAt) })
+              .options({ condition: absent })
+              .params(),
+          ]
+        : [];
       try {
-        const { ToolboxItem } = await Company.build(PutItemCommand).item(input).options({ condition: absent }).send();
-        const { name, description, createdAt, updatedAt } = ToolboxItem;
-        return { name, ...(description === undefined ? {} : { description }), createdAt, updatedAt };
+        await documentClient.send(new TransactWriteCommand({ TransactItems: [put, ...owned] }));
       } catch (error) {
-        if (isConditionalCheckFailed(error)) throw new ConflictError(`company "${input.name}" already exists`);
+        const [duplicate, noUser] = failedConditions(error) ?? [];
+        if (duplicate) throw new ConflictError(`company "${input.name}" already exists`);
+        if (noUser) throw new NotFoundError("user", owner!);
         throw error;
       }
+      const { name, description, createdAt, updatedAt } = put.Put.Item as Record<string, string | undefined>;
+      return { name: name!, ...(description === undefined ? {} : { description }), createdAt: createdAt!, updatedAt: updatedAt! };
     },
 
     getCompany: (name: string) => mustExist("company", name, Company.build(GetItemCommand).key({ name }).send()),
 
-    /** One transaction: the user exists, the company exists, the membership does not yet. */
-    async addMembership(company: string, email: string, role: Input<"addMembership">["role"]) {
+    /**
+     * One transaction: the user exists, the company exists, the membership does not yet, and (given a
+     * `manager`) the manager is an owner or admin of the company. A manager who is not is refused
+     * after one read, before any write; the transaction's check covers a demotion in between.
+     */
+    async addMembership(company: string, email: string, role: Input<"addMembership">["role"], manager?: string) {
+      const managers = ["owner", "admin"];
+      const managing = { attr: "role" as const, in: managers };
+      if (manager) {
+        const { Item } = await Membership.build(GetItemCommand).key({ company, email: manager }).options({ consistent: true }).send();
+        if (!Item || !managers.includes(Item.role)) throw forbidden(`only an owner or admin of "${company}" adds its members`);
+      }
       const membership = { company, email, role, joinedAt: new Date().toISOString() };
       try {
         await execute(
           User.build(ConditionCheck).key({ email }).condition(exists),
           Company.build(ConditionCheck).key({ name: company }).condition(exists),
           Membership.build(PutTransaction).item(membership).options({ condition: absent }),
+          ...(manager ? [Membership.build(ConditionCheck).key({ company, email: manager }).condition(managing)] : []),
         );
         return membership;
       } catch (error) {
-        const [noUser, noCompany, duplicate] = failedConditions(error) ?? [];
+        const [noUser, noCompany, duplicate, notManager] = failedConditions(error) ?? [];
         if (noUser) throw new NotFoundError("user", email);
         if (noCompany) throw new NotFoundError("company", company);
         if (duplicate) throw new ConflictError(`user "${email}" is already a member of "${company}"`);
+        if (notManager) throw forbidden(`only an owner or admin of "${company}" adds its members`);
         throw error;
       }
     },

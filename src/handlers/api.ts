@@ -3,6 +3,8 @@
  * the app's definition served by the library. Nothing else belongs here.
  */
 import { api } from "../app";
-import { createApiHandler } from "../lib";
+import { apiRouteTable, createApiHandler } from "../lib";
 
 export const handler = createApiHandler(api);
+/** Who may call which route: the local deployment checks tokens against it as API Gateway does. */
+export const routes = apiRouteTable(api);

@@ -1,5 +1,5 @@
 import { contract } from "../../src/app/contract";
-import { connect, countRequests, createApiHandler, ensureTable } from "../../src/lib";
+import { callerClaims, connect, countRequests, createApiHandler, ensureTable } from "../../src/lib";
 import { apiClient } from "../support/api";
 import { clients, deleteTable, uniqueTableName } from "../support/dynamo";
 import { BOOTSTRAP_DIR, functionTableActions, loadInfra } from "../support/terraform";
@@ -40,8 +40,9 @@ describe("the Lambda's IAM policy", () => {
       { step: "initialize", name: "record-transactions" },
     );
 
-    for (const { method, path, body, query, status } of contract.walkthrough) {
-      const reply = await api(method, path, { ...(body === undefined ? {} : { body }), ...(query ? { query } : {}) });
+    for (const request of contract.walkthrough) {
+      const { method, path, body, query, status } = request;
+      const reply = await api(method, path, { ...(body === undefined ? {} : { body }), ...(query ? { query } : {}), as: callerClaims(contract, request) });
       expect({ method, path, status: reply.status }).toEqual({ method, path, status });
     }
     client.middlewareStack.remove("record-transactions");

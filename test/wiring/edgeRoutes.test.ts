@@ -1,0 +1,26 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadDeployment, type AwsDeployment } from "../../scripts/deployments";
+import { writeVarFile } from "../../scripts/terraform";
+import { contract } from "../../src/app/contract";
+import { apiRouteTable } from "../../src/lib";
+
+// Whatever app src/app/contract.ts describes: its routes reach API Gateway from its own route table.
+describe("the app's routes at the edge", () => {
+  it("reach Terraform's variables from the app's route table, each with its scopes; only the public ones skip the authorizer", () => {
+    const dir = mkdtempSync(join(tmpdir(), "routes-"));
+    const vars = JSON.parse(readFileSync(writeVarFile(loadDeployment("dev") as AwsDeployment, join(dir, "api.zip"), dir), "utf8"));
+    const table = apiRouteTable(contract.api);
+    expect(vars.routes).toEqual(Object.fromEntries(table.map((r) => [r.routeKey, { public: r.public, scopes: r.scopes }])));
+    expect(Object.keys(vars.routes)).toEqual(expect.arrayContaining(["GET /health", ...Object.keys(contract.api.routes)]));
+    expect(vars.routes["GET /health"]).toEqual({ public: true, scopes: [] });
+    // Every key is one API Gateway takes, as infra/variables.tf validates it.
+    for (const key of Object.keys(vars.routes)) expect(key).toMatch(/^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) \/\S*$/);
+  });
+
+  it("are the routes the deployed handler exports for the local API's authorizer", async () => {
+    const { routes } = await import("../../src/handlers/api");
+    expect(routes).toEqual(apiRouteTable(contract.api));
+  });
+});
