@@ -21,11 +21,39 @@ resource "aws_apigatewayv2_integration" "api" {
   payload_format_version = "2.0"
 }
 
-# Every method and path goes to the function, whose router answers 404 and 405 itself.
-resource "aws_apigatewayv2_route" "default" {
-  api_id    = aws_apigatewayv2_api.api.id
-  route_key = "$default"
-  target    = "integrations/${aws_apigatewayv2_integration.api.id}"
+# Tokens are verified at the edge: signature against the issuer's keys, iss, aud (or client_id),
+# exp and nbf, and a route's scopes. The issuer is the deployment's identity provider ("auth" in
+# infra/deployments.json): Cognito (infra/bootstrap can create a user pool), Auth0, Entra ID, ...
+resource "aws_apigatewayv2_authorizer" "jwt" {
+  api_id           = aws_apigatewayv2_api.api.id
+  name             = "${var.function_name}-jwt"
+  authorizer_type  = "JWT"
+  identity_sources = ["$request.header.Authorization"]
+
+  jwt_configuration {
+    issuer   = var.jwt_issuer
+    audience = var.jwt_audiences
+  }
+}
+
+# The app's routes, from its own route table (scripts/terraform.ts writes var.routes; nothing is kept
+# by hand), each with the authorizer and its scopes unless the app declares it public. $default takes
+# the rest, behind the authorizer too: the function's router answers 404 and 405 to callers with a token.
+resource "aws_apigatewayv2_route" "app" {
+  for_each = merge({ "$default" = { public = false, scopes = [] } }, var.routes)
+
+  api_id               = aws_apigatewayv2_api.api.id
+  route_key            = each.key
+  target               = "integrations/${aws_apigatewayv2_integration.api.id}"
+  authorization_type   = each.value.public ? "NONE" : "JWT"
+  authorizer_id        = each.value.public ? null : aws_apigatewayv2_authorizer.jwt.id
+  authorization_scopes = each.value.public || length(each.value.scopes) == 0 ? null : each.value.scopes
+}
+
+# Deployments made before routes came from the app keep their $default route instead of replacing it.
+moved {
+  from = aws_apigatewayv2_route.default
+  to   = aws_apigatewayv2_route.app["$default"]
 }
 
 # A flood is cut off here, before it spends the function's concurrency and the table's money.

@@ -39,6 +39,39 @@ variable "lambda_zip" {
   type        = string
 }
 
+variable "jwt_issuer" {
+  description = "The identity provider whose tokens the API accepts: the exact `iss` of its tokens, an https URL (for Cognito, https://cognito-idp.<region>.amazonaws.com/<user pool id>)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^https://[^\\s]+$", var.jwt_issuer))
+    error_message = "jwt_issuer must be an https URL: the exact iss of the provider's tokens."
+  }
+}
+
+variable "jwt_audiences" {
+  description = "Accepted audiences: a token's aud (or client_id) must be one of them (for Cognito, the app client id)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.jwt_audiences) > 0 && alltrue([for a in var.jwt_audiences : length(a) > 0])
+    error_message = "jwt_audiences must name at least one audience."
+  }
+}
+
+variable "routes" {
+  description = "The app's routes by route key (\"GET /users/{email}\"): public ones need no token, the others a token with one of their scopes (any token when none). Written by scripts/terraform.ts from the app's route table."
+  type = map(object({
+    public = bool
+    scopes = list(string)
+  }))
+
+  validation {
+    condition     = alltrue([for key in keys(var.routes) : can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) /[^\\s]*$", key))])
+    error_message = "every route key must be a method and a path, such as \"GET /users/{email}\"."
+  }
+}
+
 variable "lambda_memory_mb" {
   description = "Memory of the API function in MB; CPU grows with it."
   type        = number

@@ -31,7 +31,15 @@ export interface BootstrapVars {
   github_oidc_provider_arn: string;
   deployments: Record<
     string,
-    { region: string; table_name: string; state_key: string; function_name: string; tracing: boolean; plan_from_pull_requests: boolean }
+    {
+      region: string;
+      table_name: string;
+      state_key: string;
+      function_name: string;
+      tracing: boolean;
+      plan_from_pull_requests: boolean;
+      create_user_pool: boolean;
+    }
   >;
 }
 
@@ -71,6 +79,7 @@ export function bootstrapVars(file = DEPLOYMENTS_FILE, gitRemote: () => string |
           function_name: functionName(d),
           tracing: d.tracing,
           plan_from_pull_requests: d.planFromPullRequests,
+          create_user_pool: d.auth.createUserPool,
         },
       ]),
     ),

@@ -50,6 +50,16 @@ const awsDeployment = z.strictObject({
     }),
     { memoryMb: 256, timeoutSeconds: 10, logRetentionDays: 30, reservedConcurrency: 20 },
   ),
+  /**
+   * Who may call the API: the identity provider whose JWTs API Gateway accepts (the exact `iss` of its
+   * tokens) and the audiences (`aud` or `client_id`) they must carry. `make bootstrap` can create a
+   * Cognito user pool for a deployment with `createUserPool` and prints both values.
+   */
+  auth: z.strictObject({
+    issuer: z.string().check(z.regex(/^https:\/\/\S+$/, "an https URL: the exact iss of the provider's tokens")),
+    audiences: z.array(z.string().check(z.minLength(1))).check(z.minLength(1, "at least one audience")),
+    createUserPool: z._default(z.boolean(), false),
+  }),
   /** The HTTP API's stage throttling, and the browser origins allowed by CORS (none: CORS off). */
   api: z._default(
     z.strictObject({
@@ -112,6 +122,7 @@ export interface AwsDeployment {
   table: TableSettings;
   lambda: { memoryMb: number; timeoutSeconds: number; logRetentionDays: number; reservedConcurrency: number };
   api: { throttlingBurst: number; throttlingRate: number; corsOrigins: string[] };
+  auth: { issuer: string; audiences: string[]; createUserPool: boolean };
   alarms: {
     email?: string | undefined;
     lambdaErrors?: number | undefined;
@@ -211,6 +222,7 @@ function loadDeploymentsFile(file: string): { deployments: Map<string, AwsDeploy
         table: { ...d.table, tags: d.tags },
         lambda: d.lambda,
         api: d.api,
+        auth: d.auth,
         alarms: d.alarms,
         tracing: d.tracing,
         planFromPullRequests: d.planFromPullRequests,

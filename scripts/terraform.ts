@@ -2,7 +2,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { StarterError } from "../src/lib";
+import { contract } from "../src/app/contract";
+import { apiRouteTable, StarterError } from "../src/lib";
 import { HANDLER } from "./build";
 import type { AwsDeployment } from "./deployments";
 
@@ -52,6 +53,10 @@ export function writeVarFile(deployment: AwsDeployment, lambdaZip: string, dir =
     lambda_reserved_concurrency: deployment.lambda.reservedConcurrency,
     api_throttling: { burst_limit: deployment.api.throttlingBurst, rate_limit: deployment.api.throttlingRate },
     cors_allow_origins: deployment.api.corsOrigins,
+    jwt_issuer: deployment.auth.issuer,
+    jwt_audiences: deployment.auth.audiences,
+    // The app's route table: every route reaches API Gateway with its authorization, none is listed by hand.
+    routes: Object.fromEntries(apiRouteTable(contract.api).map(({ routeKey, public: open, scopes }) => [routeKey, { public: open, scopes }])),
     tags: deployment.tags,
     tracing: deployment.tracing,
     alarm_email: deployment.alarms.email ?? "",

@@ -22,3 +22,13 @@ output "function_role_arns" {
   description = "Per deployment, the execution role of its API function (infra/ reads it by name and passes it to Lambda)."
   value       = { for name, role in aws_iam_role.function : name => role.arn }
 }
+
+output "user_pools" {
+  description = "Per deployment with createUserPool: the issuer and app client id to put into its \"auth\" in infra/deployments.json."
+  value = {
+    for name, pool in aws_cognito_user_pool.users : name => {
+      issuer    = "https://${pool.endpoint}"
+      client_id = aws_cognito_user_pool_client.api[name].id
+    }
+  }
+}

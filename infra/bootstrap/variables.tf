@@ -41,6 +41,7 @@ variable "deployments" {
     function_name           = string
     tracing                 = bool
     plan_from_pull_requests = bool
+    create_user_pool        = bool
   }))
 
   validation {

@@ -17,7 +17,7 @@ const placeholdersOf = (file: string) => [...new Set([...readFileSync(join(INFRA
 
 describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
   it("is a root of its own, with local state: no backend block, providers pinned like infra/", () => {
-    expect(Object.keys(files)).toEqual(["functions.tf", "github.tf", "outputs.tf", "roles.tf", "state.tf", "variables.tf", "versions.tf"]);
+    expect(Object.keys(files)).toEqual(["functions.tf", "github.tf", "identity.tf", "outputs.tf", "roles.tf", "state.tf", "variables.tf", "versions.tf"]);
     const [terraform] = files["versions.tf"]!.terraform;
     expect(terraform.backend).toBeUndefined();
     expect(terraform.required_version).toBe(">= 1.10.0, < 2.0.0");
@@ -30,7 +30,7 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
     expect(total).toBeGreaterThan(25);
     expect(unresolved).toEqual([]);
     for (const [name, [v]] of Object.entries(tf.variable) as [string, Hcl[]][]) expect({ name, d: typeof v!.description, t: typeof v!.type }).toEqual({ name, d: "string", t: "string" });
-    expect(Object.keys(tf.output).sort()).toEqual(["deploy_role_arns", "function_role_arns", "github_oidc_provider_arn", "plan_role_arns", "state_bucket"]);
+    expect(Object.keys(tf.output).sort()).toEqual(["deploy_role_arns", "function_role_arns", "github_oidc_provider_arn", "plan_role_arns", "state_bucket", "user_pools"]);
     for (const [name, [o]] of Object.entries(tf.output) as [string, Hcl[]][]) expect({ name, d: typeof o!.description }).toEqual({ name, d: "string" });
   });
 
@@ -152,7 +152,8 @@ describe("make bootstrap's variables (scripts/bootstrap.ts)", () => {
     writeFileSync(file, JSON.stringify(content));
     return file;
   };
-  const deployment = (bucket: string, key: string) => ({ region: "eu-west-1", tableName: `t-${key}`, state: { bucket, key } });
+  const auth = { issuer: "https://issuer.example.com/", audiences: ["api"] };
+  const deployment = (bucket: string, key: string) => ({ region: "eu-west-1", tableName: `t-${key}`, state: { bucket, key }, auth });
 
   it("come from infra/deployments.json and the git remote, and set every variable the bootstrap declares", async () => {
     const vars = bootstrapVars(undefined, () => "git@github.com:acme/orders-service.git\n");
@@ -163,8 +164,8 @@ describe("make bootstrap's variables (scripts/bootstrap.ts)", () => {
       deploy_branches: [],
       github_oidc_provider_arn: "",
       deployments: {
-        dev: { region: "eu-west-1", table_name: "dynamodb-starter-dev", state_key: "dynamodb-starter/dev.tfstate", function_name: "dev-api", tracing: false, plan_from_pull_requests: true },
-        prod: { region: "eu-west-1", table_name: "dynamodb-starter-prod", state_key: "dynamodb-starter/prod.tfstate", function_name: "prod-api", tracing: true, plan_from_pull_requests: false },
+        dev: { region: "eu-west-1", table_name: "dynamodb-starter-dev", state_key: "dynamodb-starter/dev.tfstate", function_name: "dev-api", tracing: false, plan_from_pull_requests: true, create_user_pool: true },
+        prod: { region: "eu-west-1", table_name: "dynamodb-starter-prod", state_key: "dynamodb-starter/prod.tfstate", function_name: "prod-api", tracing: true, plan_from_pull_requests: false, create_user_pool: false },
       },
     });
     // Every variable set, so terraform never stops to ask for one.
@@ -198,7 +199,7 @@ describe("make bootstrap's variables (scripts/bootstrap.ts)", () => {
 describe("make bootstrap (scripts/bootstrap.ts)", () => {
   const file = () => {
     const path = join(mkdtempSync(join(tmpdir(), "bootstrap-cli-")), "deployments.json");
-    const dev = { region: "eu-west-1", tableName: "t-dev", state: { bucket: "acme-tf-state", key: "dev.tfstate" } };
+    const dev = { region: "eu-west-1", tableName: "t-dev", state: { bucket: "acme-tf-state", key: "dev.tfstate" }, auth: { issuer: "https://issuer.example.com/", audiences: ["api"] } };
     writeFileSync(path, JSON.stringify({ github: { repository: "acme/api" }, deployments: { dev } }));
     return path;
   };

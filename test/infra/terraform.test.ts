@@ -94,14 +94,29 @@ describe("infra/ (parsed with the HCL parser)", () => {
     expect(JSON.stringify(tf)).not.toMatch(/AdministratorAccess|FullAccess|PowerUser/);
   });
 
-  it("routes every request of the HTTP API to the function with payload format 2.0", () => {
+  it("routes the app's routes (and $default for the rest) to the function with payload format 2.0, behind the JWT authorizer unless public", () => {
     expect(tf.resource.aws_apigatewayv2_api.api[0].protocol_type).toBe("HTTP");
     expect(tf.resource.aws_apigatewayv2_integration.api[0]).toMatchObject({
       integration_type: "AWS_PROXY",
       integration_uri: "${aws_lambda_function.api.invoke_arn}",
       payload_format_version: "2.0",
     });
-    expect(tf.resource.aws_apigatewayv2_route.default[0]).toMatchObject({ route_key: "$default", target: "integrations/${aws_apigatewayv2_integration.api.id}" });
+    const [route] = tf.resource.aws_apigatewayv2_route.app;
+    expect(route).toMatchObject({
+      for_each: '${merge({ "$default" = { public = false, scopes = [] } }, var.routes)}',
+      route_key: "${each.key}",
+      target: "integrations/${aws_apigatewayv2_integration.api.id}",
+      authorization_type: '${each.value.public ? "NONE" : "JWT"}',
+      authorizer_id: "${each.value.public ? null : aws_apigatewayv2_authorizer.jwt.id}",
+      authorization_scopes: "${each.value.public || length(each.value.scopes) == 0 ? null : each.value.scopes}",
+    });
+    expect(tf.resource.aws_apigatewayv2_route.default).toBeUndefined();
+    expect(tf.moved).toEqual([{ from: "${aws_apigatewayv2_route.default}", to: '${aws_apigatewayv2_route.app["$default"]}' }]);
+    expect(tf.resource.aws_apigatewayv2_authorizer.jwt[0]).toMatchObject({
+      authorizer_type: "JWT",
+      identity_sources: ["$request.header.Authorization"],
+      jwt_configuration: [{ issuer: "${var.jwt_issuer}", audience: "${var.jwt_audiences}" }],
+    });
     expect(tf.resource.aws_apigatewayv2_stage.default[0]).toMatchObject({ name: "$default", auto_deploy: true });
     expect(tf.resource.aws_lambda_permission.api[0]).toMatchObject({
       principal: "apigateway.amazonaws.com",

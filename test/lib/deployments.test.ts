@@ -12,7 +12,8 @@ function file(content: unknown): string {
   writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content));
   return path;
 }
-const valid = { region: "eu-west-1", tableName: "app-dev", state: { bucket: "tf-state", key: "app/dev.tfstate" } };
+const auth = { issuer: "https://issuer.example.com/", audiences: ["api"] };
+const valid = { region: "eu-west-1", tableName: "app-dev", state: { bucket: "tf-state", key: "app/dev.tfstate" }, auth };
 
 describe("deployments", () => {
   it("loads the shipped infra/deployments.json, whose examples are valid", () => {
@@ -33,6 +34,7 @@ describe("deployments", () => {
       table: { tags: { team: "core" } },
       lambda: { memoryMb: 256, timeoutSeconds: 10, logRetentionDays: 30, reservedConcurrency: 20 },
       api: { throttlingBurst: 100, throttlingRate: 50, corsOrigins: [] },
+      auth: { ...auth, createUserPool: false },
       alarms: {},
       tracing: false,
       planFromPullRequests: false,
@@ -168,5 +170,19 @@ describe("deployments", () => {
       { numRuns: 300 },
     );
     expect(taken).toBeGreaterThan(30);
+  });
+
+  it("takes the identity provider into Terraform's variables, and refuses a deployment without one", () => {
+    const d = loadDeployment("dev", file({ deployments: { dev: valid } })) as AwsDeployment;
+    const vars = JSON.parse(readFileSync(writeVarFile(d, join(dir, "api.zip"), dir), "utf8")) as Record<string, unknown>;
+    expect(vars).toMatchObject({ jwt_issuer: "https://issuer.example.com/", jwt_audiences: ["api"] });
+    const { auth: _, ...unauthenticated } = valid;
+    expect(() => loadDeployment("dev", file({ deployments: { dev: unauthenticated } }))).toThrow(/auth/);
+    for (const bad of [
+      { issuer: "http://plain.example.com", audiences: ["a"] },
+      { issuer: "https://x.example.com", audiences: [] },
+    ]) {
+      expect(() => loadDeployment("dev", file({ deployments: { dev: { ...valid, auth: bad } } }))).toThrow(ConfigError);
+    }
   });
 });
