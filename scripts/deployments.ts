@@ -37,6 +37,8 @@ const awsDeployment = z.strictObject({
       encryption: z.optional(
         z.union([z.literal("aws-owned"), z.literal("aws-managed"), z.strictObject({ kmsKeyArn: z.string().check(z.startsWith("arn:")) })]),
       ),
+      /** A ceiling on the on-demand table's request units per second: what an anonymous flood could cost. */
+      onDemandMaximum: z.optional(z.nullable(z.strictObject({ readRequestUnits: int(1, 10_000_000), writeRequestUnits: int(1, 10_000_000) }))),
     }),
     {},
   ),

@@ -185,4 +185,34 @@ describe("deployments", () => {
       expect(() => loadDeployment("dev", file({ deployments: { dev: { ...valid, auth: bad } } }))).toThrow(ConfigError);
     }
   });
+
+  it("takes any on-demand maximum exactly into the table settings the pre-step reconciles, or refuses it (property)", () => {
+    const units = fc.oneof(
+      { arbitrary: fc.integer({ min: 1, max: 10_000_000 }), weight: 8 },
+      { arbitrary: fc.oneof(fc.integer(), fc.double(), fc.string(), fc.constant(null)), weight: 2 },
+    );
+    const maximum = fc.oneof(
+      fc.constant(null),
+      fc.record({ readRequestUnits: units, writeRequestUnits: units }, { requiredKeys: [] }),
+      fc.record({ readRequestUnits: units, writeRequestUnits: units, extra: fc.anything() }),
+    );
+    let taken = 0;
+    fc.assert(
+      fc.property(maximum, (onDemandMaximum) => {
+        let d: AwsDeployment;
+        try {
+          d = loadDeployment("dev", file({ deployments: { dev: { ...valid, table: { onDemandMaximum } } } })) as AwsDeployment;
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigError);
+          return;
+        }
+        taken++;
+        const sent = JSON.parse(JSON.stringify(onDemandMaximum)) as Record<string, unknown> | null; // what the file holds
+        expect(d.table.onDemandMaximum).toEqual(sent);
+        if (sent) expect(Object.values(sent).every((n) => Number.isInteger(n) && (n as number) >= 1)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+    expect(taken).toBeGreaterThan(50);
+  });
 });

@@ -24,6 +24,7 @@ const declared: TableSettings = {
   ttlAttribute: "expiresAt",
   pointInTimeRecovery: true,
   encryption: "aws-managed",
+  onDemandMaximum: { readRequestUnits: 4000, writeRequestUnits: 2000 },
   tags: { team: "core" },
 };
 
@@ -39,6 +40,7 @@ describe("reconcileTable", () => {
       { setting: "deletion protection", status: "drift", actual: "off", declared: "on" },
       { setting: "TTL attribute", status: "drift", actual: "off", declared: "expiresAt" },
       { setting: "encryption", status: "drift", actual: "aws-owned", declared: "aws-managed" },
+      { setting: "on-demand maximum", status: "drift", actual: "none", declared: "read 4000/s, write 2000/s" },
       { setting: "tags", status: "unsupported", actual: "unknown", declared: "team=core", note: "this endpoint does not support it; skipped" },
     ]);
     expect(requests.operations.filter((op) => WRITE_OPERATIONS.has(op))).toEqual([]);
@@ -79,5 +81,18 @@ describe("reconcileTable", () => {
     await reconcileTable({ client, tableName, settings: { ttlAttribute: "expiresAt" }, apply: true });
     await reconcileTable({ client, tableName, settings: { ttlAttribute: null }, apply: true });
     expect((await ttlOf(tableName))?.TimeToLiveStatus).toBe("DISABLED");
+  });
+
+  it("sets the on-demand maximum, a ceiling on what a flood of requests can cost, and removes it when declared null", async () => {
+    const tableName = await freshTable();
+    const ceiling = { onDemandMaximum: { readRequestUnits: 1000, writeRequestUnits: 500 } };
+    expect((await reconcileTable({ client, tableName, settings: ceiling, apply: true })).map((r) => [r.setting, r.status, r.declared])).toEqual([
+      ["on-demand maximum", "updated", "read 1000/s, write 500/s"],
+    ]);
+    expect((await describeTable(client, tableName))?.OnDemandThroughput).toEqual({ MaxReadRequestUnits: 1000, MaxWriteRequestUnits: 500 });
+    expect((await reconcileTable({ client, tableName, settings: ceiling, apply: true }))[0]!.status).toBe("in sync");
+    const removed = await reconcileTable({ client, tableName, settings: { onDemandMaximum: null }, apply: true });
+    expect(removed.map((r) => [r.status, r.actual, r.declared])).toEqual([["updated", "read 1000/s, write 500/s", "none"]]);
+    expect((await reconcileTable({ client, tableName, settings: { onDemandMaximum: null }, apply: true }))[0]!.status).toBe("in sync");
   });
 });

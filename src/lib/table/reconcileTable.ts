@@ -1,6 +1,6 @@
 /**
  * Pre-step, part 2: bring the table's declared settings (point-in-time
- * recovery, deletion protection, TTL, encryption, tags) in line and report
+ * recovery, deletion protection, TTL, encryption, on-demand maximum, tags) in line and report
  * each one. Runs with the deployer's credentials after ensureTable().
  * With `apply: false` it only reports drift.
  */
@@ -29,6 +29,8 @@ export interface TableSettings {
   /** Attribute holding the expiry epoch seconds; null turns TTL off. */
   ttlAttribute?: string | null;
   encryption?: Encryption;
+  /** The most read and write request units per second the on-demand table serves (a ceiling on its cost); null removes it. */
+  onDemandMaximum?: { readRequestUnits: number; writeRequestUnits: number } | null;
   /** Added or updated; tags not declared here are reported, never removed. */
   tags?: Record<string, string>;
 }
@@ -84,7 +86,7 @@ export async function reconcileTable({ client, tableName, settings, apply, log =
     }
   }
 
-  const { pointInTimeRecovery, deletionProtection, ttlAttribute, encryption, tags } = settings;
+  const { pointInTimeRecovery, deletionProtection, ttlAttribute, encryption, onDemandMaximum, tags } = settings;
   const onOff = (on: boolean | undefined) => (on ? "on" : "off");
 
   if (pointInTimeRecovery !== undefined) {
@@ -148,6 +150,27 @@ export async function reconcileTable({ client, tableName, settings, apply, log =
                 : encryption === "aws-managed"
                   ? { Enabled: true, SSEType: "KMS" }
                   : { Enabled: true, SSEType: "KMS", KMSMasterKeyId: encryption.kmsKeyArn },
+          }),
+        ),
+    );
+  }
+
+  if (onDemandMaximum !== undefined) {
+    // -1 is DynamoDB's "no maximum".
+    const units = (read: number | undefined, write: number | undefined) =>
+      read && read > 0 && write && write > 0 ? `read ${read}/s, write ${write}/s` : "none";
+    await setting(
+      "on-demand maximum",
+      onDemandMaximum ? units(onDemandMaximum.readRequestUnits, onDemandMaximum.writeRequestUnits) : "none",
+      async () => units(table.OnDemandThroughput?.MaxReadRequestUnits, table.OnDemandThroughput?.MaxWriteRequestUnits),
+      () =>
+        client.send(
+          new UpdateTableCommand({
+            TableName: tableName,
+            OnDemandThroughput: {
+              MaxReadRequestUnits: onDemandMaximum?.readRequestUnits ?? -1,
+              MaxWriteRequestUnits: onDemandMaximum?.writeRequestUnits ?? -1,
+            },
           }),
         ),
     );
