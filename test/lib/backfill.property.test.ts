@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { DeleteCommand, PutCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { batchWriteAll, createClient, createDocumentClient, ensureTable, isConditionalCheckFailed, LOCAL_REGION } from "../../src/lib";
 import { backfill, type BackfillSpec } from "../../src/lib/tools";
-import { clients, deleteTable, endpoint, uniqueTableName } from "../support/dynamo";
+import { clients, deleteTable, endpoint, itemsByKey, uniqueTableName } from "../support/dynamo";
 
 // Every run sends dozens of requests to DynamoDB Local, so this property runs a twentieth of `make fuzz`'s
 // FUZZ_RUNS (1,000 by default there) and a few dozen times in `make test`. FUZZ_SEED replays a run.
@@ -125,25 +125,6 @@ async function emptyTable() {
   );
 }
 
-async function runItems(run: string): Promise<Map<string, Item>> {
-  const found = new Map<string, Item>();
-  let ExclusiveStartKey: Item | undefined;
-  do {
-    const page = await admin.documentClient.send(
-      new ScanCommand({
-        TableName: tableName,
-        ConsistentRead: true,
-        ExclusiveStartKey,
-        FilterExpression: "begins_with(pk, :run)",
-        ExpressionAttributeValues: { ":run": run },
-      }),
-    );
-    for (const item of page.Items ?? []) found.set(String(item.pk), item);
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return found;
-}
-
 let runs = 0;
 
 describe("a backfill interleaved with the previous code's writes (property)", () => {
@@ -184,7 +165,7 @@ describe("a backfill interleaved with the previous code's writes (property)", ()
           await backfill({ documentClient, tableName, ...spec(run), ...shape }); // the catch-up pass, once the new code is live
 
           const expected = new Map([...model].map(([pk, item]) => [pk, matches(item) ? stripUndefined(spec(run).transform(item) ?? item) : item]));
-          const found = await runItems(run);
+          const found = await itemsByKey(admin.documentClient, tableName, run);
           await emptyTable(); // small pages scan every item, so each run starts on an empty table
           expect(found).toEqual(expected);
         },

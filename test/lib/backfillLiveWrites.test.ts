@@ -1,9 +1,8 @@
 import { spawn } from "node:child_process";
-import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { batchWriteAll, ensureTable, type Migration } from "../../src/lib";
 import { migrator } from "../../src/lib/migrations/migrationRunner";
 import { bundleForNode } from "../support/bundle";
-import { clients, deleteTable, endpoint, uniqueTableName } from "../support/dynamo";
+import { clients, deleteTable, endpoint, itemsByKey, uniqueTableName } from "../support/dynamo";
 
 const ITEMS = 1_000;
 const admin = clients();
@@ -64,25 +63,6 @@ function startLiveApp() {
   return { ready, done, stop: () => proc.kill("SIGTERM") };
 }
 
-async function items(): Promise<Map<string, Record<string, unknown>>> {
-  const found = new Map<string, Record<string, unknown>>();
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await admin.documentClient.send(
-      new ScanCommand({
-        TableName: tableName,
-        ConsistentRead: true,
-        ExclusiveStartKey,
-        FilterExpression: "begins_with(pk, :item)",
-        ExpressionAttributeValues: { ":item": "ITEM#" },
-      }),
-    );
-    for (const item of page.Items ?? []) found.set(String(item.pk), item);
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return found;
-}
-
 describe("a declared backfill while the previous code keeps writing", () => {
   it("loses no acknowledged update, brings no deleted item back, and transforms everything after the catch-up pass", async () => {
     const m = migrator({ ...admin, tableName, migrations: [renameToLabel] });
@@ -92,7 +72,7 @@ describe("a declared backfill while the previous code keeps writing", () => {
     app.stop();
     const acknowledged = await app.done;
 
-    const after = await items();
+    const after = await itemsByKey(admin.documentClient, tableName, "ITEM#");
     const lost = [...after.values()].filter((item) => item.n !== (acknowledged.increments[String(item.pk)] ?? 0));
     const back = acknowledged.deleted.filter((pk) => after.has(pk));
     const updates = Object.values(acknowledged.increments).reduce((n, k) => n + k, 0);
@@ -104,7 +84,7 @@ describe("a declared backfill while the previous code keeps writing", () => {
     expect(old.filter((pk) => !acknowledged.created.includes(pk))).toEqual([]);
 
     const caughtUp = await m.catchUp();
-    const final = await items();
+    const final = await itemsByKey(admin.documentClient, tableName, "ITEM#");
     expect(caughtUp).toEqual([expect.objectContaining({ migration: "0001-name-to-label", written: old.length })]);
     expect([...final.values()].filter((item) => "name" in item || !("label" in item))).toEqual([]);
     expect(final.size).toBe(ITEMS - acknowledged.deleted.length + acknowledged.created.length);

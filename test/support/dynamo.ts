@@ -3,7 +3,7 @@
  * a table name of its own. (Which requests the code sent: countRequests.)
  */
 import { DeleteTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { randomUUID } from "node:crypto";
 import { createClient, createDocumentClient, isResourceNotFound, LOCAL_REGION } from "../../src/lib";
 
@@ -45,3 +45,23 @@ export const WRITE_OPERATIONS = new Set([
   "UntagResource",
   "UpdateTimeToLive",
 ]);
+
+/** Every item whose partition key starts with `prefix`, by partition key, read consistently, every page. */
+export async function itemsByKey(documentClient: DynamoDBDocumentClient, tableName: string, prefix: string): Promise<Map<string, Record<string, unknown>>> {
+  const found = new Map<string, Record<string, unknown>>();
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documentClient.send(
+      new ScanCommand({
+        TableName: tableName,
+        ConsistentRead: true,
+        ExclusiveStartKey,
+        FilterExpression: "begins_with(pk, :prefix)",
+        ExpressionAttributeValues: { ":prefix": prefix },
+      }),
+    );
+    for (const item of page.Items ?? []) found.set(String(item.pk), item);
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return found;
+}
