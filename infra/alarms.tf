@@ -102,7 +102,7 @@ resource "aws_cloudwatch_metric_alarm" "api_error_rate" {
     metric {
       namespace   = "AWS/ApiGateway"
       metric_name = each.key
-      dimensions  = { ApiId = aws_apigatewayv2_api.api.id }
+      dimensions  = { ApiId = data.aws_apigatewayv2_api.api.id }
       stat        = "Sum"
       period      = 300
     }
@@ -113,7 +113,7 @@ resource "aws_cloudwatch_metric_alarm" "api_error_rate" {
     metric {
       namespace   = "AWS/ApiGateway"
       metric_name = "Count"
-      dimensions  = { ApiId = aws_apigatewayv2_api.api.id }
+      dimensions  = { ApiId = data.aws_apigatewayv2_api.api.id }
       stat        = "Sum"
       period      = 300
     }

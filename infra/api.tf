@@ -1,21 +1,34 @@
-resource "aws_apigatewayv2_api" "api" {
+# The API itself is the bootstrap's (infra/bootstrap/apis.tf): each deploy role's API Gateway
+# rights then name its own API and no other. Found here by name; its routes, integration,
+# authorizer and stage are managed below.
+data "aws_apigatewayv2_apis" "named" {
   name          = var.function_name
   protocol_type = "HTTP"
+}
 
-  # Off unless the deployment names browser origins ("api": { "corsOrigins": [...] }).
-  dynamic "cors_configuration" {
-    for_each = length(var.cors_allow_origins) > 0 ? [1] : []
-    content {
-      allow_origins = var.cors_allow_origins
-      allow_methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-      allow_headers = ["authorization", "content-type"]
-      max_age       = 600
+# Deployments made when infra/ still managed the API forget it here instead of destroying it;
+# import it into the bootstrap: terraform -chdir=infra/bootstrap import 'aws_apigatewayv2_api.function["<deployment>"]' <api id>
+removed {
+  from = aws_apigatewayv2_api.api
+
+  lifecycle {
+    destroy = false
+  }
+}
+
+data "aws_apigatewayv2_api" "api" {
+  api_id = one(data.aws_apigatewayv2_apis.named.ids)
+
+  lifecycle {
+    precondition {
+      condition     = length(data.aws_apigatewayv2_apis.named.ids) == 1
+      error_message = "There is no HTTP API named ${var.function_name} (or more than one): an admin creates it with make bootstrap."
     }
   }
 }
 
 resource "aws_apigatewayv2_integration" "api" {
-  api_id                 = aws_apigatewayv2_api.api.id
+  api_id                 = data.aws_apigatewayv2_api.api.id
   integration_type       = "AWS_PROXY"
   integration_uri        = aws_lambda_function.api.invoke_arn
   payload_format_version = "2.0"
@@ -25,7 +38,7 @@ resource "aws_apigatewayv2_integration" "api" {
 # exp and nbf, and a route's scopes. The issuer is the deployment's identity provider ("auth" in
 # infra/deployments.json): Cognito (infra/bootstrap can create a user pool), Auth0, Entra ID, ...
 resource "aws_apigatewayv2_authorizer" "jwt" {
-  api_id           = aws_apigatewayv2_api.api.id
+  api_id           = data.aws_apigatewayv2_api.api.id
   name             = "${var.function_name}-jwt"
   authorizer_type  = "JWT"
   identity_sources = ["$request.header.Authorization"]
@@ -42,7 +55,7 @@ resource "aws_apigatewayv2_authorizer" "jwt" {
 resource "aws_apigatewayv2_route" "app" {
   for_each = merge({ "$default" = { public = false, scopes = [] } }, var.routes)
 
-  api_id               = aws_apigatewayv2_api.api.id
+  api_id               = data.aws_apigatewayv2_api.api.id
   route_key            = each.key
   target               = "integrations/${aws_apigatewayv2_integration.api.id}"
   authorization_type   = each.value.public ? "NONE" : "JWT"
@@ -58,7 +71,7 @@ moved {
 
 # A flood is cut off here, before it spends the function's concurrency and the table's money.
 resource "aws_apigatewayv2_stage" "default" {
-  api_id      = aws_apigatewayv2_api.api.id
+  api_id      = data.aws_apigatewayv2_api.api.id
   name        = "$default"
   auto_deploy = true
 
@@ -93,5 +106,5 @@ resource "aws_lambda_permission" "api" {
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.api.function_name
   principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_apigatewayv2_api.api.execution_arn}/*/*"
+  source_arn    = "${data.aws_apigatewayv2_api.api.execution_arn}/*/*"
 }

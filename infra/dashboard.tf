@@ -1,7 +1,7 @@
 # One dashboard per deployment: the metrics the alarms watch, side by side.
 locals {
   lambda_dimensions = ["FunctionName", aws_lambda_function.api.function_name]
-  api_dimensions    = ["ApiId", aws_apigatewayv2_api.api.id]
+  api_dimensions    = ["ApiId", data.aws_apigatewayv2_api.api.id]
   table_dimensions  = ["TableName", data.aws_dynamodb_table.main.name]
 
   dashboard_widgets = [

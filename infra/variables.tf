@@ -119,17 +119,6 @@ variable "api_throttling" {
   }
 }
 
-variable "cors_allow_origins" {
-  description = "Browser origins allowed to call the API (CORS), such as https://app.example.com; empty turns CORS off."
-  type        = list(string)
-  default     = []
-
-  validation {
-    condition     = alltrue([for origin in var.cors_allow_origins : can(regex("^https?://[^/*\\s]+$", origin))])
-    error_message = "cors_allow_origins must be origins such as https://app.example.com: a scheme and a host, no path, no wildcard."
-  }
-}
-
 variable "log_retention_days" {
   description = "How long CloudWatch keeps the function's logs."
   type        = number

@@ -80,6 +80,7 @@ export function bootstrapVars(file = DEPLOYMENTS_FILE, gitRemote: () => string |
           tracing: d.tracing,
           plan_from_pull_requests: d.planFromPullRequests,
           create_user_pool: d.auth.createUserPool,
+          cors_allow_origins: d.api.corsOrigins,
         },
       ]),
     ),

@@ -52,7 +52,6 @@ export function writeVarFile(deployment: AwsDeployment, lambdaZip: string, dir =
     log_retention_days: deployment.lambda.logRetentionDays,
     lambda_reserved_concurrency: deployment.lambda.reservedConcurrency,
     api_throttling: { burst_limit: deployment.api.throttlingBurst, rate_limit: deployment.api.throttlingRate },
-    cors_allow_origins: deployment.api.corsOrigins,
     jwt_issuer: deployment.auth.issuer,
     jwt_audiences: deployment.auth.audiences,
     // The app's route table: every route reaches API Gateway with its authorization, none is listed by hand.

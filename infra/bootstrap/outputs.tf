@@ -32,3 +32,8 @@ output "user_pools" {
     }
   }
 }
+
+output "api_ids" {
+  description = "Per deployment, the id of its HTTP API (infra/ finds it by name; its deploy role may touch no other)."
+  value       = { for name, api in aws_apigatewayv2_api.function : name => api.id }
+}

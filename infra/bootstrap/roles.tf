@@ -33,6 +33,7 @@ locals {
       state_bucket = var.state_bucket
       state_key    = d.state_key
       deployment   = name
+      api_id       = aws_apigatewayv2_api.function[name].id
     }
   }
 }

@@ -42,6 +42,7 @@ variable "deployments" {
     tracing                 = bool
     plan_from_pull_requests = bool
     create_user_pool        = bool
+    cors_allow_origins      = list(string)
   }))
 
   validation {

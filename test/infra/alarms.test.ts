@@ -37,8 +37,8 @@ describe("alarms and dashboard (infra/alarms.tf, infra/dashboard.tf)", () => {
     const [rate] = (alarm!.metric_query as Hcl[]).filter((q) => q.return_data === true);
     expect(rate!.expression).toBe("IF(requests > 0, errors / requests, 0)");
     expect(metricsOf(alarm!).map((m) => [m.namespace, m.metric_name, m.dimensions])).toEqual([
-      ["AWS/ApiGateway", "${each.key}", { ApiId: "${aws_apigatewayv2_api.api.id}" }],
-      ["AWS/ApiGateway", "Count", { ApiId: "${aws_apigatewayv2_api.api.id}" }],
+      ["AWS/ApiGateway", "${each.key}", { ApiId: "${data.aws_apigatewayv2_api.api.id}" }],
+      ["AWS/ApiGateway", "Count", { ApiId: "${data.aws_apigatewayv2_api.api.id}" }],
     ]);
     expect(alarm!.threshold).toBe("${each.value}");
     expect(tf.variable.alarm_thresholds[0].type).toContain("api_4xx_rate       = optional(number, 0.25)");

@@ -17,7 +17,7 @@ const placeholdersOf = (file: string) => [...new Set([...readFileSync(join(INFRA
 
 describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
   it("is a root of its own, with local state: no backend block, providers pinned like infra/", () => {
-    expect(Object.keys(files)).toEqual(["functions.tf", "github.tf", "identity.tf", "outputs.tf", "roles.tf", "state.tf", "variables.tf", "versions.tf"]);
+    expect(Object.keys(files)).toEqual(["apis.tf", "functions.tf", "github.tf", "identity.tf", "outputs.tf", "roles.tf", "state.tf", "variables.tf", "versions.tf"]);
     const [terraform] = files["versions.tf"]!.terraform;
     expect(terraform.backend).toBeUndefined();
     expect(terraform.required_version).toBe(">= 1.10.0, < 2.0.0");
@@ -30,7 +30,15 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
     expect(total).toBeGreaterThan(25);
     expect(unresolved).toEqual([]);
     for (const [name, [v]] of Object.entries(tf.variable) as [string, Hcl[]][]) expect({ name, d: typeof v!.description, t: typeof v!.type }).toEqual({ name, d: "string", t: "string" });
-    expect(Object.keys(tf.output).sort()).toEqual(["deploy_role_arns", "function_role_arns", "github_oidc_provider_arn", "plan_role_arns", "state_bucket", "user_pools"]);
+    expect(Object.keys(tf.output).sort()).toEqual([
+      "api_ids",
+      "deploy_role_arns",
+      "function_role_arns",
+      "github_oidc_provider_arn",
+      "plan_role_arns",
+      "state_bucket",
+      "user_pools",
+    ]);
     for (const [name, [o]] of Object.entries(tf.output) as [string, Hcl[]][]) expect({ name, d: typeof o!.description }).toEqual({ name, d: "string" });
   });
 
@@ -86,6 +94,16 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
     ]);
   });
 
+  it("creates each deployment's HTTP API, with CORS only for the origins it names, so each deploy role can name its own", () => {
+    const [api] = tf.resource.aws_apigatewayv2_api.function;
+    expect(api).toMatchObject({ for_each: "${var.deployments}", name: "${each.value.function_name}", protocol_type: "HTTP" });
+    const [cors] = api.dynamic.cors_configuration;
+    expect(cors.for_each).toBe("${length(each.value.cors_allow_origins) > 0 ? [1] : []}");
+    expect(cors.content[0].allow_origins).toBe("${each.value.cors_allow_origins}");
+    const locals = Object.assign({}, ...(tf.locals as Hcl[]));
+    expect(locals.policy_vars).toContain("api_id       = aws_apigatewayv2_api.function[name].id");
+  });
+
   it("registers GitHub's OIDC provider for STS, or uses the account's existing one", () => {
     expect(tf.resource.aws_iam_openid_connect_provider.github[0]).toMatchObject({
       count: '${var.github_oidc_provider_arn == "" ? 1 : 0}',
@@ -132,7 +150,7 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
     expect(locals.roles).toMatch(/-deploy" => \{[^}]*policy_file = "deployer-policy.json"/);
     expect(locals.roles).toMatch(/-plan" => \{[^}]*policy_file = "planner-policy.json"/);
     const given = [...String(locals.policy_vars).matchAll(/^\s+(\w+)\s+=/gm)].map((m) => m[1]!).sort();
-    expect(given).toEqual(["account_id", "deployment", "region", "state_bucket", "state_key", "table_name"]);
+    expect(given).toEqual(["account_id", "api_id", "deployment", "region", "state_bucket", "state_key", "table_name"]);
     expect(placeholdersOf("deployer-policy.json")).toEqual(given);
     expect(placeholdersOf("planner-policy.json")).toEqual(given);
     expect(tf.resource.aws_iam_role_policy_attachment.github[0]).toEqual({
@@ -164,8 +182,8 @@ describe("make bootstrap's variables (scripts/bootstrap.ts)", () => {
       deploy_branches: [],
       github_oidc_provider_arn: "",
       deployments: {
-        dev: { region: "eu-west-1", table_name: "dynamodb-starter-dev", state_key: "dynamodb-starter/dev.tfstate", function_name: "dev-api", tracing: false, plan_from_pull_requests: true, create_user_pool: true },
-        prod: { region: "eu-west-1", table_name: "dynamodb-starter-prod", state_key: "dynamodb-starter/prod.tfstate", function_name: "prod-api", tracing: true, plan_from_pull_requests: false, create_user_pool: false },
+        dev: { region: "eu-west-1", table_name: "dynamodb-starter-dev", state_key: "dynamodb-starter/dev.tfstate", function_name: "dev-api", tracing: false, plan_from_pull_requests: true, create_user_pool: true, cors_allow_origins: [] },
+        prod: { region: "eu-west-1", table_name: "dynamodb-starter-prod", state_key: "dynamodb-starter/prod.tfstate", function_name: "prod-api", tracing: true, plan_from_pull_requests: false, create_user_pool: false, cors_allow_origins: [] },
       },
     });
     // Every variable set, so terraform never stops to ask for one.

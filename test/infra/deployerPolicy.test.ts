@@ -11,7 +11,7 @@ interface Statement {
 }
 const policy = JSON.parse(readFileSync(join(INFRA_DIR, "deployer-policy.json"), "utf8")) as { Version: string; Statement: Statement[] };
 const planner = JSON.parse(readFileSync(join(INFRA_DIR, "planner-policy.json"), "utf8")) as { Version: string; Statement: Statement[] };
-const PLACEHOLDERS = new Set(["region", "account_id", "table_name", "state_bucket", "state_key", "deployment"]);
+const PLACEHOLDERS = new Set(["region", "account_id", "table_name", "state_bucket", "state_key", "deployment", "api_id"]);
 
 describe("infra/deployer-policy.json (what a CI role needs to run make deploy)", () => {
   it("is a valid IAM policy document of explicit Allow statements", () => {
@@ -107,6 +107,7 @@ describe("the pipeline's roles cannot escalate (rendered for two deployments)", 
           state_bucket: "state-bucket",
           state_key: `svc/${deployment}.tfstate`,
           deployment,
+          api_id: `api${deployment}id`,
         })[name]!,
       ),
     ) as { Statement: Statement[] };
@@ -131,5 +132,32 @@ describe("the pipeline's roles cannot escalate (rendered for two deployments)", 
   it("fits a managed policy (6,144 characters, minified) even for the longest deployment name", () => {
     const longest = "d".repeat(31);
     for (const document of [policy, planner]) expect(JSON.stringify(render(document, longest)).length).toBeLessThanOrEqual(6_144);
+  });
+
+  it.each([
+    ["deploy", policy],
+    ["plan", planner],
+  ] as const)("the %s role reaches only its own deployment: every resource names it, but those AWS offers no narrower form of", (_, document) => {
+    // Not a deployment's own by name, each for a reason: CloudWatch Logs' log deliveries and the account's log groups
+    // listing take no narrower resource; finding the HTTP API by name lists the region's APIs (names only); tags of
+    // API Gateway resources are addressed by the tagged resource's escaped ARN, which a policy cannot build in advance;
+    // the state bucket is shared, and listing it (which the S3 backend needs to tell a missing state from a forbidden
+    // one) shows key names only.
+    const unscoped = new Set([
+      "*",
+      "arn:aws:logs:eu-west-1:123456789012:log-group:*",
+      "arn:aws:apigateway:eu-west-1::/apis",
+      "arn:aws:apigateway:eu-west-1::/tags/*",
+      "arn:aws:s3:::state-bucket",
+    ]);
+    for (const deployment of ["dev", "prod"]) {
+      const other = deployment === "dev" ? "prod" : "dev";
+      const resources = render(document, deployment).Statement.flatMap((s) => s.Resource);
+      const own = (r: string) => [deployment, `table-${deployment}`, `svc/${deployment}.tfstate`, `api${deployment}id`].some((mark) => r.includes(mark));
+      expect(resources.filter((r) => !unscoped.has(r) && !own(r))).toEqual([]);
+      expect(resources.filter((r) => r.includes(other))).toEqual([]);
+      // The state bucket is shared; within it, only this deployment's state object.
+      expect(resources.filter((r) => r.startsWith("arn:aws:s3:::state-bucket/") && !r.includes(`svc/${deployment}.tfstate`))).toEqual([]);
+    }
   });
 });

@@ -95,7 +95,12 @@ describe("infra/ (parsed with the HCL parser)", () => {
   });
 
   it("routes the app's routes (and $default for the rest) to the function with payload format 2.0, behind the JWT authorizer unless public", () => {
-    expect(tf.resource.aws_apigatewayv2_api.api[0].protocol_type).toBe("HTTP");
+    // The API is the bootstrap's, found by name; everything under it is managed here.
+    expect(tf.resource.aws_apigatewayv2_api).toBeUndefined();
+    expect(tf.data.aws_apigatewayv2_apis.named[0]).toMatchObject({ name: "${var.function_name}", protocol_type: "HTTP" });
+    expect(tf.data.aws_apigatewayv2_api.api[0].api_id).toBe("${one(data.aws_apigatewayv2_apis.named.ids)}");
+    expect(tf.data.aws_apigatewayv2_api.api[0].lifecycle[0].precondition[0].error_message).toContain("make bootstrap");
+    expect(tf.removed).toEqual([{ from: "${aws_apigatewayv2_api.api}", lifecycle: [{ destroy: false }] }]); // older deployments keep theirs
     expect(tf.resource.aws_apigatewayv2_integration.api[0]).toMatchObject({
       integration_type: "AWS_PROXY",
       integration_uri: "${aws_lambda_function.api.invoke_arn}",
@@ -120,7 +125,7 @@ describe("infra/ (parsed with the HCL parser)", () => {
     expect(tf.resource.aws_apigatewayv2_stage.default[0]).toMatchObject({ name: "$default", auto_deploy: true });
     expect(tf.resource.aws_lambda_permission.api[0]).toMatchObject({
       principal: "apigateway.amazonaws.com",
-      source_arn: "${aws_apigatewayv2_api.api.execution_arn}/*/*",
+      source_arn: "${data.aws_apigatewayv2_api.api.execution_arn}/*/*",
     });
   });
 });
@@ -150,12 +155,6 @@ describe("limits and records (infra/api.tf, infra/lambda.tf)", () => {
     expect(tf.resource.aws_cloudwatch_log_group.access[0]).toEqual({ name: "/aws/apigateway/${var.function_name}-access", retention_in_days: "${var.log_retention_days}" });
   });
 
-  it("turns CORS on only for the origins a deployment names", () => {
-    const [cors] = tf.resource.aws_apigatewayv2_api.api[0].dynamic.cors_configuration;
-    expect(cors.for_each).toBe("${length(var.cors_allow_origins) > 0 ? [1] : []}");
-    expect(cors.content[0].allow_origins).toBe("${var.cors_allow_origins}");
-    expect(tf.variable.cors_allow_origins[0].default).toEqual([]);
-  });
 });
 
 describe("terraform CLI checks", () => {

@@ -75,7 +75,6 @@ describe("deploy CLI", () => {
       lambda_reserved_concurrency: 20,
       log_retention_days: 90,
       api_throttling: { burst_limit: 400, rate_limit: 200 },
-      cors_allow_origins: [],
       jwt_issuer: "https://login.example.com/",
       jwt_audiences: ["https://api.example.com"],
       routes: expect.objectContaining({ "GET /health": { public: true, scopes: [] }, "POST /users": { public: false, scopes: [] } }),

@@ -127,7 +127,7 @@ describe("deployments", () => {
     );
   });
 
-  it("takes any API limits, CORS origins and reserved concurrency exactly into Terraform's variables, or refuses them (property)", () => {
+  it("takes any API limits, CORS origins and reserved concurrency exactly into the deployment and Terraform's variables, or refuses them (property)", () => {
     const value = fc.oneof(fc.double(), fc.integer({ min: -5, max: 200_000 }), fc.string(), fc.boolean(), fc.constant(null), fc.array(fc.string()));
     const origin = fc.oneof(
       fc.webAuthority().map((a) => `https://${a}`),
@@ -164,7 +164,7 @@ describe("deployments", () => {
         for (const o of corsOrigins) expect(o).toMatch(/^https?:\/\/[^/*\\\s]+$/); // only plain origins get through
         const vars = JSON.parse(readFileSync(writeVarFile(d, join(dir, "api.zip"), dir), "utf8")) as Record<string, unknown>;
         expect(vars.api_throttling).toEqual({ burst_limit: throttlingBurst, rate_limit: throttlingRate });
-        expect(vars.cors_allow_origins).toEqual(corsOrigins);
+        expect(d.api.corsOrigins).toEqual(corsOrigins); // the bootstrap's, since the API is
         expect(vars.lambda_reserved_concurrency).toBe(reservedConcurrency);
       }),
       { numRuns: 300 },

@@ -67,8 +67,8 @@ export function unresolvedReferences(merged: Hcl): { total: number; unresolved: 
     ...(Object.entries(merged.data ?? {}) as [string, object][]).flatMap(([type, byName]) => Object.keys(byName).map((n) => `data.${type}.${n}`)),
     ...(Object.entries(merged.resource ?? {}) as [string, object][]).flatMap(([type, byName]) => Object.keys(byName).map((n) => `${type}.${n}`)),
   ]);
-  // A moved block's `from` names what no longer exists, on purpose.
-  const references = interpolations({ ...merged, moved: undefined }).flatMap(({ path, expression }) =>
+  // The `from` of moved and removed blocks names what no longer exists, on purpose.
+  const references = interpolations({ ...merged, moved: undefined, removed: undefined }).flatMap(({ path, expression }) =>
     [...expression.matchAll(/\b(var\.\w+|local\.\w+|data\.\w+\.\w+|(?<!data\.)(?:aws|random)_\w+\.\w+)/g)].map((m) => ({ path, ref: m[1]! })),
   );
   return { total: references.length, unresolved: references.filter(({ ref }) => !declared.has(ref)) };
