@@ -87,6 +87,7 @@ export async function main(argv: string[], log: (line: string) => void = console
 /** Everything that can be checked without changing anything, in order: tool, credentials, state bucket. */
 async function preflight(d: AwsDeployment, log: (line: string) => void): Promise<void> {
   log(`deployment "${d.name}": table ${d.tableName} in ${d.region}, state s3://${d.state.bucket}/${d.state.key}`);
+  backendConfigArgs(d); // refuses a deployment whose state would be written without its KMS key
   log(`  terraform ${assertTerraform()}`);
   const client = createClient({ region: d.region });
   try {

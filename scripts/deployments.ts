@@ -27,6 +27,8 @@ const awsDeployment = z.strictObject({
     bucket: z.string().check(z.minLength(3)),
     key: z.string().check(z.minLength(1)),
     region: z.optional(region),
+    /** The state bucket's KMS key, made by `make bootstrap` (its output state_kms_key_arn). */
+    kmsKeyArn: z.optional(z.string().check(z.regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/, "a KMS key ARN"))),
   }),
   tags: z._default(z.record(z.string(), z.string()), {}),
   table: z._default(
@@ -119,7 +121,7 @@ export interface AwsDeployment {
   name: string;
   region: string;
   tableName: string;
-  state: { bucket: string; key: string; region: string };
+  state: { bucket: string; key: string; region: string; kmsKeyArn?: string | undefined };
   tags: Record<string, string>;
   table: TableSettings;
   lambda: { memoryMb: number; timeoutSeconds: number; logRetentionDays: number; reservedConcurrency: number };
@@ -219,7 +221,7 @@ function loadDeploymentsFile(file: string): { deployments: Map<string, AwsDeploy
         name: key,
         region: d.region,
         tableName: d.tableName,
-        state: { bucket: d.state.bucket, key: d.state.key, region: d.state.region ?? d.region },
+        state: { bucket: d.state.bucket, key: d.state.key, region: d.state.region ?? d.region, ...(d.state.kmsKeyArn ? { kmsKeyArn: d.state.kmsKeyArn } : {}) },
         tags: d.tags,
         table: { ...d.table, tags: d.tags },
         lambda: d.lambda,

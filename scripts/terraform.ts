@@ -3,7 +3,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { contract } from "../src/app/contract";
-import { apiRouteTable, StarterError } from "../src/lib";
+import { apiRouteTable, ConfigError, StarterError } from "../src/lib";
 import { HANDLER } from "./build";
 import type { AwsDeployment } from "./deployments";
 
@@ -75,8 +75,14 @@ export function writeVarFile(deployment: AwsDeployment, lambdaZip: string, dir =
 }
 
 export function backendConfigArgs(deployment: AwsDeployment): string[] {
-  const { bucket, key, region } = deployment.state;
-  return [`-backend-config=bucket=${bucket}`, `-backend-config=key=${key}`, `-backend-config=region=${region}`];
+  const { bucket, key, region, kmsKeyArn } = deployment.state;
+  if (!kmsKeyArn) {
+    throw new ConfigError(
+      `deployment "${deployment.name}" names no KMS key for its Terraform state: set "state": { "kmsKeyArn": ... } in ` +
+        `infra/deployments.json to the bootstrap's key (terraform -chdir=infra/bootstrap output state_kms_key_arn). Nothing was changed.`,
+    );
+  }
+  return [`-backend-config=bucket=${bucket}`, `-backend-config=key=${key}`, `-backend-config=region=${region}`, `-backend-config=kms_key_id=${kmsKeyArn}`];
 }
 
 /**

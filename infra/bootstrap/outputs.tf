@@ -3,6 +3,11 @@ output "state_bucket" {
   value       = aws_s3_bucket.state.bucket
 }
 
+output "state_kms_key_arn" {
+  description = "The state bucket's KMS key: set it as state.kmsKeyArn of every deployment in infra/deployments.json."
+  value       = aws_kms_key.state.arn
+}
+
 output "deploy_role_arns" {
   description = "Per deployment, the role its GitHub environment assumes to deploy: set it as the environment's AWS_ROLE_ARN variable."
   value       = { for name, _ in var.deployments : name => aws_iam_role.github["${name}-deploy"].arn }

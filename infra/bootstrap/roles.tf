@@ -34,6 +34,7 @@ locals {
       state_key    = d.state_key
       deployment   = name
       api_id       = aws_apigatewayv2_api.function[name].id
+      state_key_id = aws_kms_key.state.arn
     }
   }
 }

@@ -1,5 +1,6 @@
 # The Terraform state bucket: versioned (a bad apply can be rolled back to an earlier
-# state), encrypted, never public, reachable only over TLS, objects owned by the bucket.
+# state), encrypted with a key of its own, never public, reachable only over TLS, objects
+# owned by the bucket.
 resource "aws_s3_bucket" "state" {
   bucket = var.state_bucket
 
@@ -16,13 +17,74 @@ resource "aws_s3_bucket_versioning" "state" {
   }
 }
 
+# The state holds secrets (the cursor-signing secret, function environments). Its key's policy
+# names only the admin who ran the bootstrap and the deployments' pipeline roles, so read access
+# to S3 alone (a broad "read everything" role) does not open it. Keep the admin role: it is the
+# only one that can manage the key.
+data "aws_iam_session_context" "admin" {
+  arn = data.aws_caller_identity.current.arn
+}
+
+resource "aws_kms_key" "state" {
+  description             = "Terraform state in ${var.state_bucket}"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = data.aws_iam_policy_document.state_key.json
+}
+
+resource "aws_kms_alias" "state" {
+  name          = "alias/${var.state_bucket}-state"
+  target_key_id = aws_kms_key.state.key_id
+}
+
+data "aws_iam_policy_document" "state_key" {
+  statement {
+    sid = "BootstrapAdminManagesTheKey"
+    actions = [
+      "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*", "kms:Disable*",
+      "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+      "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey",
+    ]
+    resources = ["*"] # in a key policy, "*" is this key
+
+    principals {
+      type        = "AWS"
+      identifiers = [data.aws_iam_session_context.admin.issuer_arn]
+    }
+  }
+
+  statement {
+    sid       = "DeployRolesReadAndWriteState"
+    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = [for name, _ in var.deployments : aws_iam_role.github["${name}-deploy"].arn]
+    }
+  }
+
+  statement {
+    sid       = "PlanRolesReadState"
+    actions   = ["kms:Decrypt"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = [for name, _ in var.deployments : aws_iam_role.github["${name}-plan"].arn]
+    }
+  }
+}
+
 resource "aws_s3_bucket_server_side_encryption_configuration" "state" {
   bucket = aws_s3_bucket.state.id
 
   rule {
     apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.state.arn
     }
+    bucket_key_enabled = true
   }
 }
 

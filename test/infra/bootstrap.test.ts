@@ -37,6 +37,7 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
       "github_oidc_provider_arn",
       "plan_role_arns",
       "state_bucket",
+      "state_kms_key_arn",
       "user_pools",
     ]);
     for (const [name, [o]] of Object.entries(tf.output) as [string, Hcl[]][]) expect({ name, d: typeof o!.description }).toEqual({ name, d: "string" });
@@ -46,7 +47,9 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
     const r = tf.resource;
     expect(r.aws_s3_bucket.state[0]).toMatchObject({ bucket: "${var.state_bucket}", lifecycle: [{ prevent_destroy: true }] });
     expect(r.aws_s3_bucket_versioning.state[0].versioning_configuration[0].status).toBe("Enabled");
-    expect(r.aws_s3_bucket_server_side_encryption_configuration.state[0].rule[0].apply_server_side_encryption_by_default[0].sse_algorithm).toBe("AES256");
+    const [rule] = r.aws_s3_bucket_server_side_encryption_configuration.state[0].rule;
+    expect(rule.apply_server_side_encryption_by_default[0]).toEqual({ sse_algorithm: "aws:kms", kms_master_key_id: "${aws_kms_key.state.arn}" });
+    expect(rule.bucket_key_enabled).toBe(true);
     expect(r.aws_s3_bucket_public_access_block.state[0]).toMatchObject({
       block_public_acls: true,
       block_public_policy: true,
@@ -104,6 +107,18 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
     expect(locals.policy_vars).toContain("api_id       = aws_apigatewayv2_api.function[name].id");
   });
 
+  it("encrypts the state with a key of its own whose policy names only the bootstrap admin and the pipeline roles", () => {
+    expect(tf.resource.aws_kms_key.state[0]).toMatchObject({ enable_key_rotation: true, policy: "${data.aws_iam_policy_document.state_key.json}" });
+    const statements = tf.data.aws_iam_policy_document.state_key[0].statement as Hcl[];
+    expect(statements.map((s) => [s.sid, s.principals])).toEqual([
+      ["BootstrapAdminManagesTheKey", [{ type: "AWS", identifiers: ["${data.aws_iam_session_context.admin.issuer_arn}"] }]],
+      ["DeployRolesReadAndWriteState", [{ type: "AWS", identifiers: '${[for name, _ in var.deployments : aws_iam_role.github["${name}-deploy"].arn]}' }]],
+      ["PlanRolesReadState", [{ type: "AWS", identifiers: '${[for name, _ in var.deployments : aws_iam_role.github["${name}-plan"].arn]}' }]],
+    ]);
+    expect(statements[2]!.actions).toEqual(["kms:Decrypt"]);
+    expect(JSON.stringify(statements)).not.toContain(":root");
+  });
+
   it("registers GitHub's OIDC provider for STS, or uses the account's existing one", () => {
     expect(tf.resource.aws_iam_openid_connect_provider.github[0]).toMatchObject({
       count: '${var.github_oidc_provider_arn == "" ? 1 : 0}',
@@ -150,7 +165,7 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
     expect(locals.roles).toMatch(/-deploy" => \{[^}]*policy_file = "deployer-policy.json"/);
     expect(locals.roles).toMatch(/-plan" => \{[^}]*policy_file = "planner-policy.json"/);
     const given = [...String(locals.policy_vars).matchAll(/^\s+(\w+)\s+=/gm)].map((m) => m[1]!).sort();
-    expect(given).toEqual(["account_id", "api_id", "deployment", "region", "state_bucket", "state_key", "table_name"]);
+    expect(given).toEqual(["account_id", "api_id", "deployment", "region", "state_bucket", "state_key", "state_key_id", "table_name"]);
     expect(placeholdersOf("deployer-policy.json")).toEqual(given);
     expect(placeholdersOf("planner-policy.json")).toEqual(given);
     expect(tf.resource.aws_iam_role_policy_attachment.github[0]).toEqual({

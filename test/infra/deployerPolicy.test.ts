@@ -11,7 +11,7 @@ interface Statement {
 }
 const policy = JSON.parse(readFileSync(join(INFRA_DIR, "deployer-policy.json"), "utf8")) as { Version: string; Statement: Statement[] };
 const planner = JSON.parse(readFileSync(join(INFRA_DIR, "planner-policy.json"), "utf8")) as { Version: string; Statement: Statement[] };
-const PLACEHOLDERS = new Set(["region", "account_id", "table_name", "state_bucket", "state_key", "deployment", "api_id"]);
+const PLACEHOLDERS = new Set(["region", "account_id", "table_name", "state_bucket", "state_key", "deployment", "api_id", "state_key_id"]);
 
 describe("infra/deployer-policy.json (what a CI role needs to run make deploy)", () => {
   it("is a valid IAM policy document of explicit Allow statements", () => {
@@ -45,7 +45,7 @@ describe("infra/deployer-policy.json (what a CI role needs to run make deploy)",
       ],
     ]);
     const resources = policy.Statement.flatMap((s) => s.Resource).filter((r) => r !== "*");
-    expect(resources.filter((r) => !r.startsWith("arn:aws:"))).toEqual([]);
+    expect(resources.filter((r) => !r.startsWith("arn:aws:") && r !== "${state_key_id}")).toEqual([]); // the key's ARN, given whole
   });
 
   it("names the table by variable, on the table and its indexes only", () => {
@@ -67,9 +67,12 @@ describe("infra/deployer-policy.json (what a CI role needs to run make deploy)",
     expect(pass?.Resource).toEqual(["arn:aws:iam::${account_id}:role/${deployment}-api"]);
   });
 
-  it("covers the state object and its S3 lock file", () => {
+  it("covers the state object and its S3 lock file, and the state's KMS key; the planner may only decrypt", () => {
     const state = policy.Statement.find((s) => s.Sid === "TerraformStateObjectAndLockFile");
     expect(state?.Resource).toEqual(["arn:aws:s3:::${state_bucket}/${state_key}", "arn:aws:s3:::${state_bucket}/${state_key}.tflock"]);
+    const key = (document: typeof policy) => document.Statement.find((s) => s.Sid === "StateKey");
+    expect(key(policy)).toMatchObject({ Action: ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"], Resource: ["${state_key_id}"] });
+    expect(key(planner)).toMatchObject({ Action: ["kms:Decrypt"], Resource: ["${state_key_id}"] });
   });
 });
 
@@ -84,7 +87,7 @@ describe("infra/planner-policy.json (what pull requests need to run make plan)",
   });
 
   it("only reads: plans take no state lock (make plan passes -lock=false)", () => {
-    const reads = /^(dynamodb:(Describe|List)|s3:(GetObject|ListBucket)$|iam:(Get|List)|lambda:(Get|List)|logs:(Describe|List)|apigateway:GET$|cloudwatch:(Describe|Get|List)|sns:(Get|List))/;
+    const reads = /^(dynamodb:(Describe|List)|s3:(GetObject|ListBucket)$|kms:Decrypt$|iam:(Get|List)|lambda:(Get|List)|logs:(Describe|List)|apigateway:GET$|cloudwatch:(Describe|Get|List)|sns:(Get|List))/;
     expect(planner.Statement.flatMap((s) => s.Action).filter((a) => !reads.test(a))).toEqual([]);
     expect(readFileSync(join(INFRA_DIR, "..", "scripts", "deploy.ts"), "utf8")).toContain('["plan", "-input=false", "-lock=false"');
   });
@@ -108,6 +111,7 @@ describe("the pipeline's roles cannot escalate (rendered for two deployments)", 
           state_key: `svc/${deployment}.tfstate`,
           deployment,
           api_id: `api${deployment}id`,
+          state_key_id: "arn:aws:kms:eu-west-1:123456789012:key/state-key",
         })[name]!,
       ),
     ) as { Statement: Statement[] };
@@ -141,14 +145,15 @@ describe("the pipeline's roles cannot escalate (rendered for two deployments)", 
     // Not a deployment's own by name, each for a reason: CloudWatch Logs' log deliveries and the account's log groups
     // listing take no narrower resource; finding the HTTP API by name lists the region's APIs (names only); tags of
     // API Gateway resources are addressed by the tagged resource's escaped ARN, which a policy cannot build in advance;
-    // the state bucket is shared, and listing it (which the S3 backend needs to tell a missing state from a forbidden
-    // one) shows key names only.
+    // the state bucket and its key are shared, and listing the bucket (which the S3 backend needs to tell a missing
+    // state from a forbidden one) shows key names only.
     const unscoped = new Set([
       "*",
       "arn:aws:logs:eu-west-1:123456789012:log-group:*",
       "arn:aws:apigateway:eu-west-1::/apis",
       "arn:aws:apigateway:eu-west-1::/tags/*",
       "arn:aws:s3:::state-bucket",
+      "arn:aws:kms:eu-west-1:123456789012:key/state-key", // shared like the bucket; its key policy names the roles
     ]);
     for (const deployment of ["dev", "prod"]) {
       const other = deployment === "dev" ? "prod" : "dev";

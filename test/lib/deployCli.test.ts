@@ -62,7 +62,10 @@ describe("deploy CLI", () => {
       "-backend-config=bucket=my-org-terraform-state",
       "-backend-config=key=dynamodb-starter/prod.tfstate",
       "-backend-config=region=eu-west-1",
+      "-backend-config=kms_key_id=arn:aws:kms:eu-west-1:123456789012:key/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d",
     ]);
+    const { kmsKeyArn: _, ...unkeyed } = prod.state;
+    expect(() => backendConfigArgs({ ...prod, state: unkeyed })).toThrow('set "state": { "kmsKeyArn": ... }');
     const file = writeVarFile(prod, join(__dirname, "../../dist/api.zip"), mkdtempSync(join(tmpdir(), "tfvars-")));
     expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({
       deployment: "prod",
