@@ -5,13 +5,15 @@
 import * as z from "zod/mini";
 import { en } from "zod/locales";
 
-z.config(en());
+// English messages for this library's parses only, passed per call: configuring zod globally (z.config) would
+// change every other zod user in the process as a side effect of importing this module.
+const english = en().localeError;
 
 export type Issue = { path: string; message: string };
 
 /** Parses or returns every problem with its path. */
 export function validate<S extends z.ZodMiniType>(schema: S, input: unknown): { ok: true; value: z.output<S> } | { ok: false; issues: Issue[] } {
-  const result = schema.safeParse(input);
+  const result = z.safeParse(schema, input, { error: english });
   if (result.success) return { ok: true, value: result.data };
   return { ok: false, issues: result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) };
 }
