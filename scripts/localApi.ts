@@ -130,7 +130,7 @@ export async function startLocalApi({
   const authorize = auth
     ? jwtAuthorizer({ issuer: auth.issuer, audiences: auth.audiences, routes, jwks: JSON.parse(readFileSync(auth.jwksFile, "utf8")) as JSONWebKeySet })
     : async (): Promise<Decision> => ({ allow: true });
-  const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? "local-api";
+  const functionName = process.env.LOCAL_API_FUNCTION_NAME ?? "local-api";
 
   const server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];

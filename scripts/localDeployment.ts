@@ -163,8 +163,10 @@ async function startApi(d: LocalDeployment, endpoint: string, url: string): Prom
       LOCAL_API_JWT_ISSUER: issuer.issuer,
       LOCAL_API_JWT_AUDIENCES: issuer.audience,
       LOCAL_API_JWKS: issuer.jwksFile,
-      // As in Lambda: connect() reports pending migrations instead of applying them.
-      AWS_LAMBDA_FUNCTION_NAME: `local-${HANDLER}`,
+      // As in Lambda, said in the library's own words: pending migrations are reported, not applied; one log line per request.
+      MIGRATIONS_ON_CONNECT: "fail",
+      REQUEST_LOG: "on",
+      LOCAL_API_FUNCTION_NAME: `local-${HANDLER}`,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     },
   });

@@ -101,7 +101,9 @@ export async function measureColdStart({ endpoint, tableName, runs = 15 }: { end
     DYNAMODB_ENDPOINT: endpoint,
     TABLE_NAME: tableName,
     CURSOR_SECRET: "bench-cursor-secret-not-for-production",
-    AWS_LAMBDA_FUNCTION_NAME: "bench",
+    // What Lambda would do, in the library's own words: report pending migrations, log one line per request.
+    MIGRATIONS_ON_CONNECT: "fail",
+    REQUEST_LOG: "on",
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
   const rows = artifacts.map(([variant, a]): ColdStartRow => ({

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { contract } from "../../src/app/contract";
 import type { SampleRequest } from "../../src/lib";
 import { isolatedLocalDeployment, type LocalDeployment } from "../../scripts/deployments";
@@ -39,6 +39,7 @@ describe("the local deployment (make deploy / make destroy)", () => {
     const environment = execFileSync("ps", ["eww", "-o", "command=", "-p", String(first.apiPid)], { encoding: "utf8" });
     expect(environment).toContain(`TABLE_NAME=${d.tableName}`);
     expect(environment).not.toContain("the-deployer-s-secret");
+    expect(environment).not.toContain("AWS_LAMBDA_FUNCTION_NAME"); // it says what it wants (MIGRATIONS_ON_CONNECT, REQUEST_LOG) instead of posing as Lambda
     expect(first.startedDynamo).toBe(true);
     // The backfills this deploy applied ran once more after the new API was serving (the catch-up pass).
     const backfilled = contract.api.migrations.filter((m) => m.backfill).map((m) => m.name);
@@ -63,6 +64,9 @@ describe("the local deployment (make deploy / make destroy)", () => {
     const stranger = await signLocalToken(localPaths(d).issuer, { sub: "stranger", email: "stranger@example.com" });
     const denied = await fetch(`${first.url}/users/reader@example.com`, { headers: { authorization: `Bearer ${stranger}` } });
     expect({ status: denied.status, body: await denied.json() }).toMatchObject({ status: 403, body: { error: { code: "forbidden" } } });
+
+    // One JSON line per request in the API's log (make logs), as in Lambda.
+    expect(readFileSync(localPaths(d).apiLog, "utf8")).toMatch(/"type":"request","requestId":"[^"]+","route":"GET \/health","status":200/);
 
     const unknown = await fetch(`${first.url}/nowhere`, { headers: { authorization: `Bearer ${stranger}` } });
     expect(unknown.status).toBe(404);

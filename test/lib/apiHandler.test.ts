@@ -87,8 +87,8 @@ describe("createApiHandler", () => {
   });
 
   it("logs one JSON line per request in Lambda: route pattern, status, duration, cold start, DynamoDB requests and capacity, no identifiers", async () => {
+    process.env.AWS_LAMBDA_FUNCTION_NAME = "api"; // read once, when the handler is built, as in Lambda
     const { api } = await coldHandler();
-    process.env.AWS_LAMBDA_FUNCTION_NAME = "api";
     const logged = jest.spyOn(console, "log").mockImplementation(() => {});
     try {
       await api("PUT", "/notes/secret-id-1", { body: { text: "SECRET-BODY" } });

@@ -28,7 +28,16 @@ export interface ApiDefinition {
 
 export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
-export function createApiHandler(api: ApiDefinition, options: Omit<ConnectOptions, "migrations"> = {}): ApiHandler {
+export interface ApiHandlerOptions extends Omit<ConnectOptions, "migrations"> {
+  /**
+   * One JSON line per request on stdout. Default: inside Lambda (AWS_LAMBDA_FUNCTION_NAME is set), or where
+   * REQUEST_LOG=on asks for it (a local API serving the built artifact); off in tests and scripts.
+   */
+  logRequests?: boolean;
+}
+
+export function createApiHandler(api: ApiDefinition, { logRequests, ...options }: ApiHandlerOptions = {}): ApiHandler {
+  const logging = logRequests ?? (process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined || process.env.REQUEST_LOG === "on");
   const open = () => openConnection({ ...options, migrations: api.migrations });
   const db = async () => open().ready;
   const read = async <T>(work: (connection: Connection) => Promise<T>): Promise<T> => {
@@ -69,8 +78,7 @@ export function createApiHandler(api: ApiDefinition, options: Omit<ConnectOption
       }
     };
     const { result, meter } = await metered(answer);
-    // Inside Lambda and the local deployment (which sets the same variable); tests and scripts stay quiet.
-    if (process.env.AWS_LAMBDA_FUNCTION_NAME)
+    if (logging)
       logRequest({ requestId, route: routeName, status: result.statusCode ?? 200, durationMs: Math.round(performance.now() - started), coldStart, meter });
     return result;
   };

@@ -50,7 +50,8 @@ export interface ConnectOptions {
   /**
    * "fail" (default inside Lambda, whose role cannot change the table) raises
    * PendingMigrationsError naming them; "apply" (default elsewhere) runs them
-   * under the migration lock. MIGRATIONS_ON_CONNECT=apply|fail overrides the default.
+   * under the migration lock. MIGRATIONS_ON_CONNECT=apply|fail sets the default
+   * where the code cannot tell (a local API serving the built artifact says "fail").
    */
   onPending?: OnPending;
   log?: (message: string) => void;
