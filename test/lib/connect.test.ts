@@ -62,6 +62,19 @@ describe("connect()", () => {
     expect(again.every((c) => c === first)).toBe(true);
   });
 
+  it("refuses a second call for the same table with other migrations or another onPending, instead of ignoring them", async () => {
+    const tableName = await freshTable("connect-options");
+    const client = freshClient();
+    const migrations = countingMigrations(1);
+    await connect({ tableName, client, log: quiet, migrations, onPending: "apply" });
+    await expect(connect({ tableName, client, log: quiet, migrations: none, onPending: "apply" })).rejects.toThrow(
+      `connect() already serves table "${tableName}" in this process with other migrations or another onPending`,
+    );
+    await expect(connect({ tableName, client, log: quiet, migrations, onPending: "fail" })).rejects.toThrow(ConfigError);
+    // The same options, even in a new array: the same connection.
+    expect(await connect({ tableName, client, log: quiet, migrations: [...migrations], onPending: "apply" })).toMatchObject({ tableName });
+  });
+
   it("shares one run between concurrent first calls: checks once, applies each pending migration once", async () => {
     const tableName = await freshTable("connect-share");
     const client = freshClient();

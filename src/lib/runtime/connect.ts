@@ -14,6 +14,9 @@
  * This module owns the process-wide cache: one DynamoDBClient per region and
  * endpoint, one memoized preparation per client and table. Concurrent first
  * calls share a single run; a failed run is dropped so the next call retries.
+ * A client and table are checked against one migration index and one
+ * `onPending`: a later call with others is an error, never silently served
+ * with the first call's.
  */
 import type { DynamoDBClient, TableDescription } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -21,7 +24,7 @@ import { createClient, createDocumentClient } from "./clients";
 import { meterClient } from "./requestMeter";
 import { configFromEnv, configWith, type DynamoConfig } from "./config";
 import { describeTable } from "../table/describeTable";
-import { PendingMigrationsError, TableNotFoundError, TableNotReadyError } from "../errors";
+import { ConfigError, PendingMigrationsError, TableNotFoundError, TableNotReadyError } from "../errors";
 import type { Migration } from "../migrations/migration";
 import { migrationStatus } from "../migrations/migrationStatus";
 import { dynamoMigrationStorage } from "../migrations/migrationStorage";
@@ -60,7 +63,11 @@ export interface ConnectOptions {
 const clientsByEndpoint = new Map<string, DynamoDBClient>();
 const documentClients = new WeakMap<DynamoDBClient, DynamoDBDocumentClient>();
 /** Per client and table: the one connection object, and its check while running or once passed (a failed check is dropped). */
-const opened = new WeakMap<DynamoDBClient, Map<string, { connection: Connection; ready: Promise<Connection> | undefined }>>();
+const opened = new WeakMap<DynamoDBClient, Map<string, { connection: Connection; ready: Promise<Connection> | undefined; settings: string }>>();
+
+/** What a connection was opened with, to compare later calls against. */
+const settingsOf = (options: ConnectOptions) =>
+  JSON.stringify({ migrations: options.migrations.map((m) => m.name), onPending: options.onPending ?? defaultOnPending() });
 
 /** Resolves once the table is checked (and migrated, when `onPending` is "apply"); the first call of a process does the work. */
 export function connect(options: ConnectOptions): Promise<Connection> {
@@ -86,10 +93,17 @@ export function openConnection(options: ConnectOptions): { connection: Connectio
   let byTable = opened.get(client);
   if (!byTable) opened.set(client, (byTable = new Map()));
   let entry = byTable.get(tableName);
+  const settings = settingsOf(options);
   if (!entry) {
     let documentClient = documentClients.get(client);
     if (!documentClient) documentClients.set(client, (documentClient = createDocumentClient(client)));
-    byTable.set(tableName, (entry = { connection: { client, documentClient, tableName }, ready: undefined }));
+    byTable.set(tableName, (entry = { connection: { client, documentClient, tableName }, ready: undefined, settings }));
+  } else if (entry.settings !== settings) {
+    throw new ConfigError(
+      `connect() already serves table "${tableName}" in this process with other migrations or another onPending ` +
+        `(${entry.settings}, now ${settings}): a process checks a table against one configuration. ` +
+        `Pass the same options everywhere, or a client of your own for a second configuration.`,
+    );
   }
   if (!entry.ready) {
     const { connection } = entry;
