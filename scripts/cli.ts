@@ -1,9 +1,9 @@
 /**
  * The one way a script runs as a command: call its main, print an error as
- * one line plus the `make` command that fixes it (src/lib/errorHints.ts),
+ * one line plus the `make` command that fixes it (errorHints.ts),
  * exit non-zero.
  */
-import { hintFor } from "../src/lib";
+import { hintFor } from "./errorHints";
 
 /** The message a command prints for `error`: ours in one piece with its hint, anything else with its stack under DEBUG=1. */
 export function describeError(error: unknown): string {

@@ -2,7 +2,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { StarterError } from "../src/lib";
 
-export class MissingCredentialsError extends StarterError {
+export class MissingCredentialsError extends StarterError<"MISSING_CREDENTIALS"> {
   override name = "MissingCredentialsError";
   constructor(message: string) {
     super("MISSING_CREDENTIALS", message);

@@ -28,7 +28,7 @@ const PREVIOUS_CODE_MARGIN_SECONDS = 30;
 
 const USAGE = "usage: deploy <deploy|plan|destroy|logs> [--deployment NAME] [--auto-approve] [--delete-table TABLE_NAME]";
 
-export class StateBucketError extends StarterError {
+export class StateBucketError extends StarterError<"STATE_BUCKET"> {
   override name = "StateBucketError";
   constructor(message: string) {
     super("STATE_BUCKET", message);

@@ -23,7 +23,7 @@ const ROOT = resolve(__dirname, "..");
 const DYNAMO_MARKER = "DynamoDBLocal.jar";
 const API_MARKER = "localApi.ts";
 
-export class LocalDeploymentError extends StarterError {
+export class LocalDeploymentError extends StarterError<"LOCAL_DEPLOYMENT"> {
   override name = "LocalDeploymentError";
   constructor(message: string) {
     super("LOCAL_DEPLOYMENT", message);

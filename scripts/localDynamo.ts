@@ -14,7 +14,7 @@ import { createServer } from "node:net";
 import { delimiter, dirname, join } from "node:path";
 import { LOCAL_REGION, StarterError, createClient, sleep } from "../src/lib";
 
-export class JavaNotFoundError extends StarterError {
+export class JavaNotFoundError extends StarterError<"JAVA_NOT_FOUND"> {
   override name = "JavaNotFoundError";
   constructor() {
     super(
@@ -25,7 +25,7 @@ export class JavaNotFoundError extends StarterError {
   }
 }
 
-export class LocalDynamoStartError extends StarterError {
+export class LocalDynamoStartError extends StarterError<"LOCAL_DYNAMO_START"> {
   override name = "LocalDynamoStartError";
   constructor(message: string) {
     super("LOCAL_DYNAMO_START", message);

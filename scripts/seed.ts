@@ -15,7 +15,7 @@ import { runCli } from "./cli";
 import { assertCredentials } from "./credentials";
 import { deploymentTable } from "./deployments";
 
-export class SeedValidationError extends StarterError {
+export class SeedValidationError extends StarterError<"SEED_INVALID"> {
   override name = "SeedValidationError";
   constructor(readonly problems: string[]) {
     super("SEED_INVALID", `the seed file has ${problems.length} problem(s); nothing was written:\n  ${problems.join("\n  ")}`);

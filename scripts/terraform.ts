@@ -10,7 +10,7 @@ import type { AwsDeployment } from "./deployments";
 export const INFRA_DIR = resolve(__dirname, "..", "infra");
 const MIN_VERSION = [1, 10];
 
-export class TerraformError extends StarterError {
+export class TerraformError extends StarterError<"TERRAFORM"> {
   override name = "TerraformError";
   constructor(message: string) {
     super("TERRAFORM", message);

@@ -1,8 +1,8 @@
 /**
  * Every error the library throws on purpose. Each has a typed `code` to
  * branch on and a message that says what happened and why. Messages stay
- * neutral about how the project is run: the CLI layer (scripts/cli.ts) adds
- * the command that fixes it.
+ * neutral about how the project is run: whoever runs the library (a command
+ * line, say) adds the command that fixes it.
  */
 
 export type ErrorCode =
@@ -19,20 +19,16 @@ export type ErrorCode =
   | "UNPROCESSED_ITEMS"
   | "WAIT_TIMEOUT"
   | "INVALID_CURSOR"
-  | "HTTP"
-  | "SEED_INVALID"
-  | "JAVA_NOT_FOUND"
-  | "LOCAL_DYNAMO_START"
-  | "LOCAL_DEPLOYMENT"
-  | "MISSING_CREDENTIALS"
-  | "STATE_BUCKET"
-  | "TERRAFORM";
+  | "HTTP";
 
-/** Base class, so callers can tell our errors from SDK and network errors, and branch on `code`. */
-export class StarterError extends Error {
+/**
+ * Base class, so callers can tell our errors from SDK and network errors, and branch on `code`.
+ * Tools built on the library extend it with codes of their own (`StarterError<"MY_TOOL_ERROR">`).
+ */
+export class StarterError<Code extends string = ErrorCode> extends Error {
   override name = "StarterError";
   constructor(
-    readonly code: ErrorCode,
+    readonly code: Code,
     message: string,
     options?: { cause?: unknown },
   ) {

@@ -7,7 +7,6 @@
  * so that they never reach a handler's cold start.
  */
 export * from "./errors";
-export * from "./errorHints";
 export * from "./contract";
 export * from "./table/keySchema";
 export * from "./table/describeTable";

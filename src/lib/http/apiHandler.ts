@@ -10,7 +10,6 @@ import type { Migration } from "../migrations/migration";
 import { openConnection, type Connection, type ConnectOptions } from "../runtime/connect";
 import { metered, type Meter } from "../runtime/requestMeter";
 import { StarterError } from "../errors";
-import { hintFor } from "../errorHints";
 import { callerOf, forbidden, unauthenticated } from "./caller";
 import { toHttpError, type ErrorMapping } from "./errors";
 import { json } from "./response";
@@ -123,14 +122,13 @@ function logRequest(line: { requestId: string; route: string; status: number; du
 /**
  * One JSON log line per failed request: never the request. The library's
  * own errors are logged with their message, which names only tables and
- * migrations, and the fix; any other error (the SDK's and the runtime's
+ * migrations and says in words what to do; any other error (the SDK's and the runtime's
  * messages quote the values they reject) by its class and code alone.
  */
 function logFailure(level: "warn" | "error", requestId: string, route: string, error: unknown): void {
   const name = error instanceof Error ? error.name : typeof error;
-  const fix = hintFor(error);
   if (error instanceof StarterError) {
-    console.error(JSON.stringify({ level, requestId, route, error: name, code: error.code, message: error.message, ...(fix ? { fix } : {}) }));
+    console.error(JSON.stringify({ level, requestId, route, error: name, code: error.code, message: error.message }));
     return;
   }
   const { code, $metadata } = (error ?? {}) as { code?: unknown; $metadata?: { httpStatusCode?: number } };

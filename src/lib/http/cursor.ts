@@ -11,7 +11,9 @@ let key: { secret: string; bytes: Buffer } | undefined;
 function cursorKey(): Buffer {
   const secret = process.env.CURSOR_SECRET;
   if (!secret || secret.length < 16) {
-    throw new ConfigError("CURSOR_SECRET is not set (16+ characters): Terraform sets it on the Lambda; the local deployment and the tests set their own.");
+    throw new ConfigError(
+      "CURSOR_SECRET is not set: set it to a random secret of 16 or more characters in the function's environment (it signs pagination cursors).",
+    );
   }
   if (key?.secret !== secret) key = { secret, bytes: createHash("sha256").update(secret).digest() };
   return key.bytes;

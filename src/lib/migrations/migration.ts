@@ -54,7 +54,7 @@ export interface Migration {
   down(params: { context: MigrationContext }): Promise<void>;
 }
 
-/** Throws on an index that would make migration state ambiguous: empty or repeated names. */
+/** Throws on an index that would leave the migration state ambiguous: empty or repeated names. */
 export function validateMigrationIndex(migrations: readonly Migration[]): void {
   const seen = new Set<string>();
   for (const [i, m] of migrations.entries()) {

@@ -8,7 +8,7 @@ export interface DynamoConfig {
   endpoint?: string;
 }
 
-/** DynamoDB's own rule for table names (infra/variables.tf repeats it, for Terraform). */
+/** DynamoDB's own rule for table names. */
 export const TABLE_NAME_PATTERN = /^[a-zA-Z0-9_.-]{3,255}$/;
 export const TABLE_NAME_RULE = 'use 3 to 255 of a-z, A-Z, 0-9, "_", "-" and "."';
 
@@ -20,7 +20,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DynamoConfi
   const endpoint = env.DYNAMODB_ENDPOINT?.trim() || undefined;
   const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || (endpoint ? LOCAL_REGION : undefined);
   if (!tableName) {
-    throw new ConfigError("TABLE_NAME is not set. Set it to the DynamoDB table to use (Terraform sets it on the Lambda; the local deployment sets its own).");
+    throw new ConfigError(
+      "TABLE_NAME is not set. Set it to the DynamoDB table to use: in the function's environment where it is deployed, in your own environment elsewhere.",
+    );
   }
   if (!TABLE_NAME_PATTERN.test(tableName)) {
     throw new ConfigError(`TABLE_NAME "${tableName}" is not a valid DynamoDB table name: ${TABLE_NAME_RULE}.`);

@@ -1,11 +1,11 @@
 /**
- * The command that fixes each of the library's errors, in this template's
- * own terms (make targets). Error messages stay neutral; the command line
- * (scripts/cli.ts) and the Lambda's error log add these.
+ * The command that fixes each error, in this template's own terms (make
+ * targets). The library's messages say what is wrong and what to do in words
+ * and know nothing of make; the command line (cli.ts) adds these.
  */
-import { StarterError, type ErrorCode } from "./errors";
+import { StarterError } from "../src/lib";
 
-const HINTS: Partial<Record<ErrorCode, string>> = {
+const HINTS: Partial<Record<string, string>> = {
   TABLE_NOT_FOUND: 'Create and migrate it with "make migrate" (or "make deploy", whose pre-step does both).',
   PENDING_MIGRATIONS: 'Apply them with "make migrate DEPLOYMENT=<name>" (or "make deploy DEPLOYMENT=<name>", whose pre-step applies them).',
   MIGRATION_LOCK_TIMEOUT: 'If the holder is known to be dead, "make migrate-unlock" releases the lock now.',
