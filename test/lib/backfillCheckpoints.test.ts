@@ -1,6 +1,6 @@
 import { main } from "../../scripts/migrate";
 import { batchWriteAll, ensureTable, MigrationFailedError, type Migration } from "../../src/lib";
-import { backfill, readCheckpoints } from "../../src/lib/tools";
+import { readCheckpoints } from "../../src/lib/tools";
 import { migrator } from "../../src/lib/migrations/migrationRunner";
 import { clients, deleteTable, endpoint, uniqueTableName } from "../support/dynamo";
 
@@ -17,8 +17,7 @@ function backfillMigration(name: string, segments: number, state: { failing: boo
     name,
     async up({ context }) {
       let seen = 0;
-      await backfill({
-        ...context,
+      await context.backfill({
         segments,
         pageSize: 50,
         transform: (item) => {

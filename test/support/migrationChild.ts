@@ -12,7 +12,6 @@
  */
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { connect, createClient, createDocumentClient, LOCAL_REGION, type Migration } from "../../src/lib";
-import { backfill } from "../../src/lib/tools";
 import { countingMigrations } from "./countingMigrations";
 
 /** Where "slow" counts: items active, overlaps, runs and steps#<pid>, each with a number n. */
@@ -66,11 +65,13 @@ async function main(): Promise<void> {
       name: "backfill-items",
       async up({ context }) {
         const filter = { FilterExpression: "begins_with(pk, :item)", ExpressionAttributeValues: { ":item": "ITEM#" } };
+        let seen = 0;
         const transform = (item: Record<string, unknown>) => {
+          if (++seen % 50 === 0) process.stdout.write(`scanned ${seen}\n`); // the test kills us once enough went by
           if (item.migrated === 1) again++;
           return { ...item, migrated: 1 };
         };
-        await backfill({ ...context, filter, transform, segments, pageSize, progressEveryMs: 100 });
+        await context.backfill({ filter, transform, segments, pageSize });
       },
       async down() {},
     };

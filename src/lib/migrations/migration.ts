@@ -6,7 +6,6 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { BackfillResult, BackfillSpec } from "../data/backfill";
-import type { Fence } from "../data/backfillCheckpoints";
 import { ConfigError } from "../errors";
 
 export interface MigrationContext {
@@ -20,15 +19,10 @@ export interface MigrationContext {
    * steps (`signal.throwIfAborted()`); backfill and the index helpers take it.
    */
   signal: AbortSignal;
-  /** The name of the migration being run: backfill keeps its checkpoints under it. */
-  migration: string;
-  /** The lock's fence, for writes that must not happen once the lock is lost (backfill's checkpoints use it). */
-  fence: Fence;
-  /** This process, as the lock knows it. */
-  owner: string;
   /**
-   * `backfill({ ...context, ...spec })`, bound to this run: checkpointed under
-   * this migration, checkpoints fenced by the lock. Call it from `down` (or from `up`)
+   * Rewrites items of the table (data/backfill.ts), bound to this run:
+   * checkpointed under this migration, checkpoints fenced by the lock, stopped
+   * by `signal`. Call it from `down` (or from `up`)
    * rather than importing `backfill`, so that the helper stays out of the
    * Lambda's cold-start bundle, which loads every migration's code.
    */

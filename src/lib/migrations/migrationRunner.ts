@@ -89,16 +89,13 @@ export function migrator(options: MigratorOptions): Migrator {
     if (!(await lock.acquire({ giveUpWhen: async () => !(await stillNeeded()) }))) return [];
     const storage = dynamoMigrationStorage({ documentClient, tableName, lock });
     const signal = options.signal ? AbortSignal.any([lock.signal, options.signal]) : lock.signal;
+    // The runner's own machinery (which migration runs, the lock's fence) stays here: a migration sees only its context.
+    // Outside a migration (the catch-up pass) `current.migration` is empty, and a backfill keeps no checkpoints.
+    const current = { migration: "" };
+    const base = { client, documentClient, tableName, log, signal };
     const context: MigrationContext = {
-      client,
-      documentClient,
-      tableName,
-      log,
-      signal,
-      migration: "",
-      fence: lock.fenced,
-      owner: lock.owner,
-      backfill: (spec) => backfill({ ...context, ...spec }),
+      ...base,
+      backfill: (spec) => backfill({ ...base, ...spec, migration: current.migration || undefined, fence: lock.fenced, owner: lock.owner }),
     };
     const recorded: string[] = [];
     let running: string | undefined;
@@ -113,7 +110,7 @@ export function migrator(options: MigratorOptions): Migrator {
       const onStart = ({ name }: { name: string }, verb: string) => {
         lock.assertHeld();
         running = name;
-        context.migration = name; // umzug hands every migration this same context object
+        current.migration = name; // umzug runs one migration at a time, all with this one context
         started.set(name, Date.now());
         log(`${verb} ${name}`);
       };
@@ -172,7 +169,8 @@ export function migrator(options: MigratorOptions): Migrator {
           const results: CatchUpResult[] = [];
           for (const { name, backfill: spec } of wanted) {
             log(`catching up ${name}`);
-            results.push({ migration: name, ...(await backfill({ ...context, ...spec!, migration: undefined })) });
+            // No checkpoints (no migration is running): an interrupted catch-up scans again from the start.
+            results.push({ migration: name, ...(await context.backfill(spec!)) });
           }
           return results;
         },
