@@ -10,10 +10,7 @@
 import { TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { cancellationReasons, ConfigError, MigrationLockLostError } from "../errors";
 import type { LockCondition } from "../migrations/migrationLock";
-import { queryMigrationsPartition } from "../migrations/migrationsPartition";
-import { MIGRATIONS_PARTITION, PARTITION_KEY, SORT_KEY } from "../table/keySchema";
-
-export const CHECKPOINT_SK_PREFIX = "backfill#";
+import { CHECKPOINT_SK_PREFIX, checkpointSk, partitionKeys, queryMigrationsPartition } from "../migrations/migrationsPartition";
 
 /** DynamoDB's TransactWriteItems takes 100 items: the checkpoints, the record and the lock check must fit. */
 export const MAX_BACKFILL_SEGMENTS = 64;
@@ -35,14 +32,13 @@ export interface Checkpoint {
 /** Runs a write with the lock's fence (a ConditionCheck on owner and version), or unfenced outside the runner. */
 export type Fence = <T>(write: (condition: LockCondition) => Promise<T>) => Promise<T>;
 
-const skOf = (migration: string, segment?: number) => `${CHECKPOINT_SK_PREFIX}${migration}#${segment === undefined ? "" : String(segment).padStart(3, "0")}`;
-export const checkpointKey = (migration: string, segment: number) => ({ [PARTITION_KEY]: MIGRATIONS_PARTITION, [SORT_KEY]: skOf(migration, segment) });
+export const checkpointKey = partitionKeys.checkpoint;
 
 /** Every checkpoint in the table, or one migration's, read consistently. */
 export async function readCheckpoints(documentClient: DynamoDBDocumentClient, tableName: string, migration?: string): Promise<Checkpoint[]> {
   const found = (await queryMigrationsPartition(
     { documentClient, tableName },
-    migration === undefined ? CHECKPOINT_SK_PREFIX : skOf(migration),
+    migration === undefined ? CHECKPOINT_SK_PREFIX : checkpointSk(migration),
   )) as unknown as Checkpoint[];
   return found.sort((a, b) => a.migration.localeCompare(b.migration) || a.segment - b.segment);
 }

@@ -25,9 +25,8 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { backoffDelay, sleep } from "../data/backoff";
 import { MigrationLockLostError, MigrationLockTimeoutError, isConditionalCheckFailed } from "../errors";
-import { MIGRATIONS_PARTITION, PARTITION_KEY, SORT_KEY } from "../table/keySchema";
-
-export const LOCK_SK = "lock";
+import { PARTITION_KEY } from "../table/keySchema";
+import { partitionKeys } from "./migrationsPartition";
 
 export interface MigrationLockOptions {
   documentClient: DynamoDBDocumentClient;
@@ -85,7 +84,7 @@ export function migrationLock(options: MigrationLockOptions): MigrationLock {
   const { documentClient, tableName, leaseMs = 60_000, waitTimeoutMs = 15 * 60_000, log = () => {} } = options;
   const label = "migration lock";
   const owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const Key = { [PARTITION_KEY]: MIGRATIONS_PARTITION, [SORT_KEY]: LOCK_SK };
+  const Key = partitionKeys.lock();
   const now = () => new Date().toISOString(); // for display only
 
   let rvn: string | undefined; // the version we hold, while we hold it

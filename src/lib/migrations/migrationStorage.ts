@@ -8,12 +8,9 @@
 import { DeleteCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { UmzugStorage } from "umzug";
 import { cancellationReasons, MigrationAlreadyRecordedError, MigrationLockLostError, isConditionalCheckFailed } from "../errors";
-import { MIGRATIONS_PARTITION, PARTITION_KEY, SORT_KEY } from "../table/keySchema";
+import { PARTITION_KEY } from "../table/keySchema";
 import type { MigrationLock } from "./migrationLock";
-import { queryMigrationsPartition } from "./migrationsPartition";
-
-/** Sort key prefix of migration records; the lock item lives beside them under another sort key. */
-export const MIGRATION_SK_PREFIX = "migration#";
+import { MIGRATION_SK_PREFIX, partitionKeys, queryMigrationsPartition } from "./migrationsPartition";
 
 export interface MigrationStorageOptions {
   documentClient: DynamoDBDocumentClient;
@@ -25,7 +22,7 @@ export interface MigrationStorageOptions {
 }
 
 export function dynamoMigrationStorage({ documentClient, tableName, pageSize, lock }: MigrationStorageOptions): UmzugStorage {
-  const key = (name: string) => ({ [PARTITION_KEY]: MIGRATIONS_PARTITION, [SORT_KEY]: `${MIGRATION_SK_PREFIX}${name}` });
+  const key = partitionKeys.record;
 
   /**
    * One TransactWriteItems: `item`, the check that the lock is still ours, and the deletion of the migration's

@@ -1,11 +1,30 @@
 /**
- * Reading the partition reserved for migration bookkeeping (records, the
- * lock, backfill checkpoints): every item under a sort-key prefix, strongly
+ * The partition reserved for migration bookkeeping: the keys of what lives
+ * there (records, the lock, backfill checkpoints), built here and nowhere
+ * else, and reading it: every item under a sort-key prefix, strongly
  * consistent, every page read. A failed read throws; it never looks like
  * "nothing there".
  */
 import { QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { MIGRATIONS_PARTITION, PARTITION_KEY, SORT_KEY } from "../table/keySchema";
+
+/** Sort-key prefixes: one item per executed migration, one per backfill segment, and the lock. */
+export const MIGRATION_SK_PREFIX = "migration#";
+export const CHECKPOINT_SK_PREFIX = "backfill#";
+export const LOCK_SK = "lock";
+
+const key = (sk: string) => ({ [PARTITION_KEY]: MIGRATIONS_PARTITION, [SORT_KEY]: sk });
+
+/** The sort-key prefix of one migration's checkpoints, or of one segment's. */
+export const checkpointSk = (migration: string, segment?: number) =>
+  `${CHECKPOINT_SK_PREFIX}${migration}#${segment === undefined ? "" : String(segment).padStart(3, "0")}`;
+
+/** The keys of the partition's items. */
+export const partitionKeys = {
+  record: (name: string) => key(`${MIGRATION_SK_PREFIX}${name}`),
+  checkpoint: (migration: string, segment: number) => key(checkpointSk(migration, segment)),
+  lock: () => key(LOCK_SK),
+};
 
 export async function queryMigrationsPartition(
   { documentClient, tableName }: { documentClient: DynamoDBDocumentClient; tableName: string },
