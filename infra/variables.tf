@@ -72,10 +72,11 @@ variable "routes" {
   }
 }
 
+# The function's sizing, concurrency and log retention, and the stage's throttling, have no defaults here: their
+# defaults live once, in scripts/deployments.ts, and the var file make deploy writes always sets them.
 variable "lambda_memory_mb" {
   description = "Memory of the API function in MB; CPU grows with it."
   type        = number
-  default     = 256
 
   validation {
     condition     = var.lambda_memory_mb >= 128 && var.lambda_memory_mb <= 10240
@@ -86,7 +87,6 @@ variable "lambda_memory_mb" {
 variable "lambda_timeout_seconds" {
   description = "Timeout of the API function in seconds. The HTTP API gives up after 30 s whatever this says."
   type        = number
-  default     = 10
 
   validation {
     condition     = var.lambda_timeout_seconds >= 1 && var.lambda_timeout_seconds <= 30
@@ -97,7 +97,6 @@ variable "lambda_timeout_seconds" {
 variable "lambda_reserved_concurrency" {
   description = "Concurrent executions reserved for (and the most allowed to) the API function. The account keeps at least 100 unreserved: a new account whose quota is still 10 must ask for more first."
   type        = number
-  default     = 20
 
   validation {
     condition     = var.lambda_reserved_concurrency >= 1 && floor(var.lambda_reserved_concurrency) == var.lambda_reserved_concurrency
@@ -108,10 +107,9 @@ variable "lambda_reserved_concurrency" {
 variable "api_throttling" {
   description = "The HTTP API stage's default route throttling: requests per second (rate_limit) and the burst above it."
   type = object({
-    burst_limit = optional(number, 100)
-    rate_limit  = optional(number, 50)
+    burst_limit = number
+    rate_limit  = number
   })
-  default = {}
 
   validation {
     condition     = var.api_throttling.burst_limit >= 1 && var.api_throttling.rate_limit >= 1
@@ -122,7 +120,6 @@ variable "api_throttling" {
 variable "log_retention_days" {
   description = "How long CloudWatch keeps the function's logs."
   type        = number
-  default     = 30
 
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
