@@ -26,6 +26,7 @@ import { hostname } from "node:os";
 import { backoffDelay, sleep } from "../data/backoff";
 import { MigrationLockLostError, MigrationLockTimeoutError, isConditionalCheckFailed } from "../errors";
 import { PARTITION_KEY } from "../table/keySchema";
+import { heldLease, monotonic, versionWatch, type Clock } from "./lease";
 import { partitionKeys } from "./migrationsPartition";
 
 export interface MigrationLockOptions {
@@ -38,6 +39,8 @@ export interface MigrationLockOptions {
   /** How long `acquire` waits for a busy lock before `MigrationLockTimeoutError`. */
   waitTimeoutMs?: number;
   log?: (message: string) => void;
+  /** This process's monotonic clock (performance.now by default): every decision is timed on it alone. */
+  clock?: Clock;
 }
 
 /** What the lock item says, for people: times are the holder's own clock. */
@@ -81,14 +84,19 @@ export interface MigrationLock {
 }
 
 export function migrationLock(options: MigrationLockOptions): MigrationLock {
-  const { documentClient, tableName, leaseMs = 60_000, waitTimeoutMs = 15 * 60_000, log = () => {} } = options;
+  const { documentClient, tableName, leaseMs = 60_000, waitTimeoutMs = 15 * 60_000, log = () => {}, clock = monotonic } = options;
   const label = "migration lock";
   const owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const Key = partitionKeys.lock();
   const now = () => new Date().toISOString(); // for display only
+  const lease = heldLease(leaseMs, clock);
+  const watch = versionWatch(clock);
+  const ours = (rvn: string) => ({
+    ConditionExpression: "#owner = :owner AND #rvn = :rvn",
+    ExpressionAttributeNames: { "#owner": "owner", "#rvn": "rvn" },
+    ExpressionAttributeValues: { ":owner": owner, ":rvn": rvn },
+  });
 
-  let rvn: string | undefined; // the version we hold, while we hold it
-  let renewedAt = 0; // performance.now() when the last successful heartbeat was *sent*
   let heartbeat: NodeJS.Timeout | undefined;
   let controller = new AbortController();
   // Heartbeats and fenced writes take turns, so a fence never carries a version a heartbeat is replacing.
@@ -99,37 +107,37 @@ export function migrationLock(options: MigrationLockOptions): MigrationLock {
     return result;
   };
 
-  let released = false;
   const lose = (why: string) => {
     if (controller.signal.aborted) return;
+    lease.lose(why);
     clearInterval(heartbeat);
     heartbeat = undefined;
     log(`${label}: lost (${why})`);
     controller.abort(new MigrationLockLostError(tableName, owner));
   };
-  const expiredLocally = () => rvn === undefined || performance.now() - renewedAt >= leaseMs;
 
+  /** Replaces the version we hold, conditioned on still holding it; loses the lease when another process has it. */
   async function beat(): Promise<void> {
-    if (released || controller.signal.aborted) return;
-    if (expiredLocally()) return lose("no heartbeat succeeded for a whole lease");
+    if (lease.state.kind === "released" || controller.signal.aborted) return;
+    const held = lease.current();
+    if (!held) return lose("no heartbeat succeeded for a whole lease");
     const next = randomUUID();
-    const sent = performance.now();
+    const sent = clock();
     try {
       await documentClient.send(
         new UpdateCommand({
           TableName: tableName,
           Key,
           UpdateExpression: "SET #rvn = :next, #heartbeatAt = :at",
-          ConditionExpression: "#owner = :owner AND #rvn = :rvn",
-          ExpressionAttributeNames: { "#owner": "owner", "#rvn": "rvn", "#heartbeatAt": "heartbeatAt" },
-          ExpressionAttributeValues: { ":owner": owner, ":rvn": rvn!, ":next": next, ":at": now() },
+          ...ours(held.rvn),
+          ExpressionAttributeNames: { ...ours(held.rvn).ExpressionAttributeNames, "#heartbeatAt": "heartbeatAt" },
+          ExpressionAttributeValues: { ...ours(held.rvn).ExpressionAttributeValues, ":next": next, ":at": now() },
         }),
       );
-      rvn = next;
-      renewedAt = sent;
+      lease.renewed(next, sent);
     } catch (error) {
       if (isConditionalCheckFailed(error)) return lose("another process holds it now");
-      // A network error is retried on the next beat; the local expiry above stops us if none succeeds in time.
+      // A network error is retried on the next beat; the lease's own expiry stops us if none succeeds in time.
       log(`${label}: heartbeat failed, retrying: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
@@ -137,7 +145,7 @@ export function migrationLock(options: MigrationLockOptions): MigrationLock {
   /** A conditional put of a fresh lock item: when absent, or (takeover) when still at the version we watched go stale. */
   async function put(staleRvn: string | undefined): Promise<boolean> {
     const next = randomUUID();
-    const sent = performance.now();
+    const sent = clock();
     try {
       await documentClient.send(
         new PutCommand({
@@ -148,8 +156,7 @@ export function migrationLock(options: MigrationLockOptions): MigrationLock {
           ...(staleRvn === undefined ? {} : { ExpressionAttributeValues: { ":stale": staleRvn } }),
         }),
       );
-      rvn = next;
-      renewedAt = sent;
+      lease.renewed(next, sent);
       return true;
     } catch (error) {
       if (isConditionalCheckFailed(error)) return false;
@@ -157,12 +164,13 @@ export function migrationLock(options: MigrationLockOptions): MigrationLock {
     }
   }
 
-  function assertHeld(): void {
+  /** The version we hold, or the lost-lease error (and the signal aborted) when it no longer counts by our clock. */
+  function assertHeld(): { rvn: string } {
     if (controller.signal.aborted) throw controller.signal.reason;
-    if (expiredLocally()) {
-      lose("no heartbeat succeeded for a whole lease");
-      throw controller.signal.reason;
-    }
+    const held = lease.current();
+    if (held) return held;
+    lose("no heartbeat succeeded for a whole lease");
+    throw controller.signal.reason;
   }
 
   /** The lease the holder promised to heartbeat within, as its item says. */
@@ -180,24 +188,16 @@ export function migrationLock(options: MigrationLockOptions): MigrationLock {
     };
   }
 
-  let watched: { rvn: string; since: number } | undefined; // a version seen, and when we first saw it (our clock)
-  let seen: LockHolder | undefined; // the holder at the last attempt
-
-  async function tryAcquire(): Promise<boolean> {
-    const current = (seen = await holder());
-    // A version we watched unchanged for a whole lease (the holder's, or ours if longer) belongs to a dead holder.
-    const stale = current && watched?.rvn === current.rvn && performance.now() - watched.since >= leaseOf(current);
-    if ((!current || stale) && (await put(current?.rvn))) {
-      if (stale) log(`${label}: took over from ${current.owner}, whose version did not change for a whole lease`);
-      watched = undefined;
-      controller = new AbortController();
-      released = false;
-      heartbeat = setInterval(() => void inTurn(beat), Math.max(50, Math.floor(leaseMs / 3)));
-      heartbeat.unref();
-      return true;
-    }
-    if (current && watched?.rvn !== current.rvn) watched = { rvn: current.rvn, since: performance.now() };
-    return false;
+  /** One attempt: takes the lock if it is free, or if the holder's version stood still for a whole lease on our clock. */
+  async function tryAcquire(current: LockHolder | undefined): Promise<boolean> {
+    const stale = current !== undefined && watch.isStale(current.rvn, leaseOf(current));
+    if ((current && !stale) || !(await put(current?.rvn))) return false;
+    if (stale) log(`${label}: took over from ${current.owner}, whose version did not change for a whole lease`);
+    watch.forget();
+    controller = new AbortController();
+    heartbeat = setInterval(() => void inTurn(beat), Math.max(50, Math.floor(leaseMs / 3)));
+    heartbeat.unref();
+    return true;
   }
 
   return {
@@ -207,57 +207,38 @@ export function migrationLock(options: MigrationLockOptions): MigrationLock {
     },
 
     async acquire({ giveUpWhen } = {}) {
-      const started = performance.now();
-      let lastReport = 0;
+      const started = clock();
+      let lastReport = -Infinity;
       for (let attempt = 0; ; attempt++) {
-        if (await tryAcquire()) return true;
+        const current = await holder();
+        if (await tryAcquire(current)) return true;
         if (giveUpWhen && (await giveUpWhen())) return false;
-        const current = seen;
-        const waited = performance.now() - started;
-        if (waited >= waitTimeoutMs) throw new MigrationLockTimeoutError(tableName, current?.owner ?? "unknown", current?.leaseMs ?? leaseMs);
-        if (current && performance.now() - lastReport >= 5_000) {
+        if (clock() - started >= waitTimeoutMs) throw new MigrationLockTimeoutError(tableName, current?.owner ?? "unknown", current?.leaseMs ?? leaseMs);
+        if (current && clock() - lastReport >= 5_000) {
           log(`waiting for the ${label} held by ${current.owner} (last heartbeat ${current.heartbeatAt} by its clock)`);
-          lastReport = performance.now();
+          lastReport = clock();
         }
         // Never sleep past the moment the watched version would count as stale.
-        const untilStale = watched && current ? Math.max(10, watched.since + leaseOf(current) - performance.now() + 10) : 10;
-        await sleep(Math.min(backoffDelay(attempt, 100, 2_000) + 10, untilStale));
+        const untilStale = current ? (watch.msUntilStale(leaseOf(current)) ?? 0) + 10 : 10;
+        await sleep(Math.min(backoffDelay(attempt, 100, 2_000) + 10, Math.max(10, untilStale)));
       }
     },
 
-    assertHeld,
+    assertHeld: () => void assertHeld(),
 
     fenced(write) {
-      return inTurn(async () => {
-        assertHeld();
-        return write({
-          TableName: tableName,
-          Key,
-          ConditionExpression: "#owner = :owner AND #rvn = :rvn",
-          ExpressionAttributeNames: { "#owner": "owner", "#rvn": "rvn" },
-          ExpressionAttributeValues: { ":owner": owner, ":rvn": rvn! },
-        });
-      });
+      return inTurn(async () => write({ TableName: tableName, Key, ...ours(assertHeld().rvn) }));
     },
 
     async release() {
       clearInterval(heartbeat);
       heartbeat = undefined;
-      released = true;
       await inTurn(async () => {
-        const held = rvn;
-        rvn = undefined;
-        if (held === undefined || controller.signal.aborted) return;
+        const held = lease.state;
+        lease.release();
+        if (held.kind !== "held" || controller.signal.aborted) return;
         try {
-          await documentClient.send(
-            new DeleteCommand({
-              TableName: tableName,
-              Key,
-              ConditionExpression: "#owner = :owner AND #rvn = :rvn",
-              ExpressionAttributeNames: { "#owner": "owner", "#rvn": "rvn" },
-              ExpressionAttributeValues: { ":owner": owner, ":rvn": held },
-            }),
-          );
+          await documentClient.send(new DeleteCommand({ TableName: tableName, Key, ...ours(held.rvn) }));
         } catch (error) {
           if (!isConditionalCheckFailed(error)) throw error;
           log(`${label}: not released because ${owner} no longer holds it`);
