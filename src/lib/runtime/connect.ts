@@ -63,11 +63,18 @@ export interface ConnectOptions {
 const clientsByEndpoint = new Map<string, DynamoDBClient>();
 const documentClients = new WeakMap<DynamoDBClient, DynamoDBDocumentClient>();
 /** Per client and table: the one connection object, and its check while running or once passed (a failed check is dropped). */
-const opened = new WeakMap<DynamoDBClient, Map<string, { connection: Connection; ready: Promise<Connection> | undefined; settings: string }>>();
+const opened = new WeakMap<
+  DynamoDBClient,
+  Map<string, { connection: Connection; ready: Promise<Connection> | undefined; migrations: readonly Migration[]; onPending: OnPending }>
+>();
 
-/** What a connection was opened with, to compare later calls against. */
-const settingsOf = (options: ConnectOptions) =>
-  JSON.stringify({ migrations: options.migrations.map((m) => m.name), onPending: options.onPending ?? defaultOnPending() });
+/** Whether a later call asks for what the connection was opened with: the same index (by identity, else by names) and onPending. */
+function sameSettings(entry: { migrations: readonly Migration[]; onPending: OnPending }, options: ConnectOptions): boolean {
+  if ((options.onPending ?? defaultOnPending()) !== entry.onPending) return false;
+  if (options.migrations === entry.migrations) return true; // every request of a handler: no work
+  const [a, b] = [entry.migrations.map((m) => m.name), options.migrations.map((m) => m.name)];
+  return a.length === b.length && a.every((name, i) => name === b[i]);
+}
 
 /** Resolves once the table is checked (and migrated, when `onPending` is "apply"); the first call of a process does the work. */
 export function connect(options: ConnectOptions): Promise<Connection> {
@@ -93,15 +100,15 @@ export function openConnection(options: ConnectOptions): { connection: Connectio
   let byTable = opened.get(client);
   if (!byTable) opened.set(client, (byTable = new Map()));
   let entry = byTable.get(tableName);
-  const settings = settingsOf(options);
   if (!entry) {
     let documentClient = documentClients.get(client);
     if (!documentClient) documentClients.set(client, (documentClient = createDocumentClient(client)));
-    byTable.set(tableName, (entry = { connection: { client, documentClient, tableName }, ready: undefined, settings }));
-  } else if (entry.settings !== settings) {
+    const settings = { migrations: options.migrations, onPending: options.onPending ?? defaultOnPending() };
+    byTable.set(tableName, (entry = { connection: { client, documentClient, tableName }, ready: undefined, ...settings }));
+  } else if (!sameSettings(entry, options)) {
     throw new ConfigError(
       `connect() already serves table "${tableName}" in this process with other migrations or another onPending ` +
-        `(${entry.settings}, now ${settings}): a process checks a table against one configuration. ` +
+        `(${entry.migrations.length} migration(s), onPending "${entry.onPending}"): a process checks a table against one configuration. ` +
         `Pass the same options everywhere, or a client of your own for a second configuration.`,
     );
   }
