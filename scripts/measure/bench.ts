@@ -11,12 +11,9 @@ import { join, resolve } from "node:path";
 import { contract } from "../../src/app/contract";
 import {
   LOCAL_REGION,
-  apiGatewayEvent,
   batchWriteAll,
   callerClaims,
-  jwtContext,
   connect,
-  countRequests,
   createApiHandler,
   createClient,
   createDocumentClient,
@@ -25,6 +22,7 @@ import {
   ensureTable,
   type Migration,
 } from "../../src/lib";
+import { apiGatewayEvent, jwtContext, countRequests } from "../../src/lib/testing";
 import { backfill } from "../../src/lib/tools";
 import { runCli } from "../cli";
 import { kb, textTable } from "../format";

@@ -11,7 +11,8 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { contract } from "../../src/app/contract";
-import { LOCAL_REGION, apiGatewayEvent, callerClaims, jwtContext } from "../../src/lib";
+import { LOCAL_REGION, callerClaims } from "../../src/lib";
+import { apiGatewayEvent, jwtContext } from "../../src/lib/testing";
 import { HANDLER, buildEntry, type Artifact } from "../build";
 
 const ROOT = resolve(__dirname, "..", "..");

@@ -4,7 +4,8 @@
  * what a handler does not use, and the migration runner (with umzug) is
  * loaded by connect() through import() only when something is pending.
  * Migration-time tools (the lock, backfills) have their own entry, tools.ts,
- * so that they never reach a handler's cold start.
+ * so that they never reach a handler's cold start; what tests and local tools
+ * need (request counting, API Gateway events) has testing.ts.
  */
 export * from "./errors";
 export * from "./contract";
@@ -19,7 +20,6 @@ export * from "./migrations/migrationStorage";
 export * from "./runtime/config";
 export * from "./runtime/clients";
 export * from "./runtime/connect";
-export * from "./runtime/requestCounter";
 export * from "./runtime/requestMeter";
 export * from "./data/backoff";
 export * from "./data/batchWrite";
@@ -33,4 +33,3 @@ export * from "./http/router";
 export * from "./http/caller";
 export * from "./http/cursor";
 export * from "./http/apiHandler";
-export * from "./http/apiGatewayEvent";

@@ -1,6 +1,7 @@
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { contract } from "../../src/app/contract";
-import { connect, countRequests, ensureTable } from "../../src/lib";
+import { connect, ensureTable } from "../../src/lib";
+import { countRequests } from "../../src/lib/testing";
 import { clients, deleteTable, uniqueTableName, WRITE_OPERATIONS } from "../support/dynamo";
 import { api } from "./handlerClient";
 

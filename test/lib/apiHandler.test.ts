@@ -1,7 +1,8 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
-import { apiRouteTable, countRequests, createApiHandler, ensureTable } from "../../src/lib";
+import { apiRouteTable, createApiHandler, ensureTable } from "../../src/lib";
+import { countRequests } from "../../src/lib/testing";
 import { migrator } from "../../src/lib/migrations/migrationRunner";
 import { apiClient, apiEvent } from "../support/api";
 import { countingMigrations } from "../support/countingMigrations";

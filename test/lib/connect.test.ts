@@ -7,9 +7,9 @@ import {
   PendingMigrationsError,
   TableKeySchemaMismatchError,
   TableNotFoundError,
-  countRequests,
   type Migration,
 } from "../../src/lib";
+import { countRequests } from "../../src/lib/testing";
 import { countingMigrations, runsOf } from "../support/countingMigrations";
 import { clients, deleteTable, endpoint, uniqueTableName } from "../support/dynamo";
 

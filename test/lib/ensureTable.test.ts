@@ -1,5 +1,6 @@
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { ensureTable, TableKeySchemaMismatchError, countRequests } from "../../src/lib";
+import { ensureTable, TableKeySchemaMismatchError } from "../../src/lib";
+import { countRequests } from "../../src/lib/testing";
 import { clients, deleteTable, uniqueTableName, WRITE_OPERATIONS } from "../support/dynamo";
 
 const { client } = clients();

@@ -1,5 +1,6 @@
 import { PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { createClient, createDocumentClient, dynamoMigrationStorage, ensureTable, LOCAL_REGION, countRequests } from "../../src/lib";
+import { createClient, createDocumentClient, dynamoMigrationStorage, ensureTable, LOCAL_REGION } from "../../src/lib";
+import { countRequests } from "../../src/lib/testing";
 import { clients, deleteTable, endpoint, uniqueTableName } from "../support/dynamo";
 
 const { client, documentClient } = clients();

@@ -1,5 +1,6 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { ConfigError, ensureTable, MigrationFailedError, type Migration, countRequests } from "../../src/lib";
+import { ConfigError, ensureTable, MigrationFailedError, type Migration } from "../../src/lib";
+import { countRequests } from "../../src/lib/testing";
 import { migrator } from "../../src/lib/migrations/migrationRunner";
 import { countingMigrations, runsOf } from "../support/countingMigrations";
 import { clients, deleteTable, uniqueTableName, WRITE_OPERATIONS } from "../support/dynamo";

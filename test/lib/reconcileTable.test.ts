@@ -1,5 +1,6 @@
 import { DescribeTimeToLiveCommand, UpdateTableCommand } from "@aws-sdk/client-dynamodb";
-import { describeTable, ensureTable, reconcileTable, type TableSettings, countRequests } from "../../src/lib";
+import { describeTable, ensureTable, reconcileTable, type TableSettings } from "../../src/lib";
+import { countRequests } from "../../src/lib/testing";
 import { clients, deleteTable, uniqueTableName, WRITE_OPERATIONS } from "../support/dynamo";
 
 const { client } = clients();

@@ -1,6 +1,7 @@
 /** Calls a handler the way API Gateway does, with a payload format 2.0 event built by the library's own builder. */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { apiGatewayEvent, jwtContext, type CallerClaims } from "../../src/lib";
+import { type CallerClaims } from "../../src/lib";
+import { apiGatewayEvent, jwtContext } from "../../src/lib/testing";
 
 export interface Call {
   body?: unknown;

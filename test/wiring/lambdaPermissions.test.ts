@@ -1,5 +1,6 @@
 import { contract } from "../../src/app/contract";
-import { callerClaims, connect, countRequests, createApiHandler, ensureTable } from "../../src/lib";
+import { callerClaims, connect, createApiHandler, ensureTable } from "../../src/lib";
+import { countRequests } from "../../src/lib/testing";
 import { apiClient } from "../support/api";
 import { clients, deleteTable, uniqueTableName } from "../support/dynamo";
 import { BOOTSTRAP_DIR, functionTableActions, loadInfra } from "../support/terraform";
