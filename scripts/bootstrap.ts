@@ -15,6 +15,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { contract } from "../src/app/contract";
 import { ConfigError, createClient } from "../src/lib";
 import { runCli } from "./cli";
 import { assertCredentials } from "./credentials";
@@ -29,6 +30,7 @@ export interface BootstrapVars {
   github_repository: string;
   deploy_branches: string[];
   github_oidc_provider_arn: string;
+  function_table_actions: string[];
   deployments: Record<
     string,
     {
@@ -69,6 +71,8 @@ export function bootstrapVars(file = DEPLOYMENTS_FILE, gitRemote: () => string |
     github_repository: repository,
     deploy_branches: github.deployBranches,
     github_oidc_provider_arn: github.oidcProviderArn ?? "",
+    // What the app's handler sends, as the app declares it: the function roles get exactly these.
+    function_table_actions: contract.dynamodbActions.map((action) => `dynamodb:${action}`),
     deployments: Object.fromEntries(
       deployments.map((d) => [
         d.name,

@@ -3,23 +3,10 @@
 # a role's policy or change its trust, so none can widen what a function may do or make itself
 # an admin through one. `make deploy` only passes this role to Lambda (iam:PassRole).
 #
-# Run `make bootstrap` again whenever the actions below change. They are exactly the
-# data-plane calls the handler makes: connect() queries the migrations partition (and sends
-# DescribeTable only to explain a failed query); the app's routes send the rest (transactions
-# need PutItem and ConditionCheckItem; deleting a user uses BatchWriteItem).
-# test/wiring/lambdaPermissions.test.ts fails when this list and the routes disagree.
-# No table management: migrations run in the pre-step.
-locals {
-  function_table_actions = [
-    "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:DescribeTable",
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:Query",
-    "dynamodb:UpdateItem",
-  ]
-}
+# The DynamoDB actions come from the app (`dynamodbActions` in src/app/contract.ts, passed by
+# make bootstrap): exactly the data-plane calls its handler sends, which the permission test
+# (test/wiring/lambdaPermissions.test.ts) checks against what a walkthrough really sends. No
+# table management: migrations run in the pre-step. Run `make bootstrap` again when they change.
 
 data "aws_iam_policy_document" "lambda_trust" {
   statement {
@@ -45,7 +32,7 @@ data "aws_iam_policy_document" "function" {
 
   statement {
     sid     = "TableData"
-    actions = local.function_table_actions
+    actions = var.function_table_actions
     resources = [
       "arn:aws:dynamodb:${each.value.region}:${local.account_id}:table/${each.value.table_name}",
       "arn:aws:dynamodb:${each.value.region}:${local.account_id}:table/${each.value.table_name}/index/*",

@@ -56,3 +56,15 @@ variable "github_oidc_provider_arn" {
   type        = string
   default     = ""
 }
+
+variable "function_table_actions" {
+  description = "The DynamoDB data-plane actions the functions send (dynamodb:GetItem, ...), from the app's contract: what their roles may do on their table."
+  type        = list(string)
+
+  validation {
+    condition = alltrue([
+      for a in var.function_table_actions : can(regex("^dynamodb:(GetItem|BatchGetItem|Query|Scan|PutItem|UpdateItem|DeleteItem|BatchWriteItem|ConditionCheckItem|DescribeTable)$", a))
+    ])
+    error_message = "function_table_actions may name only DynamoDB data-plane actions (and DescribeTable): no wildcard, no table management."
+  }
+}

@@ -75,10 +75,14 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
       expect(s.resources).not.toContain("*");
     }
     const [data, logs] = statements;
-    expect(data!.actions).toBe("${local.function_table_actions}");
-    const actions = (tf.locals as Hcl[]).find((l) => l.function_table_actions)!.function_table_actions as string[];
-    for (const action of actions) expect(action).toMatch(/^dynamodb:[A-Za-z]+$/); // no wildcard anywhere
-    expect(actions.filter((a) => TABLE_ACTIONS.test(a))).toEqual([]); // no table management: migrations belong to the pre-step
+    expect(data!.actions).toBe("${var.function_table_actions}");
+    // The variable takes data-plane actions only: no wildcard, no table management (migrations belong to the pre-step).
+    const condition = String(tf.variable.function_table_actions[0].validation[0].condition);
+    const pattern = new RegExp(/regex\("([^"]+)"/.exec(condition)![1]!);
+    expect(["dynamodb:GetItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"].every((a) => pattern.test(a))).toBe(true);
+    const refused = ["dynamodb:*", "dynamodb:Get*", "dynamodb:CreateTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable", "s3:GetObject"];
+    expect(refused.filter((a) => pattern.test(a))).toEqual([]);
+    expect(refused.filter((a) => TABLE_ACTIONS.test(a))).toEqual(["dynamodb:CreateTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable"]);
     expect(data!.resources).toEqual([
       "arn:aws:dynamodb:${each.value.region}:${local.account_id}:table/${each.value.table_name}",
       "arn:aws:dynamodb:${each.value.region}:${local.account_id}:table/${each.value.table_name}/index/*",
@@ -196,6 +200,7 @@ describe("make bootstrap's variables (scripts/bootstrap.ts)", () => {
       github_repository: "acme/orders-service",
       deploy_branches: [],
       github_oidc_provider_arn: "",
+      function_table_actions: expect.arrayContaining([expect.stringMatching(/^dynamodb:[A-Za-z]+$/)]), // the app's, from its contract
       deployments: {
         dev: { region: "eu-west-1", table_name: "dynamodb-starter-dev", state_key: "dynamodb-starter/dev.tfstate", function_name: "dev-api", tracing: false, plan_from_pull_requests: true, create_user_pool: true, cors_allow_origins: [] },
         prod: { region: "eu-west-1", table_name: "dynamodb-starter-prod", state_key: "dynamodb-starter/prod.tfstate", function_name: "prod-api", tracing: true, plan_from_pull_requests: false, create_user_pool: false, cors_allow_origins: [] },

@@ -51,11 +51,6 @@ export function policyStatements(merged: Hcl): { sid?: string; actions: string[]
   return merged.data?.aws_iam_policy_document?.function?.[0]?.statement ?? [];
 }
 
-/** The DynamoDB actions the function's policy grants: infra/bootstrap/functions.tf's list. */
-export function functionTableActions(merged: Hcl): string[] {
-  return ((merged.locals ?? []) as Hcl[]).find((l) => l.function_table_actions)?.function_table_actions ?? [];
-}
-
 /**
  * References (var., local., data., resource addresses) that name nothing the configuration declares,
  * and how many references there are in all.

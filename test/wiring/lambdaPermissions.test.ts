@@ -3,7 +3,7 @@ import { callerClaims, connect, createApiHandler, ensureTable } from "../../src/
 import { countRequests } from "../../src/lib/testing";
 import { apiClient } from "../support/api";
 import { clients, deleteTable, uniqueTableName } from "../support/dynamo";
-import { BOOTSTRAP_DIR, functionTableActions, loadInfra } from "../support/terraform";
+import { bootstrapVars } from "../../scripts/bootstrap";
 
 // The app as the handler serves it, read through its contract: this test stays when the app is replaced.
 const { api } = apiClient(createApiHandler(contract.api));
@@ -22,9 +22,9 @@ afterAll(async () => {
 const TRANSACT_ACTIONS: Record<string, string> = { Put: "PutItem", Update: "UpdateItem", Delete: "DeleteItem", ConditionCheck: "ConditionCheckItem" };
 
 const FIX =
-  "infra/bootstrap/functions.tf (local.function_table_actions) must list exactly the DynamoDB actions the app's routes send. " +
-  "The routes exercised are the walkthrough in src/app/contract.ts: when you add a route, add it there too, then update that list " +
-  "and have an admin run make bootstrap.";
+  "dynamodbActions in src/app/contract.ts must list exactly the DynamoDB actions the app's routes send. " +
+  "The routes exercised are the walkthrough in the same file: when you add a route, add it there too, then update dynamodbActions " +
+  "and have an admin run make bootstrap, which grants them to the function roles.";
 
 describe("the Lambda's IAM policy", () => {
   it("allows every DynamoDB action the app's routes send, and nothing they do not", async () => {
@@ -51,8 +51,11 @@ describe("the Lambda's IAM policy", () => {
     for (const operation of counter.operations) if (operation !== "TransactWriteItems") used.add(operation);
     for (const entry of transactions.flat()) for (const kind of Object.keys(entry)) used.add(TRANSACT_ACTIONS[kind]!);
 
-    const { merged } = await loadInfra(BOOTSTRAP_DIR);
-    const allowed = new Set(functionTableActions(merged).map((a) => a.slice("dynamodb:".length)));
+    const allowed = new Set(contract.dynamodbActions);
+    // ...and the bootstrap grants exactly those to the function roles.
+    expect(bootstrapVars(undefined, () => "git@github.com:acme/service.git").function_table_actions).toEqual(
+      contract.dynamodbActions.map((a) => `dynamodb:${a}`),
+    );
     const missing = [...used].filter((action) => !allowed.has(action)).sort();
     const unused = [...allowed].filter((action) => !used.has(action)).sort();
     expect({ "sent but not granted": missing, "granted but unused": unused, fix: FIX }).toEqual({
