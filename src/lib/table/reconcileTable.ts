@@ -58,147 +58,168 @@ export interface ReconcileOptions {
 const isUnsupported = (error: unknown) =>
   error instanceof Error && (error.name === "UnknownOperationException" || /not (currently )?supported/i.test(error.message));
 
+/** One declared setting: how to read it as text, and how to bring it to what is declared. */
+interface Setting {
+  name: string;
+  declared: string;
+  read(): Promise<string>;
+  /** Applies it; `{ skipped }` says why it cannot be done in one step. */
+  update(): Promise<unknown>;
+  /** Added to the report whatever the outcome (tags not declared, say). */
+  note?(): string | undefined;
+}
+
+type Context = { client: DynamoDBClient; tableName: string; table: TableDescription };
+const onOff = (on: boolean | undefined) => (on ? "on" : "off");
+
 export async function reconcileTable({ client, tableName, settings, apply, log = () => {} }: ReconcileOptions): Promise<SettingReport[]> {
   const table = await describeTable(client, tableName);
   if (!table) throw new TableNotFoundError(tableName);
+  const context = { client, tableName, table };
   const reports: SettingReport[] = [];
-
-  /** Compares, applies when asked and possible, and records the outcome of one setting. */
-  async function setting(name: string, declared: string, read: () => Promise<string>, update: () => Promise<unknown>) {
-    let actual: string;
-    try {
-      actual = await read();
-    } catch (error) {
-      if (!isUnsupported(error)) throw error;
-      reports.push({ setting: name, status: "unsupported", actual: "unknown", declared, note: "this endpoint does not support it; skipped" });
-      return;
-    }
-    if (actual === declared) return void reports.push({ setting: name, status: "in sync", actual, declared });
-    if (!apply) return void reports.push({ setting: name, status: "drift", actual, declared });
-    try {
-      const result = await update();
-      if (isSkipped(result)) return void reports.push({ setting: name, status: "drift", actual, declared, note: result.skipped });
-      await waitActive(client, tableName, log);
-      reports.push({ setting: name, status: "updated", actual, declared });
-    } catch (error) {
-      if (!isUnsupported(error)) throw error;
-      reports.push({ setting: name, status: "unsupported", actual, declared, note: "this endpoint cannot change it; skipped" });
-    }
+  for (const setting of declaredSettings(context, settings)) {
+    const report = await reconcileOne(setting, apply, () => waitActive(client, tableName, log));
+    const note = report.status === "unsupported" ? undefined : setting.note?.();
+    reports.push(note ? { ...report, note: report.note ? `${report.note}; ${note}` : note } : report);
   }
-
-  const { pointInTimeRecovery, deletionProtection, ttlAttribute, encryption, onDemandMaximum, tags } = settings;
-  const onOff = (on: boolean | undefined) => (on ? "on" : "off");
-
-  if (pointInTimeRecovery !== undefined) {
-    await setting(
-      "point-in-time recovery",
-      onOff(pointInTimeRecovery),
-      async () => {
-        const { ContinuousBackupsDescription: d } = await client.send(new DescribeContinuousBackupsCommand({ TableName: tableName }));
-        return onOff(d?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus === "ENABLED");
-      },
-      () =>
-        client.send(
-          new UpdateContinuousBackupsCommand({ TableName: tableName, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: pointInTimeRecovery } }),
-        ),
-    );
-  }
-
-  if (deletionProtection !== undefined) {
-    await setting(
-      "deletion protection",
-      onOff(deletionProtection),
-      async () => onOff(table.DeletionProtectionEnabled),
-      () => client.send(new UpdateTableCommand({ TableName: tableName, DeletionProtectionEnabled: deletionProtection })),
-    );
-  }
-
-  if (ttlAttribute !== undefined) {
-    let current: { enabled: boolean; attribute: string | undefined } | undefined;
-    await setting(
-      "TTL attribute",
-      ttlAttribute ?? "off",
-      async () => {
-        current = await readTtl(client, tableName);
-        return current.enabled ? (current.attribute ?? "unknown") : "off";
-      },
-      async () => {
-        // AWS moves TTL to another attribute only through "off", and allows one change per hour.
-        if (current?.enabled && ttlAttribute !== null) {
-          return { skipped: `switch by hand: set ttlAttribute to null, deploy, wait an hour, then declare "${ttlAttribute}"` };
-        }
-        const AttributeName = ttlAttribute ?? current?.attribute ?? "ttl";
-        await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName, Enabled: ttlAttribute !== null } }));
-        return undefined;
-      },
-    );
-  }
-
-  if (encryption !== undefined) {
-    const declared = describeEncryption(encryption);
-    await setting(
-      "encryption",
-      declared,
-      async () => currentEncryption(table),
-      () =>
-        client.send(
-          new UpdateTableCommand({
-            TableName: tableName,
-            SSESpecification:
-              encryption === "aws-owned"
-                ? { Enabled: false }
-                : encryption === "aws-managed"
-                  ? { Enabled: true, SSEType: "KMS" }
-                  : { Enabled: true, SSEType: "KMS", KMSMasterKeyId: encryption.kmsKeyArn },
-          }),
-        ),
-    );
-  }
-
-  if (onDemandMaximum !== undefined) {
-    // -1 is DynamoDB's "no maximum".
-    const units = (read: number | undefined, write: number | undefined) =>
-      read && read > 0 && write && write > 0 ? `read ${read}/s, write ${write}/s` : "none";
-    await setting(
-      "on-demand maximum",
-      onDemandMaximum ? units(onDemandMaximum.readRequestUnits, onDemandMaximum.writeRequestUnits) : "none",
-      async () => units(table.OnDemandThroughput?.MaxReadRequestUnits, table.OnDemandThroughput?.MaxWriteRequestUnits),
-      () =>
-        client.send(
-          new UpdateTableCommand({
-            TableName: tableName,
-            OnDemandThroughput: {
-              MaxReadRequestUnits: onDemandMaximum?.readRequestUnits ?? -1,
-              MaxWriteRequestUnits: onDemandMaximum?.writeRequestUnits ?? -1,
-            },
-          }),
-        ),
-    );
-  }
-
-  if (tags !== undefined && Object.keys(tags).length > 0) {
-    const wanted = Object.entries(tags).sort(([a], [b]) => a.localeCompare(b));
-    let extra: string[] = [];
-    await setting(
-      "tags",
-      wanted.map(([k, v]) => `${k}=${v}`).join(", "),
-      async () => {
-        const current = await listTags(client, table.TableArn!);
-        extra = [...current.keys()].filter((k) => !(k in tags)).sort();
-        return wanted
-          .map(([k]) => (current.has(k) ? `${k}=${current.get(k)}` : ""))
-          .filter(Boolean)
-          .join(", ");
-      },
-      () => client.send(new TagResourceCommand({ ResourceArn: table.TableArn!, Tags: wanted.map(([Key, Value]) => ({ Key, Value })) })),
-    );
-    const last = reports.at(-1)!;
-    if (extra.length > 0 && last.status !== "unsupported") last.note = `also tagged ${extra.join(", ")} (left as is)`;
-  }
-
   for (const r of reports)
     log(`${r.setting}: ${r.status}${r.status === "in sync" ? ` (${r.actual})` : ` (${r.actual} -> ${r.declared})`}${r.note ? `; ${r.note}` : ""}`);
   return reports;
+}
+
+/** Compares, applies when asked and possible, and reports the outcome of one setting. */
+async function reconcileOne({ name, declared, read, update }: Setting, apply: boolean, settle: () => Promise<void>): Promise<SettingReport> {
+  let actual: string;
+  try {
+    actual = await read();
+  } catch (error) {
+    if (!isUnsupported(error)) throw error;
+    return { setting: name, status: "unsupported", actual: "unknown", declared, note: "this endpoint does not support it; skipped" };
+  }
+  if (actual === declared) return { setting: name, status: "in sync", actual, declared };
+  if (!apply) return { setting: name, status: "drift", actual, declared };
+  try {
+    const result = await update();
+    if (isSkipped(result)) return { setting: name, status: "drift", actual, declared, note: result.skipped };
+    await settle();
+    return { setting: name, status: "updated", actual, declared };
+  } catch (error) {
+    if (!isUnsupported(error)) throw error;
+    return { setting: name, status: "unsupported", actual, declared, note: "this endpoint cannot change it; skipped" };
+  }
+}
+
+/** The settings `settings` declares, in a fixed order; an undefined one is not managed. */
+function declaredSettings(context: Context, settings: TableSettings): Setting[] {
+  const { pointInTimeRecovery, deletionProtection, ttlAttribute, encryption, onDemandMaximum, tags } = settings;
+  return [
+    pointInTimeRecovery === undefined ? undefined : pitrSetting(context, pointInTimeRecovery),
+    deletionProtection === undefined ? undefined : deletionProtectionSetting(context, deletionProtection),
+    ttlAttribute === undefined ? undefined : ttlSetting(context, ttlAttribute),
+    encryption === undefined ? undefined : encryptionSetting(context, encryption),
+    onDemandMaximum === undefined ? undefined : onDemandMaximumSetting(context, onDemandMaximum),
+    tags === undefined || Object.keys(tags).length === 0 ? undefined : tagsSetting(context, tags),
+  ].filter((s): s is Setting => s !== undefined);
+}
+
+function pitrSetting({ client, tableName }: Context, on: boolean): Setting {
+  return {
+    name: "point-in-time recovery",
+    declared: onOff(on),
+    read: async () => {
+      const { ContinuousBackupsDescription: d } = await client.send(new DescribeContinuousBackupsCommand({ TableName: tableName }));
+      return onOff(d?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus === "ENABLED");
+    },
+    update: () =>
+      client.send(new UpdateContinuousBackupsCommand({ TableName: tableName, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: on } })),
+  };
+}
+
+function deletionProtectionSetting({ client, tableName, table }: Context, on: boolean): Setting {
+  return {
+    name: "deletion protection",
+    declared: onOff(on),
+    read: async () => onOff(table.DeletionProtectionEnabled),
+    update: () => client.send(new UpdateTableCommand({ TableName: tableName, DeletionProtectionEnabled: on })),
+  };
+}
+
+function ttlSetting({ client, tableName }: Context, ttlAttribute: string | null): Setting {
+  let current: { enabled: boolean; attribute: string | undefined } | undefined;
+  return {
+    name: "TTL attribute",
+    declared: ttlAttribute ?? "off",
+    read: async () => {
+      current = await readTtl(client, tableName);
+      return current.enabled ? (current.attribute ?? "unknown") : "off";
+    },
+    update: async () => {
+      // AWS moves TTL to another attribute only through "off", and allows one change per hour.
+      if (current?.enabled && ttlAttribute !== null) {
+        return { skipped: `switch by hand: set ttlAttribute to null, deploy, wait an hour, then declare "${ttlAttribute}"` };
+      }
+      const AttributeName = ttlAttribute ?? current?.attribute ?? "ttl";
+      await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName, Enabled: ttlAttribute !== null } }));
+      return undefined;
+    },
+  };
+}
+
+function encryptionSetting({ client, tableName, table }: Context, encryption: Encryption): Setting {
+  return {
+    name: "encryption",
+    declared: describeEncryption(encryption),
+    read: async () => currentEncryption(table),
+    update: () =>
+      client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          SSESpecification:
+            encryption === "aws-owned"
+              ? { Enabled: false }
+              : encryption === "aws-managed"
+                ? { Enabled: true, SSEType: "KMS" }
+                : { Enabled: true, SSEType: "KMS", KMSMasterKeyId: encryption.kmsKeyArn },
+        }),
+      ),
+  };
+}
+
+function onDemandMaximumSetting({ client, tableName, table }: Context, maximum: NonNullable<TableSettings["onDemandMaximum"]> | null): Setting {
+  // -1 is DynamoDB's "no maximum".
+  const units = (read: number | undefined, write: number | undefined) => (read && read > 0 && write && write > 0 ? `read ${read}/s, write ${write}/s` : "none");
+  return {
+    name: "on-demand maximum",
+    declared: maximum ? units(maximum.readRequestUnits, maximum.writeRequestUnits) : "none",
+    read: async () => units(table.OnDemandThroughput?.MaxReadRequestUnits, table.OnDemandThroughput?.MaxWriteRequestUnits),
+    update: () =>
+      client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          OnDemandThroughput: { MaxReadRequestUnits: maximum?.readRequestUnits ?? -1, MaxWriteRequestUnits: maximum?.writeRequestUnits ?? -1 },
+        }),
+      ),
+  };
+}
+
+/** Tags are added or updated, never removed: those not declared are named in the report's note. */
+function tagsSetting({ client, table }: Context, tags: Record<string, string>): Setting {
+  const wanted = Object.entries(tags).sort(([a], [b]) => a.localeCompare(b));
+  let extra: string[] = [];
+  return {
+    name: "tags",
+    declared: wanted.map(([k, v]) => `${k}=${v}`).join(", "),
+    read: async () => {
+      const current = await listTags(client, table.TableArn!);
+      extra = [...current.keys()].filter((k) => !(k in tags)).sort();
+      return wanted
+        .map(([k]) => (current.has(k) ? `${k}=${current.get(k)}` : ""))
+        .filter(Boolean)
+        .join(", ");
+    },
+    update: () => client.send(new TagResourceCommand({ ResourceArn: table.TableArn!, Tags: wanted.map(([Key, Value]) => ({ Key, Value })) })),
+    note: () => (extra.length > 0 ? `also tagged ${extra.join(", ")} (left as is)` : undefined),
+  };
 }
 
 const isSkipped = (value: unknown): value is { skipped: string } => typeof value === "object" && value !== null && "skipped" in value;
