@@ -11,7 +11,7 @@ import { backfill, type BackfillResult } from "../data/backfill";
 import { assertNoOrphanCheckpoints } from "../data/backfillCheckpoints";
 import { ConfigError, MigrationFailedError, MigrationLockLostError } from "../errors";
 import { validateMigrationIndex, type Migration, type MigrationContext } from "./migration";
-import { migrationLock, type MigrationLockOptions } from "./migrationLock";
+import { migrationLock, type MigrationLock, type MigrationLockOptions } from "./migrationLock";
 import { migrationStatus, type MigrationStatus } from "./migrationStatus";
 import { dynamoMigrationStorage } from "./migrationStorage";
 
@@ -58,86 +58,110 @@ function withBackfill(migration: Migration) {
   };
 }
 
+/** Pending migrations up to and including `to`, in order. */
+function pendingUpTo(pending: string[], to?: string): string[] {
+  if (to === undefined) return pending;
+  const end = pending.indexOf(to);
+  if (end < 0) throw new ConfigError(`cannot migrate up to "${to}": it is not pending (pending: ${pending.join(", ") || "none"})`);
+  return pending.slice(0, end + 1);
+}
+
+/** Executed migrations from the newest back to and including `to`. */
+function executedDownTo(executed: string[], to: string): string[] {
+  const start = executed.indexOf(to);
+  if (start < 0) throw new ConfigError(`cannot migrate down to "${to}": it is not executed (executed: ${executed.join(", ") || "none"})`);
+  return executed.slice(start).reverse();
+}
+
+/** What a run did, for the error that ends it: what it recorded, and which migration it was in. */
+interface Progress {
+  recorded: string[];
+  running?: string | undefined;
+}
+
+/**
+ * The context every migration of one run gets. The runner's own machinery (which migration runs, the lock's
+ * fence) stays in the closure: a migration sees only its context. Outside a migration (the catch-up pass)
+ * `progress.running` is unset, and a backfill keeps no checkpoints.
+ */
+function contextFor(options: MigratorOptions, lock: MigrationLock, signal: AbortSignal, progress: Progress): MigrationContext {
+  const { client, documentClient, tableName, log = () => {} } = options;
+  const base = { client, documentClient, tableName, log, signal };
+  return { ...base, backfill: (spec) => backfill({ ...base, ...spec, migration: progress.running, fence: lock.fenced, owner: lock.owner }) };
+}
+
+/** Logs each migration's start and end, checks the lock before each, and keeps `progress` current. */
+function followProgress(umzug: Umzug<MigrationContext>, lock: MigrationLock, log: (message: string) => void, progress: Progress): void {
+  const started = new Map<string, number>();
+  const onStart = ({ name }: { name: string }, verb: string) => {
+    lock.assertHeld();
+    progress.running = name; // umzug runs one migration at a time, all with one context
+    started.set(name, Date.now());
+    log(`${verb} ${name}`);
+  };
+  const onEnd = ({ name }: { name: string }, verb: string) => {
+    progress.recorded.push(name);
+    progress.running = undefined;
+    log(`${verb} ${name} (${Date.now() - (started.get(name) ?? Date.now())} ms)`);
+  };
+  umzug.on("migrating", (p) => onStart(p, "applying"));
+  umzug.on("migrated", (p) => onEnd(p, "applied"));
+  umzug.on("reverting", (p) => onStart(p, "reverting"));
+  umzug.on("reverted", (p) => onEnd(p, "reverted"));
+}
+
+/** umzug's and the lock's errors in our terms. */
+function translated(error: unknown, options: MigratorOptions, lock: MigrationLock, progress: Progress): unknown {
+  const cause = error instanceof MigrationError ? error.cause : error;
+  if (options.signal?.aborted && !lock.signal.aborted) return options.signal.reason;
+  if (lock.signal.aborted || cause instanceof MigrationLockLostError) {
+    return new MigrationLockLostError(options.tableName, lock.owner, {
+      recorded: progress.recorded,
+      ...(progress.running ? { interrupted: progress.running } : {}),
+    });
+  }
+  if (error instanceof MigrationError) return new MigrationFailedError(options.tableName, error.migration.name, error.migration.direction, error.cause);
+  return error;
+}
+
+/**
+ * Runs `work` with a fresh umzug under the lock: records are fenced by it,
+ * and migrations get its signal. Gives up (returns []) when `stillNeeded`
+ * says so while it waits for the lock.
+ */
+async function underLock<T>(
+  options: MigratorOptions,
+  stillNeeded: () => Promise<boolean>,
+  work: (umzug: Umzug<MigrationContext>, context: MigrationContext) => Promise<T[]>,
+): Promise<T[]> {
+  const { documentClient, tableName, migrations, log = () => {} } = options;
+  const lock = migrationLock({ documentClient, tableName, log, ...options.lock });
+  if (!(await lock.acquire({ giveUpWhen: async () => !(await stillNeeded()) }))) return [];
+  const storage = dynamoMigrationStorage({ documentClient, tableName, lock });
+  const signal = options.signal ? AbortSignal.any([lock.signal, options.signal]) : lock.signal;
+  const progress: Progress = { recorded: [] };
+  const context = contextFor(options, lock, signal, progress);
+  try {
+    await assertNoOrphanCheckpoints(
+      documentClient,
+      tableName,
+      migrations.map((m) => m.name),
+    );
+    const umzug = new Umzug<MigrationContext>({ migrations: migrations.map(withBackfill), storage, context, logger: undefined });
+    followProgress(umzug, lock, log, progress);
+    return await work(umzug, context);
+  } catch (error) {
+    throw translated(error, options, lock, progress);
+  } finally {
+    await lock.release();
+  }
+}
+
 export function migrator(options: MigratorOptions): Migrator {
-  const { client, documentClient, tableName, migrations, log = () => {} } = options;
+  const { documentClient, tableName, migrations, log = () => {} } = options;
   validateMigrationIndex(migrations);
   const reader = dynamoMigrationStorage({ documentClient, tableName });
-
   const status = async () => migrationStatus(migrations, await reader.executed({ context: undefined }));
-
-  /** Pending migrations up to and including `to`, in order. */
-  const pendingUpTo = (pending: string[], to?: string) => {
-    if (to === undefined) return pending;
-    const end = pending.indexOf(to);
-    if (end < 0) throw new ConfigError(`cannot migrate up to "${to}": it is not pending (pending: ${pending.join(", ") || "none"})`);
-    return pending.slice(0, end + 1);
-  };
-
-  /** Executed migrations from the newest back to and including `to`. */
-  const executedDownTo = (executed: string[], to: string) => {
-    const start = executed.indexOf(to);
-    if (start < 0) throw new ConfigError(`cannot migrate down to "${to}": it is not executed (executed: ${executed.join(", ") || "none"})`);
-    return executed.slice(start).reverse();
-  };
-
-  /**
-   * Runs `work` with a fresh umzug under the lock: records are fenced by it,
-   * and migrations get its signal. Translates umzug's errors into ours.
-   */
-  async function underLock<T>(stillNeeded: () => Promise<boolean>, work: (umzug: Umzug<MigrationContext>, context: MigrationContext) => Promise<T[]>) {
-    const lock = migrationLock({ documentClient, tableName, log, ...options.lock });
-    if (!(await lock.acquire({ giveUpWhen: async () => !(await stillNeeded()) }))) return [];
-    const storage = dynamoMigrationStorage({ documentClient, tableName, lock });
-    const signal = options.signal ? AbortSignal.any([lock.signal, options.signal]) : lock.signal;
-    // The runner's own machinery (which migration runs, the lock's fence) stays here: a migration sees only its context.
-    // Outside a migration (the catch-up pass) `current.migration` is empty, and a backfill keeps no checkpoints.
-    const current = { migration: "" };
-    const base = { client, documentClient, tableName, log, signal };
-    const context: MigrationContext = {
-      ...base,
-      backfill: (spec) => backfill({ ...base, ...spec, migration: current.migration || undefined, fence: lock.fenced, owner: lock.owner }),
-    };
-    const recorded: string[] = [];
-    let running: string | undefined;
-    try {
-      await assertNoOrphanCheckpoints(
-        documentClient,
-        tableName,
-        migrations.map((m) => m.name),
-      );
-      const umzug = new Umzug<MigrationContext>({ migrations: migrations.map(withBackfill), storage, context, logger: undefined });
-      const started = new Map<string, number>();
-      const onStart = ({ name }: { name: string }, verb: string) => {
-        lock.assertHeld();
-        running = name;
-        current.migration = name; // umzug runs one migration at a time, all with this one context
-        started.set(name, Date.now());
-        log(`${verb} ${name}`);
-      };
-      const onEnd = ({ name }: { name: string }, verb: string) => {
-        recorded.push(name);
-        running = undefined;
-        log(`${verb} ${name} (${Date.now() - (started.get(name) ?? Date.now())} ms)`);
-      };
-      umzug.on("migrating", (p) => onStart(p, "applying"));
-      umzug.on("migrated", (p) => onEnd(p, "applied"));
-      umzug.on("reverting", (p) => onStart(p, "reverting"));
-      umzug.on("reverted", (p) => onEnd(p, "reverted"));
-      return await work(umzug, context);
-    } catch (error) {
-      const cause = error instanceof MigrationError ? error.cause : error;
-      if (options.signal?.aborted && !lock.signal.aborted) throw options.signal.reason;
-      if (lock.signal.aborted || cause instanceof MigrationLockLostError) {
-        throw new MigrationLockLostError(tableName, lock.owner, { recorded, ...(running ? { interrupted: running } : {}) });
-      }
-      if (error instanceof MigrationError) {
-        throw new MigrationFailedError(tableName, error.migration.name, error.migration.direction, error.cause);
-      }
-      throw error;
-    } finally {
-      await lock.release();
-    }
-  }
 
   return {
     status,
@@ -147,14 +171,14 @@ export function migrator(options: MigratorOptions): Migrator {
       if (dryRun || wanted.length === 0) return wanted;
       // Waiting for the lock may outlast the work: re-read what is pending before giving up or starting.
       const stillNeeded = async () => (await status()).pending.some((name) => wanted.includes(name));
-      return underLock(stillNeeded, async (umzug) => (await umzug.up(to === undefined ? {} : { to })).map((m) => m.name));
+      return underLock(options, stillNeeded, async (umzug) => (await umzug.up(to === undefined ? {} : { to })).map((m) => m.name));
     },
 
     async down({ to, dryRun = false }) {
       const wanted = executedDownTo((await status()).executed, to);
       if (dryRun) return wanted;
       const stillNeeded = async () => (await status()).executed.includes(to);
-      return underLock(stillNeeded, async (umzug) => (await umzug.down({ to })).map((m) => m.name));
+      return underLock(options, stillNeeded, async (umzug) => (await umzug.down({ to })).map((m) => m.name));
     },
 
     async catchUp({ only } = {}) {
@@ -164,6 +188,7 @@ export function migrator(options: MigratorOptions): Migrator {
       const wanted = migrations.filter((m) => m.backfill && executed.has(m.name) && (!only || only.includes(m.name)));
       if (wanted.length === 0) return [];
       return underLock(
+        options,
         async () => true,
         async (_umzug, context) => {
           const results: CatchUpResult[] = [];
