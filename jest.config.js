@@ -6,14 +6,16 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: "node",
-  roots: ["<rootDir>/test"],
+  roots: ["<rootDir>/test", "<rootDir>/src/kit/test"],
+  // The kit by its package name, from its TypeScript source (as tsconfig.json's "paths" says for tsc and esbuild).
+  moduleNameMapper: { "^@dynamodb-starter/kit/(runtime|migrations|ops|testing)$": "<rootDir>/src/kit/src/$1.ts" },
   testMatch: ["**/*.test.ts"],
   transform: {
     // tsconfig.json resolves like a bundler for tsc; jest runs CommonJS, where import() becomes a lazy require.
     "^.+\\.ts$": ["ts-jest", { diagnostics: false, tsconfig: { module: "commonjs", moduleResolution: "node10" } }],
   },
-  globalSetup: "<rootDir>/test/support/globalSetup.ts",
-  globalTeardown: "<rootDir>/test/support/globalTeardown.ts",
+  globalSetup: "<rootDir>/src/kit/src/testing/jestGlobalSetup.ts",
+  globalTeardown: "<rootDir>/src/kit/src/testing/jestGlobalTeardown.ts",
   testTimeout: 60_000,
   // jest's default on 2 cores is 1 worker; most time is spent waiting on DynamoDB Local, so use both.
   maxWorkers: 2,

@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { contract } from "../src/app/contract";
-import { ConfigError, createClient } from "../src/lib";
+import { ConfigError, createClient } from "@dynamodb-starter/kit/runtime";
 import { runCli } from "./cli";
 import { assertCredentials } from "./credentials";
 import { DEPLOYMENTS_FILE, loadAwsDeployments, loadGithubSettings } from "./deployments";

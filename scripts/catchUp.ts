@@ -7,8 +7,9 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { contract } from "../src/app/contract";
-import { createDocumentClient, sleep, type Migration } from "../src/lib";
-import { migrator, type CatchUpResult, type Migrator } from "../src/lib/migrations/migrationRunner";
+import { createDocumentClient, type Migration } from "@dynamodb-starter/kit/runtime";
+import { setTimeout as sleep } from "node:timers/promises";
+import { migrator, type CatchUpResult, type Migrator } from "@dynamodb-starter/kit/ops";
 
 export interface CatchUpOptions {
   client: DynamoDBClient;

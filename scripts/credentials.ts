@@ -1,6 +1,6 @@
 /** Fails early, with the fix, when the deployer has no AWS credentials (DynamoDB Local needs none). */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { StarterError } from "../src/lib";
+import { StarterError } from "@dynamodb-starter/kit/runtime";
 
 export class MissingCredentialsError extends StarterError<"MISSING_CREDENTIALS"> {
   override name = "MissingCredentialsError";

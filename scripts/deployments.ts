@@ -8,8 +8,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as z from "zod/mini";
 import { en } from "zod/locales";
-import { ConfigError, LOCAL_REGION, TABLE_NAME_PATTERN, TABLE_NAME_RULE, type DynamoConfig, type TableSettings } from "../src/lib";
-import { freePort, waitUntilReady } from "./localDynamo";
+import { ConfigError, LOCAL_REGION, TABLE_NAME_PATTERN, TABLE_NAME_RULE, type DynamoConfig } from "@dynamodb-starter/kit/runtime";
+import { type TableSettings } from "@dynamodb-starter/kit/ops";
+import { freePort, waitUntilReady } from "@dynamodb-starter/kit/testing";
 
 z.config(en());
 

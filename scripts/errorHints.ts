@@ -3,7 +3,7 @@
  * targets). The library's messages say what is wrong and what to do in words
  * and know nothing of make; the command line (cli.ts) adds these.
  */
-import { StarterError } from "../src/lib";
+import { StarterError } from "@dynamodb-starter/kit/runtime";
 
 const HINTS: Partial<Record<string, string>> = {
   TABLE_NOT_FOUND: 'Create and migrate it with "make migrate" (or "make deploy", whose pre-step does both).',

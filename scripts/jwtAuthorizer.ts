@@ -10,7 +10,7 @@
  * `jose`'s; nothing here parses a signature by hand.
  */
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from "jose";
-import { createRouter, type RouteEntry, type Routes } from "../src/lib";
+import { createRouter, type RouteEntry, type Routes } from "@dynamodb-starter/kit/runtime";
 
 export interface JwtAuthorizerOptions {
   issuer: string;

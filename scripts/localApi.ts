@@ -15,8 +15,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import type { JSONWebKeySet } from "jose";
-import { ConfigError, type RouteEntry } from "../src/lib";
-import { apiGatewayEvent } from "../src/lib/testing";
+import { ConfigError, type RouteEntry } from "@dynamodb-starter/kit/runtime";
+import { apiGatewayEvent } from "@dynamodb-starter/kit/testing";
 import { runCli } from "./cli";
 import { jwtAuthorizer, type Decision } from "./jwtAuthorizer";
 

@@ -7,7 +7,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from "jose";
-import { callerClaims, ConfigError, type AppContract, type CallerClaims, type SampleRequest } from "../src/lib";
+import { callerClaims, type AppContract, type SampleRequest } from "../src/contract";
+import { ConfigError } from "@dynamodb-starter/kit/runtime";
+import { type CallerClaims } from "@dynamodb-starter/kit/testing";
 
 export interface LocalIssuer {
   /** The `iss` of its tokens. */

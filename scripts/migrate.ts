@@ -15,19 +15,10 @@
  */
 import { parseArgs } from "node:util";
 import { contract } from "../src/app/contract";
-import {
-  ConfigError,
-  configWith,
-  createClient,
-  createDocumentClient,
-  describeTable,
-  ensureTable,
-  reconcileTable,
-  type Migration,
-  type TableSettings,
-} from "../src/lib";
-import { migrationLock, readCheckpoints } from "../src/lib/tools";
-import { migrator } from "../src/lib/migrations/migrationRunner";
+import { ConfigError, configWith, createClient, createDocumentClient, type Migration } from "@dynamodb-starter/kit/runtime";
+import { describeTable, ensureTable, reconcileTable, type TableSettings } from "@dynamodb-starter/kit/ops";
+import { migrationLock, readCheckpoints } from "@dynamodb-starter/kit/ops";
+import { migrator } from "@dynamodb-starter/kit/ops";
 import { catchUp } from "./catchUp";
 import { runCli } from "./cli";
 import { assertCredentials } from "./credentials";

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join, relative, resolve } from "node:path";
-import { ConfigError } from "../src/lib";
+import { ConfigError } from "@dynamodb-starter/kit/runtime";
 import { runCli } from "./cli";
 
 const ROOT = resolve(__dirname, "..");

@@ -5,8 +5,9 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { contract } from "../src/app/contract";
-import { createDocumentClient, ensureTable, reconcileTable, type Migration, type SettingReport, type TableSettings } from "../src/lib";
-import { migrator } from "../src/lib/migrations/migrationRunner";
+import { createDocumentClient, type Migration } from "@dynamodb-starter/kit/runtime";
+import { ensureTable, reconcileTable, type SettingReport, type TableSettings } from "@dynamodb-starter/kit/ops";
+import { migrator } from "@dynamodb-starter/kit/ops";
 
 export interface PreStepOptions {
   client: DynamoDBClient;

@@ -5,7 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { sleep } from "../src/lib";
+import { setTimeout as sleep } from "node:timers/promises";
 
 export function isAlive(pid: number): boolean {
   try {

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { contract } from "../src/app/contract";
-import { apiRouteTable, ConfigError, StarterError } from "../src/lib";
+import { apiRouteTable, ConfigError, StarterError } from "@dynamodb-starter/kit/runtime";
 import { HANDLER } from "./build";
 import type { AwsDeployment } from "./deployments";
 

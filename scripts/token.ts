@@ -5,7 +5,7 @@
  *   curl -H "authorization: Bearer $(make -s token SUB=ada EMAIL=ada@example.com)" http://127.0.0.1:3000/users/ada@example.com
  */
 import { parseArgs } from "node:util";
-import { ConfigError } from "../src/lib";
+import { ConfigError } from "@dynamodb-starter/kit/runtime";
 import { runCli } from "./cli";
 import { localDeployment } from "./deployments";
 import { localPaths } from "./localDeployment";

@@ -9,24 +9,14 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { contract } from "../../src/app/contract";
-import {
-  LOCAL_REGION,
-  batchWriteAll,
-  callerClaims,
-  connect,
-  createApiHandler,
-  createClient,
-  createDocumentClient,
-  describeTable,
-  dynamoMigrationStorage,
-  ensureTable,
-  type Migration,
-} from "../../src/lib";
-import { apiGatewayEvent, jwtContext, countRequests } from "../../src/lib/testing";
-import { backfill } from "../../src/lib/tools";
+import { LOCAL_REGION, batchWriteAll, connect, createApiHandler, createClient, createDocumentClient, type Migration } from "@dynamodb-starter/kit/runtime";
+import { callerClaims } from "../../src/contract";
+import { describeTable, dynamoMigrationStorage, ensureTable } from "@dynamodb-starter/kit/ops";
+import { apiGatewayEvent, jwtContext, countRequests } from "@dynamodb-starter/kit/testing";
+import { backfill } from "@dynamodb-starter/kit/ops";
 import { runCli } from "../cli";
 import { kb, textTable } from "../format";
-import { startLocalDynamo } from "../localDynamo";
+import { startLocalDynamo } from "@dynamodb-starter/kit/testing";
 import { measureColdStart, median } from "./coldStart";
 
 interface Row {
@@ -51,7 +41,7 @@ async function coldStartRow(endpoint: string) {
   const tableName = "bench-cold-start";
   const client = createClient({ region: LOCAL_REGION, endpoint });
   await ensureTable({ client, tableName });
-  const { migrator } = await import("../../src/lib/migrations/migrationRunner");
+  const { migrator } = await import("@dynamodb-starter/kit/ops");
   await migrator({ client, documentClient: createDocumentClient(client), tableName, migrations: contract.api.migrations }).up();
   const handler = createApiHandler(contract.api, { tableName, endpoint });
   for (const r of contract.load.setup) {
@@ -210,7 +200,7 @@ async function connectRow(endpoint: string) {
 
 async function migrationsRow(endpoint: string) {
   log(`2/${STEPS} migrations at scale: applying 10, 100 and 1,000 no-op migrations, then status over 1,000`);
-  const { migrator } = await import("../../src/lib/migrations/migrationRunner");
+  const { migrator } = await import("@dynamodb-starter/kit/ops");
   const client = createClient({ region: LOCAL_REGION, endpoint });
   const documentClient = createDocumentClient(client);
   const perMigration: Record<string, number> = {};
@@ -330,7 +320,7 @@ async function backfillRow(endpoint: string) {
   // Checkpointed, as inside a migration: uninterrupted, then interrupted at 50% and resumed, on tables of their own.
   const checkpointed = async (name: string, failAt?: number) => {
     const table = await fresh(`bench-resume-${name}`);
-    const { migrator } = await import("../../src/lib/migrations/migrationRunner");
+    const { migrator } = await import("@dynamodb-starter/kit/ops");
     let seen = 0;
     let again = 0;
     const migration: Migration = {

@@ -11,8 +11,9 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { contract } from "../../src/app/contract";
-import { LOCAL_REGION, callerClaims } from "../../src/lib";
-import { apiGatewayEvent, jwtContext } from "../../src/lib/testing";
+import { LOCAL_REGION } from "@dynamodb-starter/kit/runtime";
+import { callerClaims } from "../../src/contract";
+import { apiGatewayEvent, jwtContext } from "@dynamodb-starter/kit/testing";
 import { HANDLER, buildEntry, type Artifact } from "../build";
 
 const ROOT = resolve(__dirname, "..", "..");

@@ -8,7 +8,8 @@
 import { BatchGetCommand, type BatchGetCommandOutput } from "@aws-sdk/lib-dynamodb";
 import autocannon from "autocannon";
 import { contract } from "../../src/app/contract";
-import { LOCAL_REGION, createClient, createDocumentClient, type SampleRequest } from "../../src/lib";
+import { LOCAL_REGION, createClient, createDocumentClient } from "@dynamodb-starter/kit/runtime";
+import { type SampleRequest } from "../../src/contract";
 import { runCli } from "../cli";
 import { isolatedLocalDeployment } from "../deployments";
 import { deployLocal, destroyLocal, localPaths } from "../localDeployment";

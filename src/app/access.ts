@@ -10,7 +10,7 @@
  * - A caller whose token has the `admin` scope may do anything.
  */
 import * as z from "zod/mini";
-import { forbidden, type Caller } from "../lib";
+import { forbidden, type Caller } from "@dynamodb-starter/kit/runtime";
 import * as schemas from "./schemas";
 
 export const ADMIN_SCOPE = "admin";

@@ -10,8 +10,8 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { PutItemCommand } from "dynamodb-toolbox/entity/actions/put";
 import * as z from "zod/mini";
-import { defineSeed, type AppContract } from "../lib";
-import { api } from "./index";
+import { defineSeed, type AppContract } from "../contract";
+import { api } from "./";
 import { createModel, keys } from "./model";
 import * as schemas from "./schemas";
 

@@ -5,7 +5,7 @@
  * The app as the library serves it: its routes, its migration index and the
  * statuses of its domain errors.
  */
-import type { ApiDefinition } from "../lib";
+import { type ApiDefinition } from "@dynamodb-starter/kit/runtime";
 import { ConflictError, NotFoundError } from "./errors";
 import { migrations } from "./migrations";
 import { routes } from "./routes";

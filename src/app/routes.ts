@@ -10,7 +10,7 @@
  */
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type * as z from "zod/mini";
-import { json, jsonBody, parse, type Connection, type RouteRequest, type Routes } from "../lib";
+import { json, jsonBody, parse, type Connection, type RouteRequest, type Routes } from "@dynamodb-starter/kit/runtime";
 import { actingUser, mustBeSelf } from "./access";
 import * as schemas from "./schemas";
 import { createService, type Service } from "./service";

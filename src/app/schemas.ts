@@ -6,7 +6,7 @@
  * the key separator, so no input can build another entity's key.
  */
 import * as z from "zod/mini";
-import { exactJsonObject } from "../lib";
+import { exactJsonObject } from "@dynamodb-starter/kit/runtime";
 
 const noSeparator = z.refine<string>((value) => !value.includes("#"), { message: 'must not contain "#"' });
 const printable = z.refine<string>((value) => !/[\p{Cc}\p{Cs}]/u.test(value), { message: "must not contain control characters" });

@@ -14,7 +14,7 @@ import { PutItemCommand } from "dynamodb-toolbox/entity/actions/put";
 import { UpdateItemCommand } from "dynamodb-toolbox/entity/actions/update";
 import { QueryCommand } from "dynamodb-toolbox/table/actions/query";
 import { randomUUID } from "node:crypto";
-import { batchWriteAll, cancellationReasons, decodeCursor, encodeCursor, forbidden, isConditionalCheckFailed } from "../lib";
+import { batchWriteAll, cancellationReasons, decodeCursor, encodeCursor, forbidden, isConditionalCheckFailed } from "@dynamodb-starter/kit/runtime";
 import type * as z from "zod/mini";
 import { ConflictError, NotFoundError } from "./errors";
 import { BY_USER_INDEX, createModel, keys } from "./model";

@@ -1,11 +1,12 @@
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { contract } from "../../src/app/contract";
-import { connect, ensureTable } from "../../src/lib";
-import { countRequests } from "../../src/lib/testing";
-import { clients, deleteTable, uniqueTableName, WRITE_OPERATIONS } from "../support/dynamo";
+import { connect } from "@dynamodb-starter/kit/runtime";
+import { ensureTable } from "@dynamodb-starter/kit/ops";
+import { countRequests } from "@dynamodb-starter/kit/testing";
+import { localClients, deleteTable, uniqueTableName, WRITE_OPERATIONS } from "@dynamodb-starter/kit/testing";
 import { api } from "./handlerClient";
 
-const { client, documentClient } = clients();
+const { client, documentClient } = localClients();
 const tableName = uniqueTableName("access");
 process.env.TABLE_NAME = tableName;
 const { ada, grace, ops } = contract.callers as Record<"ada" | "grace" | "ops", NonNullable<(typeof contract.callers)[string]>>;

@@ -1,9 +1,9 @@
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
-import { ensureTable } from "../../src/lib";
+import { ensureTable } from "@dynamodb-starter/kit/ops";
 import { api, allPages } from "./handlerClient";
-import { clients, deleteTable, uniqueTableName } from "../support/dynamo";
+import { localClients, deleteTable, uniqueTableName } from "@dynamodb-starter/kit/testing";
 
-const { client, documentClient } = clients();
+const { client, documentClient } = localClients();
 const tableName = uniqueTableName("api");
 process.env.TABLE_NAME = tableName; // the handler's connect() creates nothing: the first call migrates this table
 

@@ -1,10 +1,11 @@
 import { PutCommand, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { migrations } from "../../src/app/migrations";
-import { ensureTable, MigrationFailedError } from "../../src/lib";
-import { migrator } from "../../src/lib/migrations/migrationRunner";
-import { clients, deleteTable, uniqueTableName } from "../support/dynamo";
+import { ensureTable } from "@dynamodb-starter/kit/ops";
+import { MigrationFailedError } from "@dynamodb-starter/kit/runtime";
+import { migrator } from "@dynamodb-starter/kit/ops";
+import { localClients, deleteTable, uniqueTableName } from "@dynamodb-starter/kit/testing";
 
-const admin = clients();
+const admin = localClients();
 const tables: string[] = [];
 afterAll(async () => {
   await Promise.all(tables.map((t) => deleteTable(admin.client, t)));

@@ -1,13 +1,13 @@
 import fc from "fast-check";
-import { ensureTable } from "../../src/lib";
-import { clients, deleteTable, uniqueTableName } from "../support/dynamo";
+import { ensureTable } from "@dynamodb-starter/kit/ops";
+import { localClients, deleteTable, uniqueTableName } from "@dynamodb-starter/kit/testing";
 import { api } from "./handlerClient";
 
 // Seeded and reproducible; `make fuzz` raises the run count (FUZZ_RUNS) and can replay a seed (FUZZ_SEED).
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1_000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_123);
 
-const admin = clients();
+const admin = localClients();
 const tableName = uniqueTableName("event-data-fuzz");
 process.env.TABLE_NAME = tableName;
 const user = "/users/fuzz@example.com";

@@ -1,11 +1,11 @@
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { migrations } from "../../src/app/migrations";
 import { keys } from "../../src/app/model";
-import { ensureTable } from "../../src/lib";
-import { migrator } from "../../src/lib/migrations/migrationRunner";
-import { clients, deleteTable, uniqueTableName } from "../support/dynamo";
+import { ensureTable } from "@dynamodb-starter/kit/ops";
+import { migrator } from "@dynamodb-starter/kit/ops";
+import { localClients, deleteTable, uniqueTableName } from "@dynamodb-starter/kit/testing";
 
-const admin = clients();
+const admin = localClients();
 const tableName = uniqueTableName("event-data");
 afterAll(async () => {
   await deleteTable(admin.client, tableName);

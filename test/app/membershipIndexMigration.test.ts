@@ -2,11 +2,11 @@ import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { migrations } from "../../src/app/migrations";
 import { BY_USER_INDEX, keys } from "../../src/app/model";
-import { ensureTable } from "../../src/lib";
-import { migrator } from "../../src/lib/migrations/migrationRunner";
-import { clients, deleteTable, uniqueTableName } from "../support/dynamo";
+import { ensureTable } from "@dynamodb-starter/kit/ops";
+import { migrator } from "@dynamodb-starter/kit/ops";
+import { localClients, deleteTable, uniqueTableName } from "@dynamodb-starter/kit/testing";
 
-const admin = clients();
+const admin = localClients();
 const tables: string[] = [];
 afterAll(async () => {
   await Promise.all(tables.map((t) => deleteTable(admin.client, t)));

@@ -1,10 +1,10 @@
 import { readSeedFile, SeedValidationError, validateSeed, writeSeed } from "../../scripts/seed";
 import { contract } from "../../src/app/contract";
 import { createService } from "../../src/app/service";
-import { ensureTable } from "../../src/lib";
-import { clients, deleteTable, uniqueTableName } from "../support/dynamo";
+import { ensureTable } from "@dynamodb-starter/kit/ops";
+import { localClients, deleteTable, uniqueTableName } from "@dynamodb-starter/kit/testing";
 
-const { client, documentClient } = clients();
+const { client, documentClient } = localClients();
 const tableName = uniqueTableName("seed");
 beforeAll(() => ensureTable({ client, tableName }));
 afterAll(async () => {

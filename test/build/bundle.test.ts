@@ -41,10 +41,10 @@ describe("handler bundles", () => {
     const cold = inputsOf(api, staticClosure(api.metafile, entryOutput(api)));
     const lazy = inputsOf(api, Object.keys(api.metafile.outputs)).filter((input) => !cold.includes(input));
 
-    expect(cold).toContain("src/lib/runtime/connect.ts");
+    expect(cold).toContain("src/kit/src/runtime/connect.ts");
     expect(cold).toContain(`src/handlers/${HANDLER}.ts`);
-    expect(cold.filter((input) => /node_modules\/(umzug|@rushstack)\/|^src\/lib\/migrations\/migrationRunner\.ts$/.test(input))).toEqual([]);
-    expect(lazy).toContain("src/lib/migrations/migrationRunner.ts");
+    expect(cold.filter((input) => /node_modules\/(umzug|@rushstack)\/|^src\/kit\/src\/migrations\/migrationRunner\.ts$/.test(input))).toEqual([]);
+    expect(lazy).toContain("src/kit/src/migrations/migrationRunner.ts");
     expect(lazy.some((input) => input.includes("node_modules/umzug/"))).toBe(true);
     expect(api.coldBytes).toBeLessThan(api.coldBytes + api.lazyBytes);
   });
@@ -52,13 +52,13 @@ describe("handler bundles", () => {
   it("keeps migration-time tools (the lock, backfills) out of what a cold start loads: they come with the runner", () => {
     const cold = inputsOf(api, staticClosure(api.metafile, entryOutput(api)));
     const lazy = inputsOf(api, Object.keys(api.metafile.outputs)).filter((input) => !cold.includes(input));
-    const tools = /^src\/lib\/(migrations\/migrationLock|data\/(backfill|backfillCheckpoints|itemRewrite))\.ts$/;
+    const tools = /^src\/kit\/src\/(migrations\/migrationLock|data\/(backfill|backfillCheckpoints|itemRewrite))\.ts$/;
     expect(cold.filter((input) => tools.test(input))).toEqual([]);
     expect(lazy.filter((input) => tools.test(input)).sort()).toEqual([
-      "src/lib/data/backfill.ts",
-      "src/lib/data/backfillCheckpoints.ts",
-      "src/lib/data/itemRewrite.ts",
-      "src/lib/migrations/migrationLock.ts",
+      "src/kit/src/data/backfill.ts",
+      "src/kit/src/data/backfillCheckpoints.ts",
+      "src/kit/src/data/itemRewrite.ts",
+      "src/kit/src/migrations/migrationLock.ts",
     ]);
   });
 

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { contract } from "../../src/app/contract";
-import type { SampleRequest } from "../../src/lib";
+import { type SampleRequest } from "../../src/contract";
 import { isolatedLocalDeployment, type LocalDeployment } from "../../scripts/deployments";
 import { deployLocal, destroyLocal, localPaths } from "../../scripts/localDeployment";
 import { requestAuthorization, signLocalToken } from "../../scripts/localIssuer";

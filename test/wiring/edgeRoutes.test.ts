@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { loadDeployment, type AwsDeployment } from "../../scripts/deployments";
 import { writeVarFile } from "../../scripts/terraform";
 import { contract } from "../../src/app/contract";
-import { apiRouteTable } from "../../src/lib";
+import { apiRouteTable } from "@dynamodb-starter/kit/runtime";
 
 // Whatever app src/app/contract.ts describes: its routes reach API Gateway from its own route table.
 describe("the app's routes at the edge", () => {

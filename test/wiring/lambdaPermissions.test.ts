@@ -1,14 +1,16 @@
 import { contract } from "../../src/app/contract";
-import { callerClaims, connect, createApiHandler, ensureTable } from "../../src/lib";
-import { countRequests } from "../../src/lib/testing";
-import { apiClient } from "../support/api";
-import { clients, deleteTable, uniqueTableName } from "../support/dynamo";
+import { callerClaims } from "../../src/contract";
+import { connect, createApiHandler } from "@dynamodb-starter/kit/runtime";
+import { ensureTable } from "@dynamodb-starter/kit/ops";
+import { countRequests } from "@dynamodb-starter/kit/testing";
+import { apiClient } from "@dynamodb-starter/kit/testing";
+import { localClients, deleteTable, uniqueTableName } from "@dynamodb-starter/kit/testing";
 import { bootstrapVars } from "../../scripts/bootstrap";
 
 // The app as the handler serves it, read through its contract: this test stays when the app is replaced.
 const { api } = apiClient(createApiHandler(contract.api));
 
-const admin = clients();
+const admin = localClients();
 const tableName = uniqueTableName("permissions");
 process.env.TABLE_NAME = tableName;
 

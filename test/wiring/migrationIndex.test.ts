@@ -2,11 +2,11 @@ import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { basename } from "node:path";
 import { migrationFiles } from "../../scripts/newMigration";
 import { migrations } from "../../src/app/migrations";
-import { ensureTable } from "../../src/lib";
-import { migrator } from "../../src/lib/migrations/migrationRunner";
-import { clients, deleteTable, uniqueTableName } from "../support/dynamo";
+import { ensureTable } from "@dynamodb-starter/kit/ops";
+import { migrator } from "@dynamodb-starter/kit/ops";
+import { localClients, deleteTable, uniqueTableName } from "@dynamodb-starter/kit/testing";
 
-const admin = clients();
+const admin = localClients();
 const tableName = uniqueTableName("app-migrations");
 afterAll(async () => {
   await deleteTable(admin.client, tableName);

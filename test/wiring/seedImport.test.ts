@@ -2,11 +2,11 @@ import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
 import { readSeedFile, SeedValidationError, validateSeed, writeSeed } from "../../scripts/seed";
 import { contract } from "../../src/app/contract";
-import { ensureTable } from "../../src/lib";
-import { clients, deleteTable, uniqueTableName } from "../support/dynamo";
+import { ensureTable } from "@dynamodb-starter/kit/ops";
+import { localClients, deleteTable, uniqueTableName } from "@dynamodb-starter/kit/testing";
 
 // The importer on whatever app the contract describes: this test stays when the app is replaced.
-const { client, documentClient } = clients();
+const { client, documentClient } = localClients();
 const tableName = uniqueTableName("seed-import");
 beforeAll(() => ensureTable({ client, tableName }));
 afterAll(async () => {

@@ -9,7 +9,7 @@
  * start, as connect() reads the migrations.
  */
 import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { isConditionalCheckFailed, type Migration } from "../../lib";
+import { isConditionalCheckFailed, type Migration } from "@dynamodb-starter/kit/migrations";
 
 // Frozen: copied, never imported, so that later code cannot change what this migration does.
 const SETTINGS_KEY = { pk: "_settings", sk: "app" } as const;

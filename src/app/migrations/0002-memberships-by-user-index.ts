@@ -5,7 +5,7 @@
  * user's memberships. It waits until the index is ACTIVE and done
  * backfilling, so the code deployed after the pre-step can query it.
  */
-import { addGlobalSecondaryIndex, removeGlobalSecondaryIndex, type Migration } from "../../lib";
+import { addGlobalSecondaryIndex, removeGlobalSecondaryIndex, type Migration } from "@dynamodb-starter/kit/migrations";
 
 // Frozen: copied from the model as it was, so that renaming things there later cannot change this migration.
 const INDEX = "byUser";

@@ -5,7 +5,7 @@
  * so the index cannot see them. This writes both attributes onto every such
  * membership; `down` removes them again.
  */
-import type { Migration } from "../../lib";
+import { type Migration } from "@dynamodb-starter/kit/migrations";
 
 // Frozen: the key formats as they were when this migration was written, copied rather than imported.
 const COMPANY_PREFIX = "COMPANY#";

@@ -9,7 +9,7 @@
  * except payloads a map cannot hold exactly, which stay strings and are
  * counted in the log.
  */
-import type { Migration } from "../../lib";
+import { type Migration } from "@dynamodb-starter/kit/migrations";
 
 // Frozen: the key formats as they were when this migration was written, copied rather than imported.
 const eventsWith = (attribute: string) => ({

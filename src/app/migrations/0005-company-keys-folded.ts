@@ -12,7 +12,7 @@
  * to the names as entered (kept in `name` and `company`).
  */
 import { ScanCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { Migration, MigrationContext } from "../../lib";
+import { type Migration, type MigrationContext } from "@dynamodb-starter/kit/migrations";
 
 // Frozen: the key format and the folding as they were when this migration was written, copied rather than imported.
 const PREFIX = "COMPANY#";

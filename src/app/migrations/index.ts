@@ -5,7 +5,7 @@
  * never reorder, rename or remove one that has run anywhere: the name is
  * what the table records.
  */
-import type { Migration } from "../../lib";
+import { type Migration } from "@dynamodb-starter/kit/migrations";
 import { appSettings } from "./0001-app-settings";
 import { membershipsByUserIndex } from "./0002-memberships-by-user-index";
 import { backfillMembershipsByUser } from "./0003-backfill-memberships-by-user";

@@ -1,0 +1,77 @@
+/**
+ * What the kept tools (seed import, load test, benchmark, end-to-end and
+ * permission tests) need to know about an app, and nothing more. The app
+ * fills one AppContract (src/app/contract.ts); scripts and tests read it
+ * instead of naming the app's routes, entities or keys.
+ */
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type * as z from "zod/mini";
+import type { ApiDefinition } from "@dynamodb-starter/kit/runtime";
+import type { CallerClaims } from "@dynamodb-starter/kit/testing";
+
+/** One request to the app's API, who sends it, and the status it must get. */
+export interface SampleRequest {
+  /** A caller of the contract's `callers` (the first one when absent); tools turn it into a token or an authorizer context. */
+  as?: string;
+  method: string;
+  /** As a client sends it, percent-encoded where needed. */
+  path: string;
+  query?: Record<string, string>;
+  /** Sent as JSON. */
+  body?: unknown;
+  status: number;
+}
+
+export interface LoadMix {
+  /** Sent once before the load, so that `reads` find something. */
+  setup: readonly SampleRequest[];
+  /** The n-th create of the load, and the key of the item it writes: checked afterwards to be stored exactly when acknowledged. */
+  create(n: number): { request: SampleRequest; key: Record<string, unknown> };
+  /** Reads and list queries that succeed after `setup`. The first is a single-item read: the benchmark's first request after a cold start. */
+  reads: readonly SampleRequest[];
+}
+
+type Sections = Record<string, z.ZodMiniType>;
+export type SeedRecords<S extends Sections> = { [K in keyof S]: z.output<S[K]>[] };
+
+export interface SeedDefinition<S extends Sections = Sections> {
+  /** The example file that the seed import reads by default. */
+  file: string;
+  /** Section name -> schema of one record in it. */
+  sections: S;
+  /**
+   * Problems that span records, such as a reference to a record the file
+   * does not hold, as "section[index].field: message". Records that failed
+   * their schema are undefined here, at their index.
+   */
+  references?(seed: { [K in keyof S]: (z.output<S[K]> | undefined)[] }): string[];
+  /** The whole items to put. The same seed gives the same items, so a re-run writes them again unchanged. */
+  items(seed: SeedRecords<S>, table: { documentClient: DynamoDBDocumentClient; tableName: string }): Record<string, unknown>[];
+}
+
+export interface AppContract {
+  /** What the handler serves. */
+  api: ApiDefinition;
+  /**
+   * The DynamoDB actions the app's handler sends ("GetItem", ...), `DescribeTable` and `Query` of connect() included:
+   * what its function's role is granted. The permission test compares them with what the walkthrough really sends.
+   */
+  dynamodbActions: readonly string[];
+  /** The identities the sample requests are sent as, by name. */
+  callers: Readonly<Record<string, CallerClaims>>;
+  /** Every route at least once, in an order that works on an empty table: the end-to-end walkthrough and the permission test. */
+  walkthrough: readonly SampleRequest[];
+  load: LoadMix;
+  seed: SeedDefinition;
+}
+
+/** The claims `request` is sent with: its caller's, or the contract's first caller's. */
+export function callerClaims(contract: Pick<AppContract, "callers">, request: Pick<SampleRequest, "as">): CallerClaims {
+  const name = request.as ?? Object.keys(contract.callers)[0];
+  const claims = name === undefined ? undefined : contract.callers[name];
+  if (!claims) throw new Error(`the app contract has no caller named "${String(name)}"`);
+  return claims;
+}
+
+/** A seed definition typed from its schemas, stored as the untyped shape the importer reads. */
+export const defineSeed = <S extends Sections>(seed: SeedDefinition<S>): SeedDefinition => seed as unknown as SeedDefinition;

@@ -1,0 +1,33 @@
+/**
+ * What a Lambda handler imports, and all that can reach its cold start:
+ * connect() and its clients and config, the HTTP API handler with its router,
+ * callers, validation, responses and cursors, the error classes, and the
+ * types a migration list is made of. connect() loads the migration runner
+ * (and umzug) with import() only when a migration is pending.
+ */
+export * from "./errors";
+export { PARTITION_KEY, SORT_KEY, MIGRATIONS_PARTITION } from "./table/keySchema";
+export { LOCAL_REGION, TABLE_NAME_PATTERN, TABLE_NAME_RULE, configFromEnv, configWith, isLocalEndpoint, type DynamoConfig } from "./runtime/config";
+export { createClient, createDocumentClient, type ClientOptions } from "./runtime/clients";
+export { connect, type Connection, type ConnectOptions, type OnPending } from "./runtime/connect";
+export type { Migration, MigrationContext } from "./migrations/migration";
+export { batchWriteAll, type WriteRequest } from "./data/batchWrite";
+export { createApiHandler, apiRouteTable, type ApiDefinition, type ApiHandler, type ApiHandlerOptions } from "./http/apiHandler";
+export {
+  createRouter,
+  routeTable,
+  type Routes,
+  type RouteEntry,
+  type RouteHandler,
+  type RouteRequest,
+  type RouteSpec,
+  type RouteAccess,
+  type Result,
+} from "./http/router";
+export { callerOf, forbidden, unauthenticated, type Caller } from "./http/caller";
+export { HttpError, toHttpError, type ErrorMapping } from "./http/errors";
+export { jsonBody, parse, MAX_BODY_BYTES } from "./http/request";
+export { json } from "./http/response";
+export { validate, type Issue } from "./http/validate";
+export { exactJsonObject, exactJsonIssues, MAX_JSON_DEPTH, type JsonPath } from "./http/exactJson";
+export { encodeCursor, decodeCursor } from "./http/cursor";

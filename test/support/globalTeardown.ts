@@ -1,5 +1,0 @@
-/** Stops the DynamoDB Local that globalSetup started, and only that one. */
-export default async function globalTeardown(): Promise<void> {
-  await globalThis.__localDynamo?.stop();
-  globalThis.__localDynamo = undefined;
-}
