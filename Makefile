@@ -13,6 +13,7 @@
 #   SUB=id EMAIL=a@b SCOPES="x y"  token: the token's subject, email and scopes
 #   ONLY=name         migrate-catch-up: catch up only this migration's backfill (default: every executed one)
 #   LOCAL_API_PORT, LOCAL_DYNAMODB_PORT  ports of the local deployment (3000, 8000)
+#   TEMPLATE=url|path REF=branch  upgrade: the template repository to take the kit and tooling from (REF default main)
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -26,7 +27,7 @@ TSX := node_modules/.bin/tsx
 MIGRATE_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(DRY_RUN),--dry-run)
 DEPLOY_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(AUTO_APPROVE),--auto-approve) $(if $(DELETE_TABLE),--delete-table "$(DELETE_TABLE)")
 
-.PHONY: help install typecheck lint format build test fuzz bench load audit bootstrap deploy plan destroy logs token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock clean
+.PHONY: help install typecheck lint format build test fuzz bench load audit bootstrap deploy plan destroy logs token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock upgrade clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -108,5 +109,9 @@ migrate-down: install ## Revert migration TO=<name> and every migration after it
 migrate-unlock: install ## Release the migration lock of a process known to be dead
 	$(TSX) scripts/migrate.ts unlock $(MIGRATE_FLAGS)
 
+upgrade: install ## Take the template's newer kit, scripts and tests from TEMPLATE=<git url or path>; keeps src/app, test/app, deployments
+	@test -n "$(TEMPLATE)" || { echo "usage: make upgrade TEMPLATE=<git url or path of the template> [REF=main]" >&2; exit 2; }
+	$(TSX) scripts/upgrade.ts --template "$(TEMPLATE)" $(if $(REF),--ref "$(REF)")
+
 clean: ## Remove build output and caches (not node_modules)
-	rm -rf dist coverage node_modules/.cache
+	rm -rf dist src/kit/dist coverage node_modules/.cache
