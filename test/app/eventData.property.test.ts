@@ -4,7 +4,7 @@ import { localClients, deleteTable, uniqueTableName } from "@dynamodb-starter/ki
 import { api } from "./handlerClient";
 
 // Seeded and reproducible; `make fuzz` raises the run count (FUZZ_RUNS) and can replay a seed (FUZZ_SEED).
-const RUNS = Number(process.env.FUZZ_RUNS ?? 1_000);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 100);
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_123);
 
 const admin = localClients();

@@ -6,7 +6,7 @@ import { migrator } from "../src/migrations/migrationRunner";
 import { bundleForNode } from "./support/bundle";
 import { localClients, deleteTable, localEndpoint, itemsByKey, uniqueTableName } from "../src/testing/tables";
 
-const ITEMS = 1_000;
+const ITEMS = 600;
 const admin = localClients();
 const tableName = uniqueTableName("backfill-live");
 let liveApp: string;

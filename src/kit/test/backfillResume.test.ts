@@ -7,9 +7,9 @@ import { bundleForNode } from "./support/bundle";
 import { localClients, deleteTable, localEndpoint, uniqueTableName } from "../src/testing/tables";
 
 // Small pages prove the bound as well as large ones: what matters is pages, not items.
-const ITEMS = 2_000;
+const ITEMS = 400;
 const SEGMENTS = 4;
-const PAGE = 50;
+const PAGE = 20;
 
 const admin = localClients();
 const tableName = uniqueTableName("backfill-resume");

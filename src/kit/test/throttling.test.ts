@@ -1,8 +1,8 @@
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { batchWriteAll } from "../src/data/batchWrite";
 import { connect } from "../src/runtime/connect";
-import { createClient, createDocumentClient } from "../src/runtime/clients";
+import { createDocumentClient } from "../src/runtime/clients";
 import { ensureTable } from "../src/table/ensureTable";
 import { LOCAL_REGION } from "../src/runtime/config";
 import { backfill } from "../src/data/backfill";
@@ -21,6 +21,28 @@ async function freshTable(prefix: string): Promise<string> {
   await ensureTable({ client: admin.client, tableName });
   return tableName;
 }
+
+/**
+ * The SDK's own retries — three attempts, throttling and transient errors retried, client errors not —
+ * with 10 ms pauses instead of its 500 ms throttling base: a storm then costs the test seconds, not
+ * half a minute, and presses the kit's budget harder, never less.
+ */
+const quickRetries: NonNullable<DynamoDBClientConfig["retryStrategy"]> = {
+  acquireInitialRetryToken: async () => ({ getRetryCount: () => 0, getRetryDelay: () => 0 }),
+  async refreshRetryTokenForRetry(token, { errorType }) {
+    const count = token.getRetryCount() + 1;
+    if (count >= 3 || errorType === "CLIENT_ERROR") throw new Error("no retry left"); // the SDK then throws the request's own error
+    return { getRetryCount: () => count, getRetryDelay: () => 10 };
+  },
+  recordSuccess: () => {},
+};
+const quickClient = () =>
+  new DynamoDBClient({
+    region: LOCAL_REGION,
+    endpoint: localEndpoint(),
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    retryStrategy: quickRetries,
+  });
 
 const throttle = () =>
   Object.assign(new Error("Rate of requests exceeds the allowed throughput (injected)"), {
@@ -81,9 +103,9 @@ async function count(tableName: string, filter?: string): Promise<number> {
 describe("throttling and partial batch results", () => {
   it("batchWriteAll retries UnprocessedItems and throttled calls until every item is written, exactly once", async () => {
     const tableName = await freshTable("throttle-batch");
-    const client = createClient({ region: LOCAL_REGION, endpoint: localEndpoint() });
+    const client = quickClient();
     const faults = injectFaults(client);
-    const requests = Array.from({ length: 300 }, (_, i) => ({ PutRequest: { Item: { pk: `ITEM#${i}`, sk: "A", n: i } } }));
+    const requests = Array.from({ length: 150 }, (_, i) => ({ PutRequest: { Item: { pk: `ITEM#${i}`, sk: "A", n: i } } }));
 
     const retries = await batchWriteAll({ documentClient: createDocumentClient(client), tableName }, requests);
     client.destroy();
@@ -91,43 +113,46 @@ describe("throttling and partial batch results", () => {
     expect(faults.partial).toBeGreaterThan(3);
     expect(faults.throttled).toBeGreaterThan(3);
     expect(retries).toBeGreaterThanOrEqual(faults.partial);
-    expect(await count(tableName)).toBe(300);
+    expect(await count(tableName)).toBe(150);
   });
 
   it("backfill finishes with an exact count under the same faults", async () => {
     const tableName = await freshTable("throttle-backfill");
     await batchWriteAll(
       { documentClient: admin.documentClient, tableName },
-      Array.from({ length: 200 }, (_, i) => ({ PutRequest: { Item: { pk: `ITEM#${i}`, sk: "A" } } })),
+      Array.from({ length: 90 }, (_, i) => ({ PutRequest: { Item: { pk: `ITEM#${i}`, sk: "A" } } })),
     );
-    const client = createClient({ region: LOCAL_REGION, endpoint: localEndpoint() });
+    const client = quickClient();
     const faults = injectFaults(client);
 
     const result = await backfill({ documentClient: createDocumentClient(client), tableName, segments: 3, transform: (item) => ({ ...item, migrated: true }) });
     client.destroy();
 
     expect(faults.throttled).toBeGreaterThan(5);
-    expect(result).toMatchObject({ scanned: 200, written: 200 });
-    expect(await count(tableName, "attribute_exists(migrated)")).toBe(200);
-    expect(await count(tableName)).toBe(200);
+    expect(result).toMatchObject({ scanned: 90, written: 90 });
+    expect(await count(tableName, "attribute_exists(migrated)")).toBe(90);
+    expect(await count(tableName)).toBe(90);
   });
 
   it("keeps a backfill within its write budget through a throttling storm, with exact final counts", async () => {
     const tableName = await freshTable("throttle-budget");
-    const items = 400;
-    const budget = 400;
+    const items = 200;
+    const budget = 200;
     await batchWriteAll(
       { documentClient: admin.documentClient, tableName },
       Array.from({ length: items }, (_, i) => ({ PutRequest: { Item: { pk: `ITEM#${i}`, sk: "A" } } })),
     );
-    const client = createClient({ region: LOCAL_REGION, endpoint: localEndpoint() });
+    const client = quickClient();
     const faults = injectFaults(client);
-    // Every write request that reaches the wire, with the time it left: what the table would see.
+    // Every write the table accepted, with the time its request left: what the budget limits. A throttled
+    // attempt writes nothing (the SDK retries it at once here, where its 500 ms pause would hide the difference).
     const sent: { at: number; writes: number }[] = [];
     client.middlewareStack.add(
       (next, context) => async (args) => {
-        if (context.commandName === "UpdateItemCommand") sent.push({ at: performance.now(), writes: 1 });
-        return next(args);
+        const at = performance.now();
+        const result = await next(args);
+        if (context.commandName === "UpdateItemCommand") sent.push({ at, writes: 1 });
+        return result;
       },
       { step: "finalizeRequest", name: "count-writes" },
     );
@@ -162,13 +187,13 @@ describe("throttling and partial batch results", () => {
 
   it("halves its budget and retries when throttling outlasts the SDK's own retries, with exact final counts", async () => {
     const tableName = await freshTable("throttle-outlasting");
-    const items = 120;
+    const items = 60;
     const budget = 400;
     await batchWriteAll(
       { documentClient: admin.documentClient, tableName },
       Array.from({ length: items }, (_, i) => ({ PutRequest: { Item: { pk: `ITEM#${i}`, sk: "A" } } })),
     );
-    const client = createClient({ region: LOCAL_REGION, endpoint: localEndpoint() });
+    const client = quickClient();
     const sent: { at: number }[] = [];
     let thrown = 0;
     client.middlewareStack.add(
@@ -196,7 +221,7 @@ describe("throttling and partial batch results", () => {
     });
     client.destroy();
 
-    expect(thrown).toBeGreaterThan(20);
+    expect(thrown).toBeGreaterThan(15);
     expect(result).toMatchObject({ written: items, retries: thrown });
     expect(await count(tableName, "attribute_exists(migrated)")).toBe(items);
     const busiest = Math.max(...sent.map((s) => sent.filter((o) => o.at >= s.at && o.at < s.at + 1_000).length));
@@ -210,8 +235,8 @@ describe("throttling and partial batch results", () => {
   it("uses its write budget, and no more, when the table does not throttle", async () => {
     const tableName = await freshTable("budget-calm");
     // Well under what DynamoDB Local sustains even on a busy machine, so the budget, not the table, sets the pace.
-    const items = 600;
-    const budget = 150;
+    const items = 120;
+    const budget = 50;
     await batchWriteAll(
       { documentClient: admin.documentClient, tableName },
       Array.from({ length: items }, (_, i) => ({ PutRequest: { Item: { pk: `ITEM#${i}`, sk: "A" } } })),
