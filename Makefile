@@ -12,7 +12,7 @@
 #   DRY_RUN=1         migrate, migrate-down, migrate-unlock: print what would happen, change nothing
 #   SUB=id EMAIL=a@b SCOPES="x y"  token: the token's subject, email and scopes
 #   ONLY=name         migrate-catch-up: catch up only this migration's backfill (default: every executed one)
-#   LOCAL_API_PORT, LOCAL_DYNAMODB_PORT  ports of the local deployment (3000, 8000)
+#   LOCAL_API_PORT, LOCAL_DYNAMODB_PORT, LOCAL_UI_PORT  ports of the local deployment and make ui (3000, 8000, 8001)
 #   TEMPLATE=url|path REF=branch  upgrade: the template repository to take the kit and tooling from (REF default main)
 
 SHELL := bash
@@ -27,7 +27,7 @@ TSX := node_modules/.bin/tsx
 MIGRATE_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(DRY_RUN),--dry-run)
 DEPLOY_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(AUTO_APPROVE),--auto-approve) $(if $(DELETE_TABLE),--delete-table "$(DELETE_TABLE)")
 
-.PHONY: help install typecheck lint format build test test-slow test-all fuzz bench load audit bootstrap deploy plan destroy logs token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock upgrade clean
+.PHONY: help install typecheck lint format build test test-slow test-all dev ui fuzz bench load audit bootstrap deploy plan destroy logs token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock upgrade clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -89,6 +89,12 @@ deploy: install ## Deploy DEPLOYMENT (default local: DynamoDB Local + the built 
 
 plan: install ## Show what terraform would change for an AWS DEPLOYMENT
 	$(TSX) scripts/deploy.ts plan $(DEPLOY_FLAGS)
+
+dev: install ## The local stack, the handler rebuilt and reloaded on every save under src/ (DynamoDB Local and its data kept); Ctrl-C stops it
+	$(TSX) scripts/dev.ts
+
+ui: install ## dynamodb-admin on the local DynamoDB (make deploy or make dev running), opened on the table: http://127.0.0.1:8001
+	$(TSX) scripts/ui.ts
 
 destroy: install ## Tear DEPLOYMENT down (local: stop it and delete its data; AWS: keeps the table unless DELETE_TABLE)
 	$(TSX) scripts/deploy.ts destroy $(DEPLOY_FLAGS)

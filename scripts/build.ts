@@ -9,7 +9,7 @@
  * normal cold start. The AWS SDK is bundled, so the deployed version is the
  * one in package-lock.json, not whatever the runtime ships.
  */
-import { build as esbuild, type Metafile } from "esbuild";
+import { build as esbuild, type BuildOptions, type Metafile } from "esbuild";
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { runCli } from "./cli";
@@ -45,12 +45,9 @@ export function buildHandler(outRoot = join(ROOT, "dist")): Promise<Artifact> {
   return buildEntry(join(HANDLERS_DIR, `${HANDLER}.ts`), outRoot, HANDLER);
 }
 
-/** Builds any entry with the handlers' settings (the benchmark builds its comparison handlers this way). */
-export async function buildEntry(entryPoint: string, outRoot: string, name: string): Promise<Artifact> {
-  const outdir = join(outRoot, name);
-  rmSync(outdir, { recursive: true, force: true });
-  mkdirSync(outdir, { recursive: true });
-  const result = await esbuild({
+/** The handlers' esbuild settings: `make build`, the benchmark's comparison handlers and `make dev`'s watch build. */
+export const handlerBuildOptions = (entryPoint: string, outdir: string) =>
+  ({
     entryPoints: { index: entryPoint },
     outdir,
     bundle: true,
@@ -61,14 +58,20 @@ export async function buildEntry(entryPoint: string, outRoot: string, name: stri
     mainFields: ["module", "main"],
     minify: true,
     sourcemap: "linked",
-    metafile: true,
     outExtension: { ".js": ".mjs" },
     chunkNames: "chunks/[name]-[hash]",
     legalComments: "none",
     logLevel: "warning",
     // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
     banner: { js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);' },
-  });
+  }) satisfies BuildOptions;
+
+/** Builds any entry with the handlers' settings (the benchmark builds its comparison handlers this way). */
+export async function buildEntry(entryPoint: string, outRoot: string, name: string): Promise<Artifact> {
+  const outdir = join(outRoot, name);
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  const result = await esbuild({ ...handlerBuildOptions(entryPoint, outdir), metafile: true });
 
   const files = listFiles(outdir);
   const entry = join(outdir, "index.mjs");

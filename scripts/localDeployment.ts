@@ -91,7 +91,7 @@ export async function destroyLocal(d: LocalDeployment, log: (line: string) => vo
 }
 
 /** Reuses a healthy DynamoDB Local of this deployment, or starts one in the background with data on disk. */
-async function ensureDynamo(d: LocalDeployment, log: (line: string) => void): Promise<{ endpoint: string; pid: number; started: boolean }> {
+export async function ensureDynamo(d: LocalDeployment, log: (line: string) => void): Promise<{ endpoint: string; pid: number; started: boolean }> {
   const paths = localPaths(d);
   const endpoint = `http://127.0.0.1:${d.dynamoPort}`;
   const running = runningFromPidFile(paths.dynamoPid, DYNAMO_MARKER);
@@ -138,38 +138,51 @@ function cursorSecret(file: string): string {
   return readFileSync(file, "utf8").trim();
 }
 
-async function startApi(d: LocalDeployment, endpoint: string, url: string): Promise<number> {
+/** What the local API process gets: only what it needs, as Lambda gives a function only its own environment (never the deployer's AWS credentials). */
+export async function apiEnvironment(d: LocalDeployment, endpoint: string, handlerFile: string): Promise<NodeJS.ProcessEnv> {
   const paths = localPaths(d);
   const issuer = await ensureLocalIssuer(paths.issuer);
+  return {
+    ...pick(process.env, ["PATH", "HOME", "TMPDIR", "LANG", "TZ"]),
+    LOCAL_API_HANDLER: handlerFile,
+    LOCAL_API_PORT: String(d.apiPort),
+    TABLE_NAME: d.tableName,
+    DYNAMODB_ENDPOINT: endpoint,
+    AWS_REGION: LOCAL_REGION,
+    CURSOR_SECRET: cursorSecret(paths.cursorSecret),
+    // Bearer tokens are checked as the deployed API's JWT authorizer checks them; `make token` signs them.
+    LOCAL_API_JWT_ISSUER: issuer.issuer,
+    LOCAL_API_JWT_AUDIENCES: issuer.audience,
+    LOCAL_API_JWKS: issuer.jwksFile,
+    // As in Lambda, said in the kit's own words: pending migrations are reported, not applied; one log line per request.
+    MIGRATIONS_ON_CONNECT: "fail",
+    REQUEST_LOG: "on",
+    LOCAL_API_FUNCTION_NAME: `local-${HANDLER}`,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  };
+}
+
+/** Refuses a taken API port with the variable that moves it. */
+export async function assertApiPortFree(d: LocalDeployment): Promise<void> {
   try {
     await assertPortFree(d.apiPort);
   } catch (error) {
     throw new LocalDeploymentError(`${(error as Error).message}. Set LOCAL_API_PORT to serve the local API on another port.`);
   }
+}
+
+/** The local API's command: the adapter, run by tsx from the repository root. */
+export const LOCAL_API_COMMAND = ["--import", "tsx", join("scripts", "localApi.ts")];
+
+async function startApi(d: LocalDeployment, endpoint: string, url: string): Promise<number> {
+  const paths = localPaths(d);
+  await assertApiPortFree(d);
   const logFd = openSync(paths.apiLog, "a");
-  const child = spawn(process.execPath, ["--import", "tsx", join("scripts", "localApi.ts")], {
+  const child = spawn(process.execPath, LOCAL_API_COMMAND, {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", logFd, logFd],
-    // Only what the API needs, as Lambda gives a function only its own environment: never the deployer's AWS credentials.
-    env: {
-      ...pick(process.env, ["PATH", "HOME", "TMPDIR", "LANG", "TZ"]),
-      LOCAL_API_HANDLER: join(paths.artifact, "index.mjs"),
-      LOCAL_API_PORT: String(d.apiPort),
-      TABLE_NAME: d.tableName,
-      DYNAMODB_ENDPOINT: endpoint,
-      AWS_REGION: LOCAL_REGION,
-      CURSOR_SECRET: cursorSecret(paths.cursorSecret),
-      // Bearer tokens are checked as the deployed API's JWT authorizer checks them; `make token` signs them.
-      LOCAL_API_JWT_ISSUER: issuer.issuer,
-      LOCAL_API_JWT_AUDIENCES: issuer.audience,
-      LOCAL_API_JWKS: issuer.jwksFile,
-      // As in Lambda, said in the library's own words: pending migrations are reported, not applied; one log line per request.
-      MIGRATIONS_ON_CONNECT: "fail",
-      REQUEST_LOG: "on",
-      LOCAL_API_FUNCTION_NAME: `local-${HANDLER}`,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-    },
+    env: await apiEnvironment(d, endpoint, join(paths.artifact, "index.mjs")),
   });
   child.unref();
   const pid = child.pid!;
@@ -194,3 +207,9 @@ async function startApi(d: LocalDeployment, endpoint: string, url: string): Prom
     throw new LocalDeploymentError(`the local API did not start on ${url}. Its log (${paths.apiLog}):\n${tail(paths.apiLog)}`);
   }
 }
+
+/** Stops the API process a `make deploy` left running, if any. */
+export const stopDeployedApi = (d: LocalDeployment) => stopFromPidFile(localPaths(d).apiPid, API_MARKER);
+
+/** Stops this deployment's DynamoDB Local, if running; its data stays on disk. */
+export const stopDynamo = (d: LocalDeployment) => stopFromPidFile(localPaths(d).dynamoPid, DYNAMO_MARKER);

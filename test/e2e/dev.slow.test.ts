@@ -1,0 +1,100 @@
+/**
+ * `make dev` in a scratch copy of this repository: it serves the app; an
+ * edit to the app under src/ is served after a reload without restarting
+ * DynamoDB Local; a type error is reported while the last good build keeps
+ * serving; Ctrl-C stops what it started.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { freePort } from "@dynamodb-starter/kit/testing";
+import { contract } from "../../src/app/contract";
+import { requestAuthorization } from "../../scripts/localIssuer";
+import { isAlive } from "../../scripts/processes";
+
+const ROOT = resolve(__dirname, "../..");
+const copy = mkdtempSync(join(tmpdir(), "dev-"));
+const state = join(copy, ".local");
+let devProcess: ChildProcess | undefined;
+const lines: string[] = [];
+
+/** Resolves with the first line (from now on) that matches. */
+function nextLine(pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+  const from = lines.length;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      clearInterval(check);
+      reject(new Error(`no line matching ${pattern} in ${timeoutMs} ms; got:\n${lines.slice(from).join("\n")}`));
+    }, timeoutMs);
+    const check = setInterval(() => {
+      const found = lines.slice(from).find((l) => pattern.test(l));
+      if (found) {
+        clearTimeout(timer);
+        clearInterval(check);
+        resolve(found);
+      }
+    }, 50);
+  });
+}
+
+beforeAll(() => {
+  for (const file of execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" })
+    .split("\n")
+    .filter(Boolean)) {
+    mkdirSync(dirname(join(copy, file)), { recursive: true });
+    cpSync(join(ROOT, file), join(copy, file));
+  }
+  symlinkSync(join(ROOT, "node_modules"), join(copy, "node_modules"));
+});
+
+afterAll(() => {
+  devProcess?.kill("SIGKILL");
+  rmSync(copy, { recursive: true, force: true });
+});
+
+describe("make dev", () => {
+  it("reloads an edited route on save, keeps DynamoDB Local, reports type errors and stops what it started on Ctrl-C", async () => {
+    const apiPort = await freePort();
+    devProcess = spawn(process.execPath, ["--import", "tsx", "scripts/dev.ts"], {
+      cwd: copy,
+      env: { ...process.env, LOCAL_STATE_DIR: state, LOCAL_API_PORT: String(apiPort), LOCAL_DYNAMODB_PORT: String(await freePort()) },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    for (const stream of [devProcess.stdout!, devProcess.stderr!]) stream.on("data", (chunk: Buffer) => lines.push(...chunk.toString().split("\n")));
+
+    await nextLine(/^watching src\/ \(Ctrl-C stops the API, the watchers and DynamoDB Local\)$/);
+    const dynamoPid = Number(readFileSync(join(state, "dynamodb.pid"), "utf8"));
+    const authorization = await requestAuthorization(join(state, "issuer"), contract);
+    const missingUser = async () => {
+      const response = await fetch(`http://127.0.0.1:${apiPort}/users/nobody@example.com`, {
+        headers: authorization({ as: "ops", method: "GET", path: "/", status: 404 }),
+      });
+      return { status: response.status, body: (await response.json()) as { error: { message: string } } };
+    };
+    expect(await missingUser()).toMatchObject({ status: 404, body: { error: { message: 'user "nobody@example.com" does not exist' } } });
+
+    // An edit to the app: served after the reload, by the same DynamoDB Local.
+    const errors = join(copy, "src/app/errors.ts");
+    const reloaded = nextLine(/^reloaded in \d+ ms \(build \d+ ms\), serving http:/);
+    writeFileSync(errors, readFileSync(errors, "utf8").replace("does not exist", "is nowhere to be found"));
+    process.stdout.write(`make dev after a save: ${await reloaded}\n`);
+    expect(await missingUser()).toMatchObject({ status: 404, body: { error: { message: 'user "nobody@example.com" is nowhere to be found' } } });
+    expect(Number(readFileSync(join(state, "dynamodb.pid"), "utf8"))).toBe(dynamoPid);
+    expect(isAlive(dynamoPid)).toBe(true);
+
+    // A type error: reported with its file, while esbuild (which strips types) still builds and serves.
+    const typeError = nextLine(/^type error: src\/app\/errors\.ts/);
+    writeFileSync(errors, readFileSync(errors, "utf8") + "\nexport const broken: number = 'not a number';\n");
+    await typeError;
+    expect((await missingUser()).status).toBe(404);
+
+    // Ctrl-C: the API, the watchers and the DynamoDB Local it started stop; the data stays.
+    const exited = new Promise<number | null>((resolve) => devProcess!.once("exit", resolve));
+    devProcess.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(isAlive(dynamoPid)).toBe(false);
+    await expect(fetch(`http://127.0.0.1:${apiPort}/health`)).rejects.toThrow();
+  }, 180_000);
+});

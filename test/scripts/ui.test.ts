@@ -1,0 +1,35 @@
+import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import { freePort, localClients, localEndpoint, uniqueTableName, deleteTable } from "@dynamodb-starter/kit/testing";
+import { startUi, LocalUiError } from "../../scripts/ui";
+
+describe("make ui", () => {
+  it("serves dynamodb-admin on the local DynamoDB, with the deployment's table on its page", async () => {
+    const { client } = localClients();
+    const tableName = uniqueTableName("ui");
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+        BillingMode: "PAY_PER_REQUEST",
+      }),
+    );
+    const { url, child } = await startUi({ endpoint: localEndpoint(), tableName, port: await freePort() });
+    try {
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain(tableName);
+    } finally {
+      child.kill("SIGTERM");
+      await deleteTable(client, tableName);
+      client.destroy();
+    }
+  });
+
+  it("says to start the local deployment when no DynamoDB Local answers", async () => {
+    const port = await freePort();
+    const attempt = startUi({ endpoint: `http://127.0.0.1:${port}`, tableName: "t", port: await freePort() });
+    await expect(attempt).rejects.toThrow(LocalUiError);
+    await expect(attempt).rejects.toThrow("make deploy, or make dev");
+  });
+});
