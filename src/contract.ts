@@ -20,6 +20,57 @@ export interface SampleRequest {
   /** Sent as JSON. */
   body?: unknown;
   status: number;
+  /**
+   * Values to keep from the response's JSON body for later requests: name -> dotted path ("cursor",
+   * "items.0.id"). A later request writes `{{name}}` in its path, a query value or a body string.
+   */
+  capture?: Record<string, string>;
+}
+
+/** A walk through sample requests, each sent with the values earlier ones captured; `send` answers status and JSON body. */
+export async function walk(
+  requests: readonly SampleRequest[],
+  send: (request: SampleRequest) => Promise<{ status: number; body: unknown }>,
+  check: (request: SampleRequest, reply: { status: number; body: unknown }) => void,
+): Promise<Record<string, string>> {
+  const captured: Record<string, string> = {};
+  for (const sample of requests) {
+    const request = withCaptured(sample, captured);
+    const reply = await send(request);
+    check(request, reply);
+    for (const [name, path] of Object.entries(sample.capture ?? {})) captured[name] = valueAt(reply.body, path, `${sample.method} ${sample.path}`);
+  }
+  return captured;
+}
+
+/** `request` with every `{{name}}` in its path, query values and body strings replaced by what was captured. */
+export function withCaptured(request: SampleRequest, captured: Readonly<Record<string, string>>): SampleRequest {
+  const fill = (text: string) =>
+    text.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
+      if (!(name in captured)) throw new Error(`${request.method} ${request.path} uses {{${name}}}, which no earlier request captured`);
+      return captured[name]!;
+    });
+  const deep = (value: unknown): unknown =>
+    typeof value === "string"
+      ? fill(value)
+      : Array.isArray(value)
+        ? value.map(deep)
+        : value && typeof value === "object"
+          ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deep(v)]))
+          : value;
+  return {
+    ...request,
+    path: fill(request.path),
+    ...(request.query ? { query: Object.fromEntries(Object.entries(request.query).map(([k, v]) => [k, fill(v)])) } : {}),
+    ...(request.body === undefined ? {} : { body: deep(request.body) }),
+  };
+}
+
+function valueAt(body: unknown, path: string, what: string): string {
+  let value: unknown = body;
+  for (const key of path.split(".")) value = value && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined;
+  if (typeof value !== "string" && typeof value !== "number") throw new Error(`${what} answered no string or number at "${path}" to capture`);
+  return String(value);
 }
 
 export interface LoadMix {

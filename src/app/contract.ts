@@ -97,6 +97,9 @@ export const contract: AppContract = {
     { as: "grace", method: "PUT", path: "/companies/Acme/members/grace@example.com", body: { role: "member" }, status: 403 },
     { as: "ada", method: "PUT", path: "/companies/Acme/members/grace@example.com", body: { role: "member" }, status: 201 },
     { as: "grace", method: "GET", path: "/companies/Acme/members", status: 200 },
+    // A second page, with the cursor the first one answered.
+    { as: "grace", method: "GET", path: "/companies/Acme/members", query: { limit: "1" }, status: 200, capture: { members: "cursor" } },
+    { as: "grace", method: "GET", path: "/companies/Acme/members", query: { limit: "1", cursor: "{{members}}" }, status: 200 },
     { as: "ada", method: "GET", path: `${ada}/companies`, status: 200 },
     { as: "ada", method: "POST", path: `${ada}/events`, body: { type: "login" }, status: 201 },
     { as: "ada", method: "GET", path: `${ada}/events`, query: { order: "asc" }, status: 200 },

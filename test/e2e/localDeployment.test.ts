@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { contract } from "../../src/app/contract";
-import { type SampleRequest } from "../../src/contract";
+import { walk, type SampleRequest } from "../../src/contract";
 import { isolatedLocalDeployment, type LocalDeployment } from "../../scripts/deployments";
 import { deployLocal, destroyLocal, localPaths } from "../../scripts/localDeployment";
 import { requestAuthorization, signLocalToken } from "../../scripts/localIssuer";
@@ -12,7 +12,7 @@ let d: LocalDeployment;
 const quiet = () => {};
 
 /** Sends a sample request as its caller, with a token of the deployment's local issuer (as `make token` signs them). */
-async function send(url: string, request: SampleRequest): Promise<Response> {
+async function send(url: string, request: SampleRequest): Promise<{ status: number; body: unknown }> {
   const { method, path, query, body } = request;
   const authorization = await requestAuthorization(localPaths(d).issuer, contract);
   const target = `${url}${path}${query ? `?${new URLSearchParams(query)}` : ""}`;
@@ -21,8 +21,8 @@ async function send(url: string, request: SampleRequest): Promise<Response> {
     headers: { ...authorization(request), ...(body === undefined ? {} : { "content-type": "application/json" }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  await response.arrayBuffer();
-  return response;
+  const text = await response.text();
+  return { status: response.status, body: response.headers.get("content-type")?.includes("json") && text ? JSON.parse(text) : undefined };
 }
 
 beforeAll(async () => {
@@ -52,10 +52,11 @@ describe("the local deployment (make deploy / make destroy)", () => {
     expect(await health.json()).toEqual({ status: "ok" }); // public: it names no table
 
     // The app's walkthrough (src/app/contract.ts), over HTTP, through the built artifact.
-    for (const request of [...contract.walkthrough, ...contract.load.setup]) {
-      const { method, path, status } = request;
-      expect({ method, path, status: (await send(first.url, request)).status }).toEqual({ method, path, status });
-    }
+    await walk(
+      [...contract.walkthrough, ...contract.load.setup],
+      (request) => send(first.url, request),
+      ({ method, path, status }, reply) => expect({ method, path, status: reply.status }).toEqual({ method, path, status }),
+    );
 
     // Nobody in who does not belong: no token, another issuer's token, a token for someone else's data.
     const [firstRead] = contract.load.reads;

@@ -1,5 +1,5 @@
 import { contract } from "../../src/app/contract";
-import { callerClaims } from "../../src/contract";
+import { callerClaims, walk } from "../../src/contract";
 import { connect, createApiHandler } from "@dynamodb-starter/kit/runtime";
 import { ensureTable } from "@dynamodb-starter/kit/ops";
 import { countRequests } from "@dynamodb-starter/kit/testing";
@@ -43,11 +43,12 @@ describe("the Lambda's IAM policy", () => {
       { step: "initialize", name: "record-transactions" },
     );
 
-    for (const request of contract.walkthrough) {
-      const { method, path, body, query, status } = request;
-      const reply = await api(method, path, { ...(body === undefined ? {} : { body }), ...(query ? { query } : {}), as: callerClaims(contract, request) });
-      expect({ method, path, status: reply.status }).toEqual({ method, path, status });
-    }
+    await walk(
+      contract.walkthrough,
+      ({ method, path, body, query, ...request }) =>
+        api(method, path, { ...(body === undefined ? {} : { body }), ...(query ? { query } : {}), as: callerClaims(contract, request) }),
+      ({ method, path, status }, reply) => expect({ method, path, status: reply.status }).toEqual({ method, path, status }),
+    );
     client.middlewareStack.remove("record-transactions");
     counter.stop();
     for (const operation of counter.operations) if (operation !== "TransactWriteItems") used.add(operation);
