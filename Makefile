@@ -27,7 +27,7 @@ TSX := node_modules/.bin/tsx
 MIGRATE_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(DRY_RUN),--dry-run)
 DEPLOY_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(AUTO_APPROVE),--auto-approve) $(if $(DELETE_TABLE),--delete-table "$(DELETE_TABLE)")
 
-.PHONY: help install typecheck lint format build test test-slow test-all dev ui fuzz bench load audit bootstrap deploy plan destroy logs token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock upgrade clean
+.PHONY: help install typecheck lint format build test test-slow test-all dev ui stack fuzz bench load audit bootstrap deploy plan destroy logs token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock upgrade clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -95,6 +95,9 @@ dev: install ## The local stack, the handler rebuilt and reloaded on every save 
 
 ui: install ## dynamodb-admin on the local DynamoDB (make deploy or make dev running), opened on the table: http://127.0.0.1:8001
 	$(TSX) scripts/ui.ts
+
+stack: install ## Map a stack trace the function logged back to src/ with the build's source maps: make stack < stack.txt
+	@$(TSX) scripts/stack.ts
 
 destroy: install ## Tear DEPLOYMENT down (local: stop it and delete its data; AWS: keeps the table unless DELETE_TABLE)
 	$(TSX) scripts/deploy.ts destroy $(DEPLOY_FLAGS)

@@ -1,11 +1,13 @@
 /**
  * What a cold start costs a user: in a fresh Node process, load the bundle
- * and answer the first request. The API handler answers the app's first
- * read (connect(): DescribeTable and the migrations Query, then one
- * GetItem); the bare handler, a DocumentClient and nothing else, answers one
- * GetItem. A third build imports umzug statically, to show what the lazy
- * import saves. All are built with the handler's esbuild settings and run
- * round-robin against the same DynamoDB Local.
+ * and answer the first request. The bare handler, a DocumentClient and
+ * nothing else, answers one GetItem; the kit handler (the kit's runtime
+ * alone, one route) answers one GetItem after connect()'s check
+ * (DescribeTable and the migrations Query); the API handler answers the
+ * app's first read. Other builds show what source maps at run time, a static
+ * umzug import and Powertools' Logger would cost. All are built with the
+ * handler's esbuild settings and run round-robin against the same DynamoDB
+ * Local, with the environment Terraform gives the function.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -14,14 +16,17 @@ import { contract } from "../../src/app/contract";
 import { LOCAL_REGION } from "@dynamodb-starter/kit/runtime";
 import { callerClaims } from "../../src/contract";
 import { apiGatewayEvent, jwtContext } from "@dynamodb-starter/kit/testing";
-import { HANDLER, buildEntry, type Artifact } from "../build";
+import { relative } from "node:path";
+import { HANDLER, buildEntry, staticClosure, type Artifact } from "../build";
 
 const ROOT = resolve(__dirname, "..", "..");
 
 export interface ColdStartRow {
-  variant: "api" | "bare" | "api+static umzug" | "api+powertools logger";
+  variant: "api" | "bare" | "kit" | "api+source maps" | "api+static umzug" | "api+powertools logger";
   coldBytes: number;
   totalBytes: number;
+  /** Bytes loaded at cold start, by package (node_modules/<name>, or kit, app, handler). */
+  packages: Record<string, number>;
   /** Module load alone, per run. */
   loadMs: number[];
   /** Load plus the first request answered, per run. */
@@ -35,6 +40,20 @@ export const handler = async () => {
   const { Item } = await documentClient.send(new GetCommand({ TableName: process.env.TABLE_NAME, Key: { pk: "bench", sk: "bench" } }));
   return { statusCode: 200, body: JSON.stringify(Item ?? null) };
 };`;
+
+// The kit's runtime alone: its HTTP handler, router, caller check and connect() (DescribeTable and the
+// migrations Query at cold start), with one route doing one GetItem: what the template itself costs.
+const KIT = `import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { createApiHandler, json } from "../../../src/kit/src/runtime";
+export const handler = createApiHandler({
+  migrations: [],
+  routes: {
+    "GET /items/{id}": async ({ read }) => {
+      const { Item } = await read(({ documentClient, tableName }) => documentClient.send(new GetCommand({ TableName: tableName, Key: { pk: "bench", sk: "bench" } })));
+      return json(200, Item ?? null);
+    },
+  },
+});`;
 
 const STATIC_UMZUG = `import * as umzug from "umzug";
 export { handler } from "../../../src/handlers/${HANDLER}";
@@ -59,7 +78,8 @@ export const median = (values: number[]) => {
 
 /** One fresh process: import the bundle, answer `event`; prints both times. Fails on an unexpected status. */
 function runOnce(file: string, event: unknown, status: number, env: NodeJS.ProcessEnv): { loadMs: number; firstResponseMs: number } {
-  const script = `const t=process.hrtime.bigint();const ms=()=>Number(process.hrtime.bigint()-t)/1e6;
+  // Lambda's runtime has its log stream open before it loads the handler; so does this process (a first write to stdout costs ~10 ms).
+  const script = `process.stdout.write("");const t=process.hrtime.bigint();const ms=()=>Number(process.hrtime.bigint()-t)/1e6;
 import(${JSON.stringify(file)}).then(async(m)=>{const loaded=ms();const r=await m.handler(${JSON.stringify(event)});
 if(r.statusCode!==${status})throw new Error("status "+r.statusCode+": "+r.body);
 process.stdout.write("\\n@@"+JSON.stringify({loadMs:loaded,firstResponseMs:ms()}))})`;
@@ -85,6 +105,8 @@ export async function measureColdStart({ endpoint, tableName, runs = 15 }: { end
   const artifacts: [ColdStartRow["variant"], Artifact][] = [
     ["api", await buildEntry(join(ROOT, "src", "handlers", `${HANDLER}.ts`), join(work, "out"), "api")],
     ["bare", await buildEntry(entry("bare", BARE), join(work, "out"), "bare")],
+    ["kit", await buildEntry(entry("kit", KIT), join(work, "out"), "kit")],
+    ["api+source maps", await buildEntry(join(ROOT, "src", "handlers", `${HANDLER}.ts`), join(work, "out"), "api-source-maps")],
     ["api+static umzug", await buildEntry(entry("static-umzug", STATIC_UMZUG), join(work, "out"), "static-umzug")],
     ["api+powertools logger", await buildEntry(entry("powertools", POWERTOOLS), join(work, "out"), "powertools")],
   ];
@@ -95,8 +117,9 @@ export async function measureColdStart({ endpoint, tableName, runs = 15 }: { end
     rawQueryString: new URLSearchParams(first.query ?? {}).toString(),
     jwt: jwtContext(callerClaims(contract, first)),
   });
+  const { NODE_OPTIONS: _theShells, ...inherited } = process.env;
   const env = {
-    ...process.env,
+    ...inherited,
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: "local",
     AWS_SECRET_ACCESS_KEY: "local",
@@ -112,15 +135,38 @@ export async function measureColdStart({ endpoint, tableName, runs = 15 }: { end
     variant,
     coldBytes: a.coldBytes,
     totalBytes: a.coldBytes + a.lazyBytes,
+    packages: coldBytesByPackage(a),
     loadMs: [],
     firstResponseMs: [],
   }));
+  const kitEvent = apiGatewayEvent({ method: "GET", rawPath: "/items/bench", jwt: jwtContext({ sub: "bench" }) });
+  // What Terraform gives the function (infra/lambda.tf) is what every variant runs with; "api+source maps" adds
+  // NODE_OPTIONS=--enable-source-maps, which the function no longer sets (stacks are mapped offline: make stack).
+  const sourceMaps = { ...env, NODE_OPTIONS: "--enable-source-maps" };
   for (let i = 0; i < runs; i++) {
     for (const [index, [variant, a]] of artifacts.entries()) {
-      const { loadMs, firstResponseMs } = variant === "bare" ? runOnce(a.entry, {}, 200, env) : runOnce(a.entry, apiEvent, first.status, env);
+      const { loadMs, firstResponseMs } =
+        variant === "bare"
+          ? runOnce(a.entry, {}, 200, env)
+          : variant === "kit"
+            ? runOnce(a.entry, kitEvent, 200, env)
+            : runOnce(a.entry, apiEvent, first.status, variant === "api+source maps" ? sourceMaps : env);
       rows[index]!.loadMs.push(loadMs);
       rows[index]!.firstResponseMs.push(firstResponseMs);
     }
   }
   return rows;
+}
+
+/** What the cold path of an artifact holds, by package: esbuild's metafile, bytes each input contributes to the outputs loaded at cold start. */
+export function coldBytesByPackage(a: Artifact): Record<string, number> {
+  const sums: Record<string, number> = {};
+  for (const output of staticClosure(a.metafile, relative(process.cwd(), a.entry))) {
+    for (const [input, { bytesInOutput }] of Object.entries(a.metafile.outputs[output]!.inputs)) {
+      const name =
+        /node_modules\/((@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? (/src\/kit\//.test(input) ? "kit" : /src\/app\//.test(input) ? "app" : "handler and other");
+      sums[name] = (sums[name] ?? 0) + bytesInOutput;
+    }
+  }
+  return sums;
 }

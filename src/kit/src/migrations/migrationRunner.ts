@@ -1,12 +1,12 @@
 /**
  * Applies and reverts migrations with umzug, under the lease lock. This is
- * the only module that imports umzug; connect() reaches it through a dynamic
- * import() and only when something is pending, so a warm deployment never
- * loads it.
+ * the only module that imports umzug, with import() when a run starts;
+ * connect() reaches this module through import() too, and only when
+ * something is pending, so a warm deployment never loads either.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { MigrationError, Umzug } from "umzug";
+import type { Umzug } from "umzug";
 import { backfill, type BackfillResult } from "../data/backfill";
 import { assertNoOrphanCheckpoints } from "../data/backfillCheckpoints";
 import { ConfigError, MigrationFailedError, MigrationLockLostError } from "../errors";
@@ -111,7 +111,7 @@ function followProgress(umzug: Umzug<MigrationContext>, lock: MigrationLock, log
 }
 
 /** umzug's and the lock's errors in our terms. */
-function translated(error: unknown, options: MigratorOptions, lock: MigrationLock, progress: Progress): unknown {
+function translated(error: unknown, options: MigratorOptions, lock: MigrationLock, progress: Progress, MigrationError: typeof import("umzug").MigrationError): unknown {
   const cause = error instanceof MigrationError ? error.cause : error;
   if (options.signal?.aborted && !lock.signal.aborted) return options.signal.reason;
   if (lock.signal.aborted || cause instanceof MigrationLockLostError) {
@@ -135,6 +135,8 @@ async function underLock<T>(
   work: (umzug: Umzug<MigrationContext>, context: MigrationContext) => Promise<T[]>,
 ): Promise<T[]> {
   const { documentClient, tableName, migrations, log = () => {} } = options;
+  // Loaded here, not at the top: importing the runner (the ops entry does) costs nothing until something runs.
+  const { Umzug, MigrationError } = await import("umzug");
   const lock = migrationLock({ documentClient, tableName, log, ...options.lock });
   if (!(await lock.acquire({ giveUpWhen: async () => !(await stillNeeded()) }))) return [];
   const storage = dynamoMigrationStorage({ documentClient, tableName, lock });
@@ -151,7 +153,7 @@ async function underLock<T>(
     followProgress(umzug, lock, log, progress);
     return await work(umzug, context);
   } catch (error) {
-    throw translated(error, options, lock, progress);
+    throw translated(error, options, lock, progress, MigrationError);
   } finally {
     await lock.release();
   }
