@@ -150,6 +150,8 @@ describe("createApiHandler", () => {
       { routeKey: "PUT /notes/{id}", public: false, scopes: [] },
       { routeKey: "DELETE /notes/{id}", public: false, scopes: ["notes:delete", "admin"] },
       { routeKey: "GET /hello", public: true, scopes: [] },
+      { routeKey: "PUT /lists/{name}/items/{id}", public: false, scopes: [] },
+      { routeKey: "GET /lists/{name}/items", public: false, scopes: [] },
       { routeKey: "PUT /counters/{id}", public: false, scopes: [] },
     ]);
   });

@@ -4,10 +4,11 @@
  * it instead of the example app, so replacing the example leaves them as
  * they are.
  */
-import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod/mini";
 import { createApiHandler, type ApiDefinition } from "../../src/http/apiHandler";
 import { json } from "../../src/http/response";
+import { decodeCursor, encodeCursor } from "../../src/http/cursor";
 import { jsonBody, parse } from "../../src/http/request";
 import { type Migration } from "../../src/migrations/migration";
 import { apiClient } from "../../src/testing/apiClient";
@@ -19,6 +20,10 @@ export class NoteNotFoundError extends Error {
 const id = z.string().check(z.regex(/^[a-z0-9-]{1,40}$/));
 const note = z.strictObject({ text: z.string().check(z.maxLength(1000)) });
 const key = (noteId: string) => ({ pk: `NOTE#${noteId}`, sk: "NOTE" });
+const listQuery = z.strictObject({
+  limit: z.optional(z.pipe(z.string().check(z.regex(/^[1-9][0-9]?$|^100$/)), z.transform(Number))),
+  cursor: z.optional(z.string().check(z.maxLength(2048))),
+});
 
 export const notesApi = (migrations: readonly Migration[] = []): ApiDefinition => ({
   migrations,
@@ -48,6 +53,33 @@ export const notesApi = (migrations: readonly Migration[] = []): ApiDefinition =
     },
     // Anyone: no token needed, and the caller is whatever was verified, if anything.
     "GET /hello": { public: true, handle: async ({ caller }) => json(200, { hello: caller?.subject ?? "anonymous" }) },
+    // A paged list: items of a named list, `limit` and a signed `cursor` scoped to the list.
+    "PUT /lists/{name}/items/{id}": async ({ event, params, db }) => {
+      const [name, itemId] = [parse(id, params.name, "list name"), parse(id, params.id, "item id")];
+      const { text } = parse(note, jsonBody(event), "item");
+      const { documentClient, tableName } = await db();
+      await documentClient.send(new PutCommand({ TableName: tableName, Item: { pk: `LIST#${name}`, sk: `ITEM#${itemId}`, id: itemId, text } }));
+      return json(200, { id: itemId, text });
+    },
+    "GET /lists/{name}/items": async ({ event, params, read }) => {
+      const name = parse(id, params.name, "list name");
+      const query = parse(listQuery, event.queryStringParameters ?? {}, "query");
+      const scope = `list:${name}`;
+      const page = await read(({ documentClient, tableName }) =>
+        documentClient.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: "pk = :pk",
+            ExpressionAttributeValues: { ":pk": `LIST#${name}` },
+            Limit: query.limit ?? 25,
+            ExclusiveStartKey: decodeCursor(query.cursor, scope),
+          }),
+        ),
+      );
+      const items = (page.Items ?? []).map(({ id: itemId, text }) => ({ id: itemId, text }));
+      const cursor = encodeCursor(page.LastEvaluatedKey, scope);
+      return json(200, { items, ...(cursor ? { cursor } : {}) });
+    },
     // Hands a number straight to the marshaller, which rejects unsafe integers with a message quoting them.
     "PUT /counters/{id}": async ({ event, params, db }) => {
       const counterId = parse(id, params.id, "counter id");
