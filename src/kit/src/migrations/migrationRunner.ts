@@ -111,7 +111,13 @@ function followProgress(umzug: Umzug<MigrationContext>, lock: MigrationLock, log
 }
 
 /** umzug's and the lock's errors in our terms. */
-function translated(error: unknown, options: MigratorOptions, lock: MigrationLock, progress: Progress, MigrationError: typeof import("umzug").MigrationError): unknown {
+function translated(
+  error: unknown,
+  options: MigratorOptions,
+  lock: MigrationLock,
+  progress: Progress,
+  MigrationError: typeof import("umzug").MigrationError,
+): unknown {
   const cause = error instanceof MigrationError ? error.cause : error;
   if (options.signal?.aborted && !lock.signal.aborted) return options.signal.reason;
   if (lock.signal.aborted || cause instanceof MigrationLockLostError) {
