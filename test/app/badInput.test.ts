@@ -1,22 +1,12 @@
-import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { ensureTable } from "@dynamodb-starter/kit/ops";
 import { api, type Call } from "./handlerClient";
-import { localClients, deleteTable, uniqueTableName } from "@dynamodb-starter/kit/testing";
+import { localClients, deleteTable, tableSnapshot, uniqueTableName } from "@dynamodb-starter/kit/testing";
 
 const { client, documentClient } = localClients();
 const tableName = uniqueTableName("bad-input");
 process.env.TABLE_NAME = tableName;
 
-async function snapshot(): Promise<unknown[]> {
-  const items: Record<string, unknown>[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documentClient.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey }));
-    items.push(...(page.Items ?? []));
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return items.sort((a, b) => `${a.pk}${a.sk}`.localeCompare(`${b.pk}${b.sk}`));
-}
+const snapshot = () => tableSnapshot(documentClient, tableName);
 
 let validCursor = "";
 beforeAll(async () => {

@@ -16,7 +16,7 @@ export {
   type LocalDynamo,
   type LocalDynamoOptions,
 } from "./testing/dynamoDbLocal";
-export { localEndpoint, localClients, uniqueTableName, deleteTable, itemsByKey, WRITE_OPERATIONS } from "./testing/tables";
+export { localEndpoint, localClients, uniqueTableName, deleteTable, itemsByKey, tableSnapshot, WRITE_OPERATIONS } from "./testing/tables";
 export { apiClient, apiEvent, TEST_CALLER, type Call, type Reply } from "./testing/apiClient";
 export { apiGatewayEvent, jwtContext, type CallerClaims, type RequestParts } from "./testing/apiGatewayEvent";
 export { countRequests, type RequestCounter } from "./testing/requestCounter";

@@ -6,10 +6,9 @@
  * handled exactly or refused with a 4xx JSON error, and a refused request
  * writes nothing. Hand-picked cases, then a property over generated requests.
  */
-import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
 import { ensureTable } from "../src/table/ensureTable";
-import { localClients, deleteTable, uniqueTableName } from "../src/testing/tables";
+import { localClients, deleteTable, tableSnapshot, uniqueTableName } from "../src/testing/tables";
 import type { Call } from "../src/testing/apiClient";
 import { api } from "./support/testApp";
 
@@ -17,16 +16,7 @@ const { client, documentClient } = localClients();
 const tableName = uniqueTableName("http-guarantees");
 process.env.TABLE_NAME = tableName;
 
-async function snapshot(): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documentClient.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey }));
-    items.push(...(page.Items ?? []));
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return items.sort((a, b) => `${a.pk}${a.sk}`.localeCompare(`${b.pk}${b.sk}`));
-}
+const snapshot = () => tableSnapshot(documentClient, tableName);
 
 let cursorOfA = "";
 beforeAll(async () => {

@@ -67,3 +67,15 @@ export async function itemsByKey(documentClient: DynamoDBDocumentClient, tableNa
   } while (ExclusiveStartKey);
   return found;
 }
+
+/** Every item of the table, read consistently, every page, sorted by key: to prove that a call changed nothing. */
+export async function tableSnapshot(documentClient: DynamoDBDocumentClient, tableName: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documentClient.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey }));
+    items.push(...(page.Items ?? []));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return items.sort((a, b) => `${a.pk}${a.sk}`.localeCompare(`${b.pk}${b.sk}`));
+}
