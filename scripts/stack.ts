@@ -26,6 +26,7 @@ export function mapStack(stack: string, bundleDir = join(ROOT, "dist", HANDLER))
     return maps.get(file);
   };
   return stack.replace(/(?:file:\/\/)?\/var\/task\/([\w./-]+\.mjs):(\d+):(\d+)/g, (frame, file: string, line: string, column: string) => {
+    if (Number(line) < 1 || Number(column) < 1) return frame; // positions are 1-based: nothing to map
     const entry = mapOf(file)?.findEntry(Number(line) - 1, Number(column) - 1);
     if (!entry || !("originalSource" in entry) || !entry.originalSource) return frame;
     const source = relative(ROOT, resolve(bundleDir, entry.originalSource));

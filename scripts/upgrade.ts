@@ -40,7 +40,7 @@ export interface UpgradeOptions {
 
 type Change = { path: string; content: Buffer | null; how: "template" | "merged" };
 
-export const isTeamOwned = (path: string) => TEAM_OWNS.some((owned) => (owned.endsWith("/") ? path.startsWith(owned) : path === owned));
+const isTeamOwned = (path: string) => TEAM_OWNS.some((owned) => (owned.endsWith("/") ? path.startsWith(owned) : path === owned));
 
 export async function upgrade({ root, template, ref = "main", log = console.log }: UpgradeOptions): Promise<{ changed: string[]; from: string; to: string }> {
   const { git, blob } = repository(root);
@@ -55,22 +55,21 @@ export async function upgrade({ root, template, ref = "main", log = console.log 
   }
   const theirs = git("rev-parse", "FETCH_HEAD");
   const base = baseCommit(git, root, theirs);
-  const oldVersion = kitVersion(git, "HEAD");
+  const [oldVersion, newVersion] = [kitVersion(git, "HEAD"), kitVersion(git, theirs)];
 
   const { changes, conflicts } = plan(git, blob, base, theirs);
   if (conflicts.length) {
     throw new UpgradeError(
       `${conflicts.length} file(s) changed both here and in the template; nothing was changed:\n` +
         conflicts.map((c) => `  ${c}`).join("\n") +
-        "\nMove your change into a file you own (src/app/, test/app/, infra/deployments.json), or merge these files by hand:\n" +
+        `\nMove your change into a file you own (${TEAM_OWNS.filter((owned) => owned !== VERSION_FILE).join(", ")}), or merge these files by hand:\n` +
         `  git show ${theirs.slice(0, 12)}:<file> > <file>   # the template's version, then re-apply your change\n` +
         "and commit; then run the upgrade again.",
     );
   }
   for (const change of changes) apply(root, change);
-  writeFileSync(join(root, VERSION_FILE), JSON.stringify({ template, commit: theirs, kit: kitVersion(git, theirs) }, null, 2) + "\n");
+  writeFileSync(join(root, VERSION_FILE), JSON.stringify({ template, commit: theirs, kit: newVersion }, null, 2) + "\n");
 
-  const newVersion = kitVersion(git, theirs);
   log(
     `kit ${oldVersion} -> ${newVersion}; ${changes.length} file(s) from the template (${changes.filter((c) => c.how === "merged").length} merged with your changes)`,
   );
@@ -186,7 +185,7 @@ function dependenciesChanged(git: Git, root: string): boolean {
 }
 
 /** The CHANGELOG's sections for versions newer than `since`. */
-export function changelogSince(changelog: string, since: string): string[] {
+function changelogSince(changelog: string, since: string): string[] {
   const newer = (v: string) => {
     const [a, b] = [v, since].map((x) => x.split(".").map(Number));
     for (let i = 0; i < 3; i++) if (a![i] !== b![i]) return a![i]! > b![i]!;

@@ -159,7 +159,7 @@ export async function measureColdStart({ endpoint, tableName, runs = 15 }: { end
 }
 
 /** What the cold path of an artifact holds, by package: esbuild's metafile, bytes each input contributes to the outputs loaded at cold start. */
-export function coldBytesByPackage(a: Artifact): Record<string, number> {
+function coldBytesByPackage(a: Artifact): Record<string, number> {
   const sums: Record<string, number> = {};
   for (const output of staticClosure(a.metafile, relative(process.cwd(), a.entry))) {
     for (const [input, { bytesInOutput }] of Object.entries(a.metafile.outputs[output]!.inputs)) {

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
+import fc from "fast-check";
 import { handlerBuildOptions } from "../../scripts/build";
 import { mapStack } from "../../scripts/stack";
 
@@ -32,6 +33,23 @@ describe("make stack", () => {
       expect(mapStack("at somewhere (node:internal/process/task_queues:95:5)", outdir)).toBe("at somewhere (node:internal/process/task_queues:95:5)");
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("leaves any pasted text that holds no bundle frame exactly as it was, and never throws (property)", () => {
+    const noBundle = mkdtempSync(join(tmpdir(), "stack-none-"));
+    try {
+      const frame = fc.tuple(fc.constantFrom("index.mjs", "chunks/x.mjs"), fc.nat(), fc.nat()).map(([f, l, c]) => `/var/task/${f}:${l}:${c}`);
+      fc.assert(
+        fc.property(fc.array(fc.oneof(fc.string(), frame)), (parts) => {
+          const text = parts.join("\n");
+          // No map files here: every frame stays as pasted, as does everything else.
+          expect(mapStack(text, noBundle)).toBe(text);
+        }),
+        { numRuns: 300 },
+      );
+    } finally {
+      rmSync(noBundle, { recursive: true, force: true });
     }
   });
 });

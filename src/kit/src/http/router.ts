@@ -46,7 +46,7 @@ export interface RouteSpec extends RouteAccess {
 /** "METHOD /path/{param}" -> handler (any verified caller), or a spec that says who may call it. */
 export type Routes = Record<string, RouteHandler | RouteSpec>;
 
-/** One route as the edge must know it: `GET /users/{email}` in API Gateway's route-key syntax, and who may call it. */
+/** One route as the edge must know it: `GET /items/{id}` in API Gateway's route-key syntax, and who may call it. */
 export interface RouteEntry {
   routeKey: string;
   public: boolean;
