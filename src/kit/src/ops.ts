@@ -10,7 +10,15 @@ export { migrationStatus, type MigrationStatus } from "./migrations/migrationSta
 export { migrationLock, type MigrationLock, type MigrationLockOptions, type LockHolder, type LockCondition } from "./migrations/migrationLock";
 export { dynamoMigrationStorage, type MigrationStorageOptions } from "./migrations/migrationStorage";
 export { ensureTable, type EnsureTableOptions, type EnsureTableResult } from "./table/ensureTable";
-export { reconcileTable, type TableSettings, type SettingReport, type SettingStatus, type Encryption, type ReconcileOptions } from "./table/reconcileTable";
+export {
+  reconcileTable,
+  type TableSettings,
+  type SettingReport,
+  type SettingStatus,
+  type Encryption,
+  type ReconcileOptions,
+  type StreamViewType,
+} from "./table/reconcileTable";
 export { describeTable } from "./table/describeTable";
 export { EXPECTED_KEY_SCHEMA, createTableInput } from "./table/keySchema";
 export { backfill, type BackfillSpec, type BackfillOptions, type BackfillResult } from "./data/backfill";

@@ -79,6 +79,26 @@ describe("reconcileTable", () => {
     expect(await ttlOf(tableName)).toMatchObject({ AttributeName: "expiresAt" });
   });
 
+  it("turns the stream on with the declared view, leaves it alone once in sync, refuses to switch views in one step, and turns it off", async () => {
+    const tableName = await freshTable();
+    const on = await reconcileTable({ client, tableName, settings: { stream: "NEW_AND_OLD_IMAGES" }, apply: true });
+    expect(on.map((r) => [r.setting, r.status, r.actual, r.declared])).toEqual([["stream", "updated", "off", "NEW_AND_OLD_IMAGES"]]);
+    const table = await describeTable(client, tableName);
+    expect(table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" });
+
+    const requests = countRequests(client);
+    expect((await reconcileTable({ client, tableName, settings: { stream: "NEW_AND_OLD_IMAGES" }, apply: true }))[0]!.status).toBe("in sync");
+    const [switched] = await reconcileTable({ client, tableName, settings: { stream: "KEYS_ONLY" }, apply: true });
+    requests.stop();
+    expect(switched).toMatchObject({ status: "drift", actual: "NEW_AND_OLD_IMAGES", declared: "KEYS_ONLY" });
+    expect(switched?.note).toContain('declare null, deploy (every consumer stops reading), then declare "KEYS_ONLY"');
+    expect(requests.operations.filter((op) => WRITE_OPERATIONS.has(op))).toEqual([]);
+    expect((await describeTable(client, tableName))?.LatestStreamArn).toBe(table?.LatestStreamArn);
+
+    await reconcileTable({ client, tableName, settings: { stream: null }, apply: true });
+    expect((await describeTable(client, tableName))?.StreamSpecification?.StreamEnabled).toBeFalsy();
+  });
+
   it("turns TTL off when declared null", async () => {
     const tableName = await freshTable();
     await reconcileTable({ client, tableName, settings: { ttlAttribute: "expiresAt" }, apply: true });

@@ -1,6 +1,6 @@
 /**
  * Pre-step, part 2: bring the table's declared settings (point-in-time
- * recovery, deletion protection, TTL, encryption, on-demand maximum, tags) in line and report
+ * recovery, deletion protection, TTL, stream, encryption, on-demand maximum, tags) in line and report
  * each one. Runs with the deployer's credentials after ensureTable().
  * With `apply: false` it only reports drift.
  */
@@ -19,6 +19,9 @@ import { pollUntil } from "../data/backoff";
 import { describeTable } from "./describeTable";
 import { TableNotFoundError } from "../errors";
 
+/** What each stream record carries besides the keys: stream consumers that compare before and after need NEW_AND_OLD_IMAGES. */
+export type StreamViewType = "NEW_AND_OLD_IMAGES" | "NEW_IMAGE" | "OLD_IMAGE" | "KEYS_ONLY";
+
 /** Encryption at rest: DynamoDB's own key, the AWS managed KMS key (aws/dynamodb), or a KMS key ARN of yours. */
 export type Encryption = "aws-owned" | "aws-managed" | { kmsKeyArn: string };
 
@@ -28,6 +31,8 @@ export interface TableSettings {
   deletionProtection?: boolean;
   /** Attribute holding the expiry epoch seconds; null turns TTL off. */
   ttlAttribute?: string | null;
+  /** The table's stream and what its records carry; null turns it off (its unread records go with it). */
+  stream?: StreamViewType | null;
   encryption?: Encryption;
   /** The most read and write request units per second the on-demand table serves (a ceiling on its cost); null removes it. */
   onDemandMaximum?: { readRequestUnits: number; writeRequestUnits: number } | null;
@@ -111,11 +116,12 @@ async function reconcileOne({ name, declared, read, update }: Setting, apply: bo
 
 /** The settings `settings` declares, in a fixed order; an undefined one is not managed. */
 function declaredSettings(context: Context, settings: TableSettings): Setting[] {
-  const { pointInTimeRecovery, deletionProtection, ttlAttribute, encryption, onDemandMaximum, tags } = settings;
+  const { pointInTimeRecovery, deletionProtection, ttlAttribute, stream, encryption, onDemandMaximum, tags } = settings;
   return [
     pointInTimeRecovery === undefined ? undefined : pitrSetting(context, pointInTimeRecovery),
     deletionProtection === undefined ? undefined : deletionProtectionSetting(context, deletionProtection),
     ttlAttribute === undefined ? undefined : ttlSetting(context, ttlAttribute),
+    stream === undefined ? undefined : streamSetting(context, stream),
     encryption === undefined ? undefined : encryptionSetting(context, encryption),
     onDemandMaximum === undefined ? undefined : onDemandMaximumSetting(context, onDemandMaximum),
     tags === undefined || Object.keys(tags).length === 0 ? undefined : tagsSetting(context, tags),
@@ -160,6 +166,25 @@ function ttlSetting({ client, tableName }: Context, ttlAttribute: string | null)
       }
       const AttributeName = ttlAttribute ?? current?.attribute ?? "ttl";
       await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName, Enabled: ttlAttribute !== null } }));
+      return undefined;
+    },
+  };
+}
+
+function streamSetting({ client, tableName, table }: Context, view: StreamViewType | null): Setting {
+  const current = table.StreamSpecification?.StreamEnabled ? (table.StreamSpecification.StreamViewType ?? "unknown") : "off";
+  return {
+    name: "stream",
+    declared: view ?? "off",
+    read: async () => current,
+    update: async () => {
+      // DynamoDB changes a stream's view type only by turning it off (its unread records are lost) and on again (a new ARN).
+      if (current !== "off" && view !== null) {
+        return { skipped: `change the view type by hand: declare null, deploy (every consumer stops reading), then declare "${view}" and deploy` };
+      }
+      await client.send(
+        new UpdateTableCommand({ TableName: tableName, StreamSpecification: view ? { StreamEnabled: true, StreamViewType: view } : { StreamEnabled: false } }),
+      );
       return undefined;
     },
   };
