@@ -2,7 +2,7 @@
  * What a Lambda handler imports, and all that can reach its cold start:
  * connect() and its clients and config, the HTTP API handler with its router,
  * callers, validation, responses and cursors, the error classes, and the
- * types a migration list is made of. connect() loads the migration runner
+ * types a migration list is made of, and the stream consumer. connect() loads the migration runner
  * (and umzug) with import() only when a migration is pending.
  */
 export * from "./errors";
@@ -31,3 +31,13 @@ export { json } from "./http/response";
 export { validate, type Issue } from "./http/validate";
 export { exactJsonObject, exactJsonIssues, MAX_JSON_DEPTH, type JsonPath } from "./http/exactJson";
 export { encodeCursor, decodeCursor } from "./http/cursor";
+export {
+  createStreamHandler,
+  toChange,
+  streamMarkerPartition,
+  RESERVED_PARTITION_PREFIX,
+  type StreamChange,
+  type StreamWrite,
+  type StreamHandler,
+  type StreamHandlerDefinition,
+} from "./stream/streamHandler";

@@ -2,7 +2,8 @@
  * What the tests of an app (and local tools) need, and a handler never
  * imports: DynamoDB Local started on this machine's Java, tables of a test's
  * own, a client that calls a handler the way API Gateway does, the events
- * API Gateway builds, and counting the requests a client sends.
+ * API Gateway builds, counting the requests a client sends, and Lambda's
+ * stream event source mapping on DynamoDB Local's own stream.
  */
 export {
   startLocalDynamo,
@@ -20,3 +21,10 @@ export { localEndpoint, localClients, uniqueTableName, deleteTable, itemsByKey, 
 export { apiClient, apiEvent, TEST_CALLER, type Call, type Reply } from "./testing/apiClient";
 export { apiGatewayEvent, jwtContext, type CallerClaims, type RequestParts } from "./testing/apiGatewayEvent";
 export { countRequests, type RequestCounter } from "./testing/requestCounter";
+export {
+  localStreamMapping,
+  type LocalStreamMapping,
+  type LocalStreamMappingOptions,
+  type StreamFailure,
+  type DrainResult,
+} from "./testing/localStreamMapping";
