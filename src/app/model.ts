@@ -10,6 +10,7 @@
  * | update user (404 if missing)         | UpdateItem, attribute_exists | same, ReturnValues ALL_NEW                                   |
  * | company by name (any case or width)  | GetItem                      | pk COMPANY#<folded name> sk PROFILE                          |
  * | add membership (user, company exist) | TransactWriteItems           | pk COMPANY#<folded name> sk MEMBER#<email> + 2 cond. checks  |
+ * | company's member count (projection)  | GetItem; stream consumer ADD | pk COMPANY#<folded name> sk STATS                            |
  * | members of a company                 | Query                        | pk COMPANY#<folded name>, begins_with(sk, MEMBER#)           |
  * | companies of a user                  | Query index byUser           | gsi1pk USER#<email>, begins_with(gsi1sk, COMPANY#)           |
  * | append event to a user               | TransactWriteItems           | pk USER#<email>       sk EVENT#<ISO time>#<id> + user check  |
@@ -43,6 +44,8 @@ export const keys = {
   user: (email: string) => ({ pk: `USER#${email}`, sk: "PROFILE" }),
   company: (name: string) => ({ pk: `COMPANY#${companyKey(name)}`, sk: "PROFILE" }),
   membership: (company: string, email: string) => ({ pk: `COMPANY#${companyKey(company)}`, sk: `MEMBER#${email}` }),
+  /** Kept by the memberCounts stream consumer (src/app/projections.ts), never written by a route. */
+  companyStats: (companyPartition: string) => ({ pk: companyPartition, sk: "STATS" }),
   membershipByUser: (company: string, email: string) => ({ gsi1pk: `USER#${email}`, gsi1sk: `COMPANY#${companyKey(company)}` }),
   event: (email: string, at: string, id: string) => ({ pk: `USER#${email}`, sk: `EVENT#${at}#${id}` }),
   /** Sort-key bounds of a user's events between two ISO times (inclusive); "~" sorts after every id. */

@@ -5,7 +5,7 @@
  * Handlers validate input and map errors to HTTP; everything about DynamoDB
  * happens here.
  */
-import { QueryCommand as RawQueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand as RawQueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { ConditionCheck } from "dynamodb-toolbox/entity/actions/transactCheck";
 import { PutTransaction } from "dynamodb-toolbox/entity/actions/transactPut";
 import { execute } from "dynamodb-toolbox/entity/actions/transactWrite";
@@ -118,7 +118,14 @@ export function createService({ documentClient, tableName }: { documentClient: D
       return { name: name!, ...(description === undefined ? {} : { description }), createdAt: createdAt!, updatedAt: updatedAt! };
     },
 
-    getCompany: (name: string) => mustExist("company", name, Company.build(GetItemCommand).key({ name }).send()),
+    /** The company, and its member count as the stream consumer last left it (eventually consistent, 0 before its first member). */
+    async getCompany(name: string) {
+      const [company, stats] = await Promise.all([
+        mustExist("company", name, Company.build(GetItemCommand).key({ name }).send()),
+        documentClient.send(new GetCommand({ TableName: tableName, Key: keys.companyStats(keys.companyPartition(name)) })),
+      ]);
+      return { ...company, memberCount: Number(stats.Item?.memberCount ?? 0) };
+    },
 
     /**
      * One transaction: the user exists, the company exists, the membership does not yet, and (given a
