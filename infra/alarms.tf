@@ -1,5 +1,5 @@
-# Alarms for the three things that page a platform team: the function failing or
-# running out of time, the HTTP API answering 5xx (or 4xx in a flood), and DynamoDB throttling or
+# Alarms for the three things that page a platform team: a function failing or
+# running out of time (each function has its own; stream consumers also have theirs in streams.tf), the HTTP API answering 5xx (or 4xx in a flood), and DynamoDB throttling or
 # failing. Thresholds come from infra/deployments.json ("alarms"), with defaults
 # in variables.tf. Every alarm notifies the deployment's SNS topic, and again
 # when it recovers.
@@ -21,11 +21,13 @@ locals {
 }
 
 resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
-  alarm_name          = "${var.function_name}-errors"
-  alarm_description   = "The API function failed at least ${var.alarm_thresholds.lambda_errors} time(s) in 5 minutes (uncaught errors, timeouts, out of memory)."
+  for_each = var.functions
+
+  alarm_name          = "${local.function_names[each.key]}-errors"
+  alarm_description   = "${local.function_names[each.key]} failed at least ${var.alarm_thresholds.lambda_errors} time(s) in 5 minutes (uncaught errors, timeouts, out of memory)."
   namespace           = "AWS/Lambda"
   metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.api.function_name }
+  dimensions          = { FunctionName = aws_lambda_function.function[each.key].function_name }
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1
@@ -37,11 +39,13 @@ resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "lambda_throttles" {
-  alarm_name          = "${var.function_name}-throttles"
-  alarm_description   = "Invocations of the API function were throttled (account or reserved concurrency exhausted): callers got 429/503."
+  for_each = var.functions
+
+  alarm_name          = "${local.function_names[each.key]}-throttles"
+  alarm_description   = "Invocations of ${local.function_names[each.key]} were throttled (account or reserved concurrency exhausted)."
   namespace           = "AWS/Lambda"
   metric_name         = "Throttles"
-  dimensions          = { FunctionName = aws_lambda_function.api.function_name }
+  dimensions          = { FunctionName = aws_lambda_function.function[each.key].function_name }
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1
@@ -53,16 +57,18 @@ resource "aws_cloudwatch_metric_alarm" "lambda_throttles" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "lambda_duration" {
-  alarm_name          = "${var.function_name}-duration-p99"
-  alarm_description   = "p99 duration of the API function is above ${var.alarm_thresholds.duration_ratio * 100}% of its ${var.lambda_timeout_seconds} s timeout, for 3 of the last 5 periods of 5 minutes: timeouts are next."
+  for_each = var.functions
+
+  alarm_name          = "${local.function_names[each.key]}-duration-p99"
+  alarm_description   = "p99 duration of ${local.function_names[each.key]} is above ${var.alarm_thresholds.duration_ratio * 100}% of its ${each.value.timeout_seconds} s timeout, for 3 of the last 5 periods of 5 minutes: timeouts are next."
   namespace           = "AWS/Lambda"
   metric_name         = "Duration"
-  dimensions          = { FunctionName = aws_lambda_function.api.function_name }
+  dimensions          = { FunctionName = aws_lambda_function.function[each.key].function_name }
   extended_statistic  = "p99"
   period              = 300
   evaluation_periods  = 5
   datapoints_to_alarm = 3
-  threshold           = var.lambda_timeout_seconds * 1000 * var.alarm_thresholds.duration_ratio
+  threshold           = each.value.timeout_seconds * 1000 * var.alarm_thresholds.duration_ratio
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
@@ -195,4 +201,20 @@ resource "aws_cloudwatch_metric_alarm" "table_system_errors" {
     period      = 300
     return_data = true
   }
+}
+
+# Deployments made before functions were many keep their API function's alarms.
+moved {
+  from = aws_cloudwatch_metric_alarm.lambda_errors
+  to   = aws_cloudwatch_metric_alarm.lambda_errors["api"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.lambda_throttles
+  to   = aws_cloudwatch_metric_alarm.lambda_throttles["api"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.lambda_duration
+  to   = aws_cloudwatch_metric_alarm.lambda_duration["api"]
 }

@@ -30,7 +30,7 @@ data "aws_apigatewayv2_api" "api" {
 resource "aws_apigatewayv2_integration" "api" {
   api_id                 = data.aws_apigatewayv2_api.api.id
   integration_type       = "AWS_PROXY"
-  integration_uri        = aws_lambda_function.api.invoke_arn
+  integration_uri        = aws_lambda_function.function[local.http_function].invoke_arn
   payload_format_version = "2.0"
 }
 
@@ -104,7 +104,7 @@ resource "aws_cloudwatch_log_group" "access" {
 resource "aws_lambda_permission" "api" {
   statement_id  = "AllowHttpApiInvoke"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.api.function_name
+  function_name = aws_lambda_function.function[local.http_function].function_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${data.aws_apigatewayv2_api.api.execution_arn}/*/*"
 }

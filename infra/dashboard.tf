@@ -1,6 +1,6 @@
 # One dashboard per deployment: the metrics the alarms watch, side by side.
 locals {
-  lambda_dimensions = ["FunctionName", aws_lambda_function.api.function_name]
+  lambda_dimensions = { for name, f in aws_lambda_function.function : name => ["FunctionName", f.function_name] }
   api_dimensions    = ["ApiId", data.aws_apigatewayv2_api.api.id]
   table_dimensions  = ["TableName", data.aws_dynamodb_table.main.name]
 
@@ -8,23 +8,23 @@ locals {
     {
       type = "metric", width = 8, height = 6,
       properties = {
-        title = "Function invocations, errors, throttles", region = var.region, stat = "Sum", period = 60,
-        metrics = [
-          concat(["AWS/Lambda", "Invocations"], local.lambda_dimensions),
-          concat(["AWS/Lambda", "Errors"], local.lambda_dimensions),
-          concat(["AWS/Lambda", "Throttles"], local.lambda_dimensions),
-        ]
+        title = "Functions: invocations, errors, throttles", region = var.region, stat = "Sum", period = 60,
+        metrics = flatten([for name, dimensions in local.lambda_dimensions : [
+          concat(["AWS/Lambda", "Invocations"], dimensions),
+          concat(["AWS/Lambda", "Errors"], dimensions),
+          concat(["AWS/Lambda", "Throttles"], dimensions),
+        ]])
       }
     },
     {
       type = "metric", width = 8, height = 6,
       properties = {
-        title = "Function duration (ms)", region = var.region, period = 60,
+        title = "HTTP function duration (ms)", region = var.region, period = 60,
         metrics = [
-          concat(["AWS/Lambda", "Duration"], local.lambda_dimensions, [{ stat = "p50" }]),
-          concat(["AWS/Lambda", "Duration"], local.lambda_dimensions, [{ stat = "p99" }]),
+          concat(["AWS/Lambda", "Duration"], local.lambda_dimensions[local.http_function], [{ stat = "p50" }]),
+          concat(["AWS/Lambda", "Duration"], local.lambda_dimensions[local.http_function], [{ stat = "p99" }]),
         ]
-        annotations = { horizontal = [{ label = "alarm", value = var.lambda_timeout_seconds * 1000 * var.alarm_thresholds.duration_ratio }] }
+        annotations = { horizontal = [{ label = "alarm", value = var.functions[local.http_function].timeout_seconds * 1000 * var.alarm_thresholds.duration_ratio }] }
       }
     },
     {

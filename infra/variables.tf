@@ -9,7 +9,7 @@ variable "deployment" {
 }
 
 variable "function_name" {
-  description = "Name of the Lambda function and its role, log group and API: <deployment>-<handler>, set by scripts/terraform.ts from the one handler the build produces."
+  description = "Name of the HTTP API, of its function (<deployment>-<HTTP handler>) and prefix of the deployment's alarm topic and dashboard; set by scripts/terraform.ts."
   type        = string
 
   validation {
@@ -34,9 +34,53 @@ variable "table_name" {
   }
 }
 
-variable "lambda_zip" {
-  description = "Path to the handler's zip built by `make build` (relative to infra/), set by scripts/terraform.ts."
-  type        = string
+variable "functions" {
+  description = <<-EOT
+    The service's functions, one per module of src/handlers/ (key: its name; the function is <deployment>-<name>), written by
+    scripts/terraform.ts from each module's config: its zip (relative to infra/), sizing, and exactly one trigger. http: the
+    HTTP API's integration. stream: an event source mapping on the table's stream. schedule: an EventBridge Scheduler schedule.
+  EOT
+  type = map(object({
+    zip             = string
+    memory_mb       = number
+    timeout_seconds = number
+    http            = optional(bool, false)
+    stream = optional(object({
+      batch_size                      = number
+      maximum_retry_attempts          = number
+      maximum_record_age_in_seconds   = number
+      maximum_batching_window_seconds = optional(number, 0)
+    }))
+    schedule = optional(object({
+      expression = string
+      timezone   = optional(string, "UTC")
+    }))
+  }))
+
+  validation {
+    condition     = length([for f in var.functions : f if f.http]) == 1
+    error_message = "functions must hold exactly one HTTP function (http = true), the API's."
+  }
+  validation {
+    condition     = alltrue([for f in var.functions : (f.http ? 1 : 0) + (f.stream == null ? 0 : 1) + (f.schedule == null ? 0 : 1) == 1])
+    error_message = "each function has exactly one trigger: http, stream or schedule."
+  }
+  validation {
+    condition     = alltrue([for name in keys(var.functions) : can(regex("^[a-z][a-zA-Z0-9]{0,39}$", name))])
+    error_message = "function names are camelCase letters and digits (a handler's file name), at most 40."
+  }
+  validation {
+    condition     = alltrue([for f in var.functions : f.memory_mb >= 128 && f.memory_mb <= 10240 && f.timeout_seconds >= 1 && f.timeout_seconds <= (f.http ? 30 : 900)])
+    error_message = "memory_mb must be 128 to 10240; timeout_seconds 1 to 900, and at most 30 for the HTTP function (the HTTP API's own limit)."
+  }
+  validation {
+    condition = alltrue([for f in var.functions : f.stream == null || (
+      f.stream.batch_size >= 1 && f.stream.batch_size <= 10000 &&
+      f.stream.maximum_retry_attempts >= 0 && f.stream.maximum_retry_attempts <= 10000 &&
+      f.stream.maximum_record_age_in_seconds >= 60 && f.stream.maximum_record_age_in_seconds <= 604800
+    )])
+    error_message = "a stream trigger needs batch_size 1-10000, maximum_retry_attempts 0-10000 (bounded: never -1) and maximum_record_age_in_seconds 60-604800."
+  }
 }
 
 variable "jwt_issuer" {
@@ -72,30 +116,10 @@ variable "routes" {
   }
 }
 
-# The function's sizing, concurrency and log retention, and the stage's throttling, have no defaults here: their
-# defaults live once, in scripts/deployments.ts, and the var file make deploy writes always sets them.
-variable "lambda_memory_mb" {
-  description = "Memory of the API function in MB; CPU grows with it."
-  type        = number
-
-  validation {
-    condition     = var.lambda_memory_mb >= 128 && var.lambda_memory_mb <= 10240
-    error_message = "lambda_memory_mb must be between 128 and 10240."
-  }
-}
-
-variable "lambda_timeout_seconds" {
-  description = "Timeout of the API function in seconds. The HTTP API gives up after 30 s whatever this says."
-  type        = number
-
-  validation {
-    condition     = var.lambda_timeout_seconds >= 1 && var.lambda_timeout_seconds <= 30
-    error_message = "lambda_timeout_seconds must be between 1 and 30 (the HTTP API's own limit)."
-  }
-}
-
+# The HTTP function's concurrency, the log retention and the stage's throttling have no defaults here: their defaults
+# live once, in scripts/deployments.ts, and the var file make deploy writes always sets them.
 variable "lambda_reserved_concurrency" {
-  description = "Concurrent executions reserved for (and the most allowed to) the API function. The account keeps at least 100 unreserved: a new account whose quota is still 10 must ask for more first."
+  description = "Concurrent executions reserved for (and the most allowed to) the HTTP function; the others are not reserved. The account keeps at least 100 unreserved: a new account whose quota is still 10 must ask for more first."
   type        = number
 
   validation {
@@ -151,19 +175,21 @@ variable "alarm_email" {
 }
 
 variable "alarm_thresholds" {
-  description = "When the alarms fire: function errors per 5 minutes, p99 duration as a share of the timeout, the HTTP API's 5xx and 4xx shares of responses, DynamoDB throttle events per 5 minutes."
+  description = "When the alarms fire: function errors per 5 minutes, p99 duration as a share of the timeout, the HTTP API's 5xx and 4xx shares of responses, DynamoDB throttle events per 5 minutes, how far behind the table a stream consumer may be (seconds)."
   type = object({
     lambda_errors      = optional(number, 1)
     duration_ratio     = optional(number, 0.8)
     api_5xx_rate       = optional(number, 0.05)
     api_4xx_rate       = optional(number, 0.25)
     dynamodb_throttles = optional(number, 1)
+    # Longer than a poisoned record's retries and bisects take, so that one alone does not page.
+    stream_iterator_age_seconds = optional(number, 300)
   })
   default = {}
 
   validation {
     condition = (
-      var.alarm_thresholds.lambda_errors >= 1 && var.alarm_thresholds.dynamodb_throttles >= 1 &&
+      var.alarm_thresholds.lambda_errors >= 1 && var.alarm_thresholds.dynamodb_throttles >= 1 && var.alarm_thresholds.stream_iterator_age_seconds >= 1 &&
       var.alarm_thresholds.duration_ratio > 0 && var.alarm_thresholds.duration_ratio <= 1 &&
       var.alarm_thresholds.api_5xx_rate > 0 && var.alarm_thresholds.api_5xx_rate <= 1 &&
       var.alarm_thresholds.api_4xx_rate > 0 && var.alarm_thresholds.api_4xx_rate <= 1

@@ -15,9 +15,9 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { contract } from "../src/app/contract";
 import { ConfigError, createClient } from "@dynamodb-starter/kit/runtime";
 import { runCli } from "./cli";
+import { httpFunction, loadFunctions, type FunctionSpec } from "./functions";
 import { assertCredentials } from "./credentials";
 import { DEPLOYMENTS_FILE, loadAwsDeployments, loadGithubSettings } from "./deployments";
 import { assertTerraform, functionName, INFRA_DIR, TerraformError } from "./terraform";
@@ -30,7 +30,7 @@ export interface BootstrapVars {
   github_repository: string;
   deploy_branches: string[];
   github_oidc_provider_arn: string;
-  function_table_actions: string[];
+  functions: Record<string, { table_actions: string[]; stream: boolean; schedule: boolean }>;
   deployments: Record<
     string,
     {
@@ -46,7 +46,11 @@ export interface BootstrapVars {
 }
 
 /** The bootstrap's variables, from infra/deployments.json and the git remote; refuses what it cannot bootstrap. */
-export function bootstrapVars(file = DEPLOYMENTS_FILE, gitRemote: () => string | undefined = originUrl): BootstrapVars {
+export function bootstrapVars(
+  file = DEPLOYMENTS_FILE,
+  gitRemote: () => string | undefined = originUrl,
+  functions: readonly FunctionSpec[] = loadFunctions(),
+): BootstrapVars {
   const deployments = [...loadAwsDeployments(file).values()];
   if (deployments.length === 0) throw new ConfigError(`${file} defines no AWS deployment: there is nothing to bootstrap.`);
   const buckets = new Set(deployments.map((d) => `${d.state.bucket} (${d.state.region})`));
@@ -71,8 +75,13 @@ export function bootstrapVars(file = DEPLOYMENTS_FILE, gitRemote: () => string |
     github_repository: repository,
     deploy_branches: github.deployBranches,
     github_oidc_provider_arn: github.oidcProviderArn ?? "",
-    // What the app's handler sends, as the app declares it: the function roles get exactly these.
-    function_table_actions: contract.dynamodbActions.map((action) => `dynamodb:${action}`),
+    // What each function sends, as its handler module declares it: its role gets exactly these.
+    functions: Object.fromEntries(
+      functions.map(({ name, kind, config }) => [
+        name,
+        { table_actions: config.dynamodbActions.map((action) => `dynamodb:${action}`), stream: kind === "stream", schedule: kind === "schedule" },
+      ]),
+    ),
     deployments: Object.fromEntries(
       deployments.map((d) => [
         d.name,
@@ -80,7 +89,7 @@ export function bootstrapVars(file = DEPLOYMENTS_FILE, gitRemote: () => string |
           region: d.region,
           table_name: d.tableName,
           state_key: d.state.key,
-          function_name: functionName(d),
+          function_name: functionName(d, httpFunction(functions).name),
           tracing: d.tracing,
           plan_from_pull_requests: d.planFromPullRequests,
           create_user_pool: d.auth.createUserPool,

@@ -1,8 +1,8 @@
 /**
- * `make build`: the handler (src/handlers/<HANDLER>.ts) becomes one minified
- * ESM entry (dist/<HANDLER>/index.mjs) plus lazily loaded chunks, source
- * maps, an esbuild metafile (dist/<HANDLER>.meta.json) and a deterministic
- * zip (dist/<HANDLER>.zip). There is exactly one handler, one function.
+ * `make build`: every handler (src/handlers/<name>.ts, scripts/functions.ts)
+ * becomes one minified ESM entry (dist/<name>/index.mjs) plus lazily loaded
+ * chunks, source maps, an esbuild metafile (dist/<name>.meta.json) and a
+ * deterministic zip (dist/<name>.zip): one artifact per function.
  *
  * Code splitting keeps what connect() loads only when migrations are pending
  * (umzug and the runner) out of the entry file, so it costs nothing on a
@@ -14,16 +14,10 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync }
 import { join, relative, resolve } from "node:path";
 import { runCli } from "./cli";
 import { kb, textTable } from "./format";
+import { loadFunctions, type FunctionSpec } from "./functions";
 import { zip } from "./zip";
 
 const ROOT = resolve(__dirname, "..");
-export const HANDLERS_DIR = join(ROOT, "src", "handlers");
-
-/**
- * The one handler that is built, deployed (Terraform gets its zip and names
- * the function after it) and served locally. The only place its name is written.
- */
-export const HANDLER = "api";
 
 /** The Lambda runtime the bundles target; Terraform's `runtime` must match (infra/lambda.tf). */
 export const NODE_TARGET = "node22";
@@ -41,8 +35,9 @@ export interface Artifact {
   metafile: Metafile;
 }
 
-export function buildHandler(outRoot = join(ROOT, "dist")): Promise<Artifact> {
-  return buildEntry(join(HANDLERS_DIR, `${HANDLER}.ts`), outRoot, HANDLER);
+/** Every function's artifact, built side by side. */
+export function buildFunctions(outRoot = join(ROOT, "dist"), functions: readonly FunctionSpec[] = loadFunctions()): Promise<Artifact[]> {
+  return Promise.all(functions.map((f) => buildEntry(f.file, outRoot, f.name)));
 }
 
 /** The handlers' esbuild settings: `make build`, the benchmark's comparison handlers and `make dev`'s watch build. */
@@ -111,15 +106,15 @@ function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
-export function sizeReport(a: Artifact): string {
+export function sizeReport(artifacts: readonly Artifact[]): string {
   return textTable([
-    ["handler", "cold start loads", "lazy (import())", "zip", "artifact"],
-    [a.name, kb(a.coldBytes), kb(a.lazyBytes), kb(a.zipBytes), relative(ROOT, a.zipFile)],
+    ["function", "cold start loads", "lazy (import())", "zip", "artifact"],
+    ...artifacts.map((a) => [a.name, kb(a.coldBytes), kb(a.lazyBytes), kb(a.zipBytes), relative(ROOT, a.zipFile)]),
   ]);
 }
 
 runCli(module, "build", async () => {
   const started = Date.now();
-  const artifact = await buildHandler();
-  console.log(`${sizeReport(artifact)}\nbuilt in ${Date.now() - started} ms`);
+  const artifacts = await buildFunctions();
+  console.log(`${sizeReport(artifacts)}\nbuilt in ${Date.now() - started} ms`);
 });

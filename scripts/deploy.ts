@@ -1,5 +1,5 @@
 /**
- * `make deploy | plan | destroy | logs [DEPLOYMENT=name]`.
+ * `make deploy | plan | destroy | logs | invoke [DEPLOYMENT=name] [NAME=function]`.
  *
  * AWS: checks first (terraform, credentials, state bucket) so that a missing
  * prerequisite changes nothing; then build, pre-step (table, settings,
@@ -12,11 +12,12 @@ import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
 import { ConfigError, StarterError, createClient } from "@dynamodb-starter/kit/runtime";
 import { describeTable } from "@dynamodb-starter/kit/ops";
-import { buildHandler, sizeReport } from "./build";
+import { buildFunctions, sizeReport } from "./build";
+import { httpFunction, loadFunctions, type FunctionSpec } from "./functions";
 import { runCli } from "./cli";
 import { assertCredentials } from "./credentials";
 import { loadDeployment, type AwsDeployment } from "./deployments";
-import { deployLocal, destroyLocal, localPaths } from "./localDeployment";
+import { deployLocal, destroyLocal, invokeLocal, localLogFiles } from "./localDeployment";
 import { runCatchUp } from "./catchUp";
 import { runPreStep } from "./preStep";
 import { assertTerraform, backendConfigArgs, functionName, terraform, writeVarFile } from "./terraform";
@@ -27,7 +28,7 @@ import { assertTerraform, backendConfigArgs, functionName, terraform, writeVarFi
  */
 const PREVIOUS_CODE_MARGIN_SECONDS = 30;
 
-const USAGE = "usage: deploy <deploy|plan|destroy|logs> [--deployment NAME] [--auto-approve] [--delete-table TABLE_NAME]";
+const USAGE = "usage: deploy <deploy|plan|destroy|logs|invoke> [--deployment NAME] [--name FUNCTION] [--auto-approve] [--delete-table TABLE_NAME]";
 
 export class StateBucketError extends StarterError<"STATE_BUCKET"> {
   override name = "StateBucketError";
@@ -44,6 +45,7 @@ export async function main(argv: string[], log: (line: string) => void = console
       deployment: { type: "string", default: "local" },
       "auto-approve": { type: "boolean", default: false },
       "delete-table": { type: "string" },
+      name: { type: "string" },
     },
   });
   const [command, ...extra] = positionals;
@@ -60,7 +62,9 @@ export async function main(argv: string[], log: (line: string) => void = console
       case "destroy":
         return destroyLocal(deployment, log);
       case "logs":
-        return follow("tail", ["-n", "100", "-F", localPaths(deployment).apiLog]);
+        return follow("tail", ["-n", "50", "-F", ...localLogFiles(deployment, loadFunctions(), values.name)]);
+      case "invoke":
+        return invokeLocal(deployment, functionNamed(values.name), log);
       case "plan":
         throw new ConfigError('the local deployment has no Terraform to plan; use "make plan DEPLOYMENT=<aws deployment>"');
       default:
@@ -74,12 +78,21 @@ export async function main(argv: string[], log: (line: string) => void = console
       return deployAws(deployment, { applyChanges: command === "deploy", autoApprove: values["auto-approve"]!, log });
     case "destroy":
       return destroyAws(deployment, { autoApprove: values["auto-approve"]!, deleteTable: values["delete-table"], log });
-    case "logs":
+    case "logs": {
+      const name = values.name === undefined ? httpFunction(loadFunctions()).name : functionNamed(values.name).name;
       return follow(
         "aws",
-        ["logs", "tail", `/aws/lambda/${functionName(deployment)}`, "--follow", "--region", deployment.region],
+        ["logs", "tail", `/aws/lambda/${functionName(deployment, name)}`, "--follow", "--region", deployment.region],
         "the AWS CLI is needed for `make logs` on AWS deployments",
       );
+    }
+    case "invoke": {
+      const { name } = functionNamed(values.name);
+      throw new ConfigError(
+        `make invoke runs a function of the local deployment. On AWS, with the AWS CLI:\n` +
+          `  aws lambda invoke --region ${deployment.region} --function-name ${functionName(deployment, name)} --payload '{"source":"invoke"}' --cli-binary-format raw-in-base64-out /dev/stdout`,
+      );
+    }
     default:
       throw new ConfigError(`unknown command "${command}".\n${USAGE}`);
   }
@@ -119,10 +132,11 @@ async function deployAws(d: AwsDeployment, { applyChanges, autoApprove, log }: {
   await preflight(d, log);
 
   log("build");
-  const artifact = await buildHandler();
-  log(sizeReport(artifact));
+  const functions = loadFunctions();
+  const artifacts = await buildFunctions(undefined, functions);
+  log(sizeReport(artifacts));
 
-  const varFile = writeVarFile(d, artifact.zipFile);
+  const varFile = writeVarFile(d, functions, artifacts);
   if (!applyChanges) {
     log("pre-step skipped by plan (the table must exist for the plan's data source to read it)");
     await terraform(d, ["init", "-input=false", "-reconfigure", ...backendConfigArgs(d)]);
@@ -131,7 +145,7 @@ async function deployAws(d: AwsDeployment, { applyChanges, autoApprove, log }: {
   }
   const client = createClient({ region: d.region });
   try {
-    const { applied } = await runPreStep({ client, tableName: d.tableName, settings: d.table, log });
+    const { applied } = await runPreStep({ client, tableName: d.tableName, settings: d.table, log, functions });
     await terraform(d, ["init", "-input=false", "-reconfigure", ...backendConfigArgs(d)]);
     await terraform(d, ["apply", "-input=false", `-var-file=${varFile}`, ...(autoApprove ? ["-auto-approve"] : [])]);
     const waitSeconds = d.lambda.timeoutSeconds + PREVIOUS_CODE_MARGIN_SECONDS;
@@ -149,8 +163,8 @@ async function destroyAws(
     throw new ConfigError(`DELETE_TABLE must repeat the table name to delete it: DELETE_TABLE=${d.tableName}. Nothing was changed.`);
   }
   await preflight(d, log);
-  const artifact = await buildHandler(); // the configuration hashes the zip even to destroy
-  const varFile = writeVarFile(d, artifact.zipFile);
+  const functions = loadFunctions();
+  const varFile = writeVarFile(d, functions, await buildFunctions(undefined, functions)); // the configuration hashes the zips even to destroy
   await terraform(d, ["init", "-input=false", "-reconfigure", ...backendConfigArgs(d)]);
   await terraform(d, ["destroy", "-input=false", `-var-file=${varFile}`, ...(autoApprove ? ["-auto-approve"] : [])]);
 
@@ -172,6 +186,16 @@ async function destroyAws(
   } finally {
     client.destroy();
   }
+}
+
+/** The function `name` of src/handlers/, refusing an unknown name with the list. */
+function functionNamed(name: string | undefined): FunctionSpec {
+  const functions = loadFunctions();
+  const found = functions.find((f) => f.name === name);
+  if (!found) {
+    throw new ConfigError(`${name === undefined ? "NAME is required" : `no function is named "${name}"`}: NAME=${functions.map((f) => f.name).join("|")}`);
+  }
+  return found;
 }
 
 function follow(command: string, args: string[], missing = `${command} is not installed`): Promise<void> {

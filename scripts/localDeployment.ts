@@ -1,18 +1,22 @@
 /**
  * The built-in `local` deployment: a persistent DynamoDB Local with its data
- * under .local/, the same pre-step and catch-up pass as AWS, and the built
- * Lambda artifact served over HTTP by the API Gateway adapter. Both run in the background
- * with pid and log files; deploying again replaces the API and reuses the
- * database; destroying stops both and deletes the data.
+ * under .local/, the same pre-step and catch-up pass as AWS, the HTTP
+ * function's built artifact served over HTTP by the API Gateway adapter, and
+ * every other function's artifact run by its trigger (scripts/localFunction.ts:
+ * DynamoDB Local's stream, or a schedule). All run in the background with pid
+ * and log files; deploying again replaces the functions and reuses the
+ * database; destroying stops everything and deletes the data.
  */
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { LOCAL_REGION, StarterError, createClient } from "@dynamodb-starter/kit/runtime";
 import { pollUntil } from "@dynamodb-starter/kit/ops";
-import { HANDLER, buildHandler } from "./build";
+import { buildFunctions } from "./build";
 import { kb } from "./format";
+import { httpFunction, loadFunctions, type FunctionSpec } from "./functions";
 import type { LocalDeployment } from "./deployments";
 import { LocalDynamoStartError, assertPortFree, findJava, javaArgs, waitUntilReady } from "@dynamodb-starter/kit/testing";
 import { runCatchUp } from "./catchUp";
@@ -23,6 +27,7 @@ import { commandLine, isAlive, runningFromPidFile, stopFromPidFile, stopProcess,
 const ROOT = resolve(__dirname, "..");
 const DYNAMO_MARKER = "DynamoDBLocal.jar";
 const API_MARKER = "localApi.ts";
+const FUNCTION_MARKER = "localFunction.ts";
 
 export class LocalDeploymentError extends StarterError<"LOCAL_DEPLOYMENT"> {
   override name = "LocalDeploymentError";
@@ -38,7 +43,14 @@ export function localPaths(d: LocalDeployment) {
     dynamoLog: join(d.stateDir, "dynamodb.log"),
     apiPid: join(d.stateDir, "api.pid"),
     apiLog: join(d.stateDir, "api.log"),
-    artifact: join(d.stateDir, "artifact"),
+    /** Each function's running copy of its build: <artifacts>/<name>/index.mjs. */
+    artifacts: join(d.stateDir, "artifacts"),
+    functionPid: (name: string) => join(d.stateDir, `${name}.pid`),
+    functionLog: (name: string) => join(d.stateDir, `${name}.log`),
+    /** A stream consumer's failure destination: one JSON line per batch given up on, as AWS puts it on the queue. */
+    failures: (name: string) => join(d.stateDir, `${name}.failures.jsonl`),
+    /** Where a stream consumer stopped reading, per shard. */
+    streamPosition: (name: string) => join(d.stateDir, `${name}.position.json`),
     cursorSecret: join(d.stateDir, "cursor-secret"),
     issuer: join(d.stateDir, "issuer"),
   };
@@ -53,27 +65,39 @@ export interface LocalDeployResult {
   startedDynamo: boolean;
 }
 
-export async function deployLocal(d: LocalDeployment, log: (line: string) => void = console.log): Promise<LocalDeployResult> {
+export async function deployLocal(
+  d: LocalDeployment,
+  log: (line: string) => void = console.log,
+  functions: readonly FunctionSpec[] = loadFunctions(),
+): Promise<LocalDeployResult> {
   const paths = localPaths(d);
   mkdirSync(d.stateDir, { recursive: true });
 
   const dynamo = await ensureDynamo(d, log);
   const client = createClient({ region: LOCAL_REGION, endpoint: dynamo.endpoint });
   try {
-    const { applied } = await runPreStep({ client, tableName: d.tableName, settings: d.table, log });
+    const { applied } = await runPreStep({ client, tableName: d.tableName, settings: d.table, log, functions });
 
     log("build");
-    const artifact = await buildHandler(d.buildDir);
-    log(`  ${relative(ROOT, join(d.buildDir, HANDLER))}: ${kb(artifact.coldBytes)} loaded at cold start, zip ${kb(artifact.zipBytes)}`);
+    for (const artifact of await buildFunctions(d.buildDir, functions)) {
+      log(`  ${relative(ROOT, join(d.buildDir, artifact.name))}: ${kb(artifact.coldBytes)} loaded at cold start, zip ${kb(artifact.zipBytes)}`);
+    }
 
-    // The running API keeps its own copy, so a later `make build` cannot swap chunks under it.
-    if (await stopFromPidFile(paths.apiPid, API_MARKER)) log("  stopped the previous local API");
-    rmSync(paths.artifact, { recursive: true, force: true });
-    cpSync(join(d.buildDir, HANDLER), paths.artifact, { recursive: true });
+    // Each running function keeps its own copy, so a later `make build` cannot swap chunks under it.
+    if (await stopFunctions(d)) log("  stopped the previous local functions");
+    rmSync(paths.artifacts, { recursive: true, force: true });
+    for (const f of functions) cpSync(join(d.buildDir, f.name), join(paths.artifacts, f.name), { recursive: true });
 
     const url = `http://127.0.0.1:${d.apiPort}`;
-    const apiPid = await startApi(d, dynamo.endpoint, url);
-    log(`local API (pid ${apiPid}) serves the built artifact on ${url}`);
+    const http = httpFunction(functions);
+    const apiPid = await startApi(d, dynamo.endpoint, url, http.name);
+    log(`local API (pid ${apiPid}) serves the built ${http.name} function on ${url}`);
+    for (const f of functions.filter((f) => f.kind !== "http")) {
+      const pid = await startFunction(d, dynamo.endpoint, f);
+      log(
+        `local function ${f.name} (pid ${pid}) runs on its ${f.kind === "stream" ? "table stream" : "schedule"}; log ${relative(ROOT, paths.functionLog(f.name))}`,
+      );
+    }
     // The previous API process has exited, so nothing writes the old shape any more: no wait.
     await runCatchUp({ client, tableName: d.tableName, applied, waitSeconds: 0, log });
     return { url, endpoint: dynamo.endpoint, apiPid, dynamoPid: dynamo.pid, startedDynamo: dynamo.started };
@@ -84,7 +108,7 @@ export async function deployLocal(d: LocalDeployment, log: (line: string) => voi
 
 export async function destroyLocal(d: LocalDeployment, log: (line: string) => void = console.log): Promise<void> {
   const paths = localPaths(d);
-  if (await stopFromPidFile(paths.apiPid, API_MARKER)) log("stopped the local API");
+  if (await stopFunctions(d)) log("stopped the local functions");
   if (await stopFromPidFile(paths.dynamoPid, DYNAMO_MARKER)) log("stopped DynamoDB Local");
   rmSync(d.stateDir, { recursive: true, force: true });
   log(`removed ${d.stateDir} (data, logs, pid files)`);
@@ -138,27 +162,50 @@ function cursorSecret(file: string): string {
   return readFileSync(file, "utf8").trim();
 }
 
-/** What the local API process gets: only what it needs, as Lambda gives a function only its own environment (never the deployer's AWS credentials). */
-export async function apiEnvironment(d: LocalDeployment, endpoint: string, handlerFile: string): Promise<NodeJS.ProcessEnv> {
-  const paths = localPaths(d);
-  const issuer = await ensureLocalIssuer(paths.issuer);
+/** What every local function gets, as Lambda gives a function only its own environment (never the deployer's AWS credentials). */
+function functionEnvironment(d: LocalDeployment, endpoint: string, name: string): NodeJS.ProcessEnv {
   return {
     ...pick(process.env, ["PATH", "HOME", "TMPDIR", "LANG", "TZ"]),
-    LOCAL_API_HANDLER: handlerFile,
-    LOCAL_API_PORT: String(d.apiPort),
     TABLE_NAME: d.tableName,
     DYNAMODB_ENDPOINT: endpoint,
     AWS_REGION: LOCAL_REGION,
+    AWS_LAMBDA_FUNCTION_NAME: `local-${name}`,
+    // As in Lambda, said in the kit's own words: pending migrations are reported, not applied.
+    MIGRATIONS_ON_CONNECT: "fail",
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  };
+}
+
+/** What a non-HTTP local function's process gets: the function's environment and its trigger. */
+export function triggerEnvironment(d: LocalDeployment, endpoint: string, f: FunctionSpec, handlerFile: string): NodeJS.ProcessEnv {
+  const paths = localPaths(d);
+  return {
+    ...functionEnvironment(d, endpoint, f.name),
+    LOCAL_FUNCTION_HANDLER: handlerFile,
+    LOCAL_FUNCTION_TRIGGER: JSON.stringify(f.config.trigger),
+    LOCAL_FUNCTION_TIMEOUT_SECONDS: String(f.config.timeoutSeconds ?? 30),
+    LOCAL_FUNCTION_FAILURES: paths.failures(f.name),
+    LOCAL_FUNCTION_POSITION: paths.streamPosition(f.name),
+  };
+}
+
+/** What the local API process gets: only what it needs. */
+export async function apiEnvironment(d: LocalDeployment, endpoint: string, handlerFile: string, name: string): Promise<NodeJS.ProcessEnv> {
+  const paths = localPaths(d);
+  const issuer = await ensureLocalIssuer(paths.issuer);
+  const { AWS_LAMBDA_FUNCTION_NAME: _inLambda, ...env } = functionEnvironment(d, endpoint, name);
+  return {
+    ...env,
+    LOCAL_API_HANDLER: handlerFile,
+    LOCAL_API_PORT: String(d.apiPort),
     CURSOR_SECRET: cursorSecret(paths.cursorSecret),
     // Bearer tokens are checked as the deployed API's JWT authorizer checks them; `make token` signs them.
     LOCAL_API_JWT_ISSUER: issuer.issuer,
     LOCAL_API_JWT_AUDIENCES: issuer.audience,
     LOCAL_API_JWKS: issuer.jwksFile,
-    // As in Lambda, said in the kit's own words: pending migrations are reported, not applied; one log line per request.
-    MIGRATIONS_ON_CONNECT: "fail",
+    // One log line per request, as in Lambda.
     REQUEST_LOG: "on",
-    LOCAL_API_FUNCTION_NAME: `local-${HANDLER}`,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    LOCAL_API_FUNCTION_NAME: `local-${name}`,
   };
 }
 
@@ -174,7 +221,7 @@ export async function assertApiPortFree(d: LocalDeployment): Promise<void> {
 /** The local API's command: the adapter, run by tsx from the repository root. */
 export const LOCAL_API_COMMAND = ["--import", "tsx", join("scripts", "localApi.ts")];
 
-async function startApi(d: LocalDeployment, endpoint: string, url: string): Promise<number> {
+async function startApi(d: LocalDeployment, endpoint: string, url: string, name: string): Promise<number> {
   const paths = localPaths(d);
   await assertApiPortFree(d);
   const logFd = openSync(paths.apiLog, "a");
@@ -182,7 +229,7 @@ async function startApi(d: LocalDeployment, endpoint: string, url: string): Prom
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", logFd, logFd],
-    env: await apiEnvironment(d, endpoint, join(paths.artifact, "index.mjs")),
+    env: await apiEnvironment(d, endpoint, join(paths.artifacts, name, "index.mjs"), name),
   });
   child.unref();
   const pid = child.pid!;
@@ -208,8 +255,86 @@ async function startApi(d: LocalDeployment, endpoint: string, url: string): Prom
   }
 }
 
+/** A non-HTTP function's process: its trigger, running its copy of the build. Resolves once it says it runs. */
+async function startFunction(d: LocalDeployment, endpoint: string, f: FunctionSpec): Promise<number> {
+  const paths = localPaths(d);
+  const logFile = paths.functionLog(f.name);
+  const child = spawn(process.execPath, LOCAL_FUNCTION_COMMAND, {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", openSync(logFile, "a"), openSync(logFile, "a")],
+    env: triggerEnvironment(d, endpoint, f, join(paths.artifacts, f.name, "index.mjs")),
+  });
+  child.unref();
+  const pid = child.pid!;
+  writePidFile(paths.functionPid(f.name), pid);
+  const logged = existsSync(logFile) ? readFileSync(logFile, "utf8").length : 0;
+  try {
+    await pollUntil(
+      async () => {
+        if (!isAlive(pid)) throw new LocalDeploymentError(`the local function ${f.name} exited`);
+        const started = readFileSync(logFile, "utf8").slice(logged).includes(`local function local-${f.name}`);
+        return started ? { done: true, value: undefined } : { done: false, status: "starting" };
+      },
+      { what: `the local function ${f.name}`, timeoutMs: 20_000, initialDelayMs: 50, maxDelayMs: 250 },
+    );
+    return pid;
+  } catch {
+    await stopProcess(pid);
+    throw new LocalDeploymentError(`the local function ${f.name} did not start. Its log (${logFile}):\n${tail(logFile)}`);
+  }
+}
+
+/** A non-HTTP function's command: its trigger's runner, run by tsx from the repository root. */
+export const LOCAL_FUNCTION_COMMAND = ["--import", "tsx", join("scripts", "localFunction.ts")];
+
 /** Stops the API process a `make deploy` left running, if any. */
 export const stopDeployedApi = (d: LocalDeployment) => stopFromPidFile(localPaths(d).apiPid, API_MARKER);
 
+/** Stops every function process a `make deploy` left running (those of functions since removed too). */
+export async function stopFunctions(d: LocalDeployment): Promise<boolean> {
+  let stopped = await stopDeployedApi(d);
+  const pidFiles = existsSync(d.stateDir) ? readdirSync(d.stateDir).filter((f) => f.endsWith(".pid") && f !== "api.pid" && f !== "dynamodb.pid") : [];
+  for (const file of pidFiles) stopped = (await stopFromPidFile(join(d.stateDir, file), FUNCTION_MARKER)) || stopped;
+  return stopped;
+}
+
 /** Stops this deployment's DynamoDB Local, if running; its data stays on disk. */
 export const stopDynamo = (d: LocalDeployment) => stopFromPidFile(localPaths(d).dynamoPid, DYNAMO_MARKER);
+
+/** What `make logs` follows: every function's log and every failure destination, or those of the function `name`. */
+export function localLogFiles(d: LocalDeployment, functions: readonly FunctionSpec[], name?: string): string[] {
+  const paths = localPaths(d);
+  const chosen = functions.filter((f) => name === undefined || f.name === name);
+  if (chosen.length === 0) throw new LocalDeploymentError(`no function is named "${name}": NAME=${functions.map((f) => f.name).join("|")}`);
+  return chosen.flatMap((f) => {
+    if (f.kind === "http") return [paths.apiLog];
+    if (f.kind === "schedule") return [paths.functionLog(f.name)];
+    const failures = paths.failures(f.name);
+    if (!existsSync(failures)) writeFileSync(failures, "");
+    return [paths.functionLog(f.name), failures];
+  });
+}
+
+/** `make invoke NAME=...`: runs the deployed build of a scheduled job once, now, with its environment; prints what it returned. */
+export async function invokeLocal(d: LocalDeployment, f: FunctionSpec, log: (line: string) => void = console.log): Promise<void> {
+  if (f.kind !== "schedule") {
+    throw new LocalDeploymentError(
+      f.kind === "http"
+        ? `${f.name} is the HTTP API: call it with curl (make deploy prints its URL)`
+        : `${f.name} reads the table's stream: write to the table to invoke it`,
+    );
+  }
+  const paths = localPaths(d);
+  const handlerFile = join(paths.artifacts, f.name, "index.mjs");
+  if (!existsSync(handlerFile)) throw new LocalDeploymentError(`${f.name} is not deployed locally: run make deploy first`);
+  const endpoint = `http://127.0.0.1:${d.dynamoPort}`;
+  log(`invoking local-${f.name} (its build in ${relative(ROOT, dirname(handlerFile))})`);
+  const child = spawn(process.execPath, LOCAL_FUNCTION_COMMAND, {
+    cwd: ROOT,
+    stdio: "inherit",
+    env: { ...triggerEnvironment(d, endpoint, f, handlerFile), LOCAL_FUNCTION_ONCE: "1" },
+  });
+  const [code] = (await once(child, "exit")) as [number | null];
+  if (code !== 0) throw new LocalDeploymentError(`local-${f.name} failed (exit ${code}); its output is above`);
+}

@@ -8,6 +8,7 @@ import { contract } from "../src/app/contract";
 import { createDocumentClient, type Migration } from "@dynamodb-starter/kit/runtime";
 import { ensureTable, reconcileTable, type SettingReport, type TableSettings } from "@dynamodb-starter/kit/ops";
 import { migrator } from "@dynamodb-starter/kit/ops";
+import { loadFunctions, needsStream, type FunctionSpec } from "./functions";
 
 export interface PreStepOptions {
   client: DynamoDBClient;
@@ -16,6 +17,16 @@ export interface PreStepOptions {
   log: (line: string) => void;
   /** Defaults to the app's migration index. */
   migrations?: readonly Migration[];
+  /** Defaults to the modules of src/handlers/: a stream consumer among them declares the table's stream. */
+  functions?: readonly FunctionSpec[];
+}
+
+/**
+ * The deployment's table settings, and the stream when a function reads it. When none does, the stream is left as it
+ * is: turning it off would drop what it holds, so that is a decision to make by hand.
+ */
+export function declaredSettings(settings: TableSettings, functions: readonly FunctionSpec[]): TableSettings {
+  return needsStream(functions) ? { ...settings, stream: "NEW_AND_OLD_IMAGES" } : settings;
 }
 
 export interface PreStepResult {
@@ -24,7 +35,9 @@ export interface PreStepResult {
   applied: string[];
 }
 
-export async function runPreStep({ client, tableName, settings, log, migrations = contract.api.migrations }: PreStepOptions): Promise<PreStepResult> {
+export async function runPreStep(options: PreStepOptions): Promise<PreStepResult> {
+  const { client, tableName, log, migrations = contract.api.migrations } = options;
+  const settings = declaredSettings(options.settings, options.functions ?? loadFunctions());
   const indent = (line: string) => log(`  ${line}`);
   log(`table "${tableName}"`);
   const { created } = await ensureTable({ client, tableName, ...(settings.tags ? { tags: settings.tags } : {}), log: indent });

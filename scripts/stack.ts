@@ -10,13 +10,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { SourceMap } from "node:module";
 import { join, relative, resolve } from "node:path";
-import { HANDLER } from "./build";
 import { runCli } from "./cli";
+import { httpFunction, loadFunctions } from "./functions";
 
 const ROOT = resolve(__dirname, "..");
 
 /** Each frame whose file is in the bundle, rewritten to the source position it came from; other lines as they are. */
-export function mapStack(stack: string, bundleDir = join(ROOT, "dist", HANDLER)): string {
+export function mapStack(stack: string, bundleDir = join(ROOT, "dist", httpFunction(loadFunctions()).name)): string {
   const maps = new Map<string, SourceMap | undefined>();
   const mapOf = (file: string) => {
     if (!maps.has(file)) {
@@ -37,5 +37,7 @@ export function mapStack(stack: string, bundleDir = join(ROOT, "dist", HANDLER))
 runCli(module, "stack", async () => {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  process.stdout.write(mapStack(Buffer.concat(chunks).toString("utf8")));
+  // make stack NAME=<function> for a function other than the HTTP API's.
+  const name = process.argv[2];
+  process.stdout.write(mapStack(Buffer.concat(chunks).toString("utf8"), ...(name ? [join(ROOT, "dist", name)] : [])));
 });

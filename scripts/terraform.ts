@@ -4,8 +4,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { contract } from "../src/app/contract";
 import { apiRouteTable, ConfigError, StarterError } from "@dynamodb-starter/kit/runtime";
-import { HANDLER } from "./build";
+import type { Artifact } from "./build";
 import type { AwsDeployment } from "./deployments";
+import { httpFunction, type FunctionSpec } from "./functions";
+import type { ScheduleTrigger, StreamTrigger } from "../src/functions";
 
 export const INFRA_DIR = resolve(__dirname, "..", "infra");
 const MIN_VERSION = [1, 10];
@@ -17,8 +19,39 @@ export class TerraformError extends StarterError<"TERRAFORM"> {
   }
 }
 
-/** The Lambda function of a deployment: `<deployment>-<handler>`. */
-export const functionName = (deployment: AwsDeployment) => `${deployment.name}-${HANDLER}`;
+/** A function of a deployment: `<deployment>-<handler>`. */
+export const functionName = (deployment: Pick<AwsDeployment, "name">, handler: string) => `${deployment.name}-${handler}`;
+
+/** Each function as infra/variables.tf takes it: its zip, sizing (the deployment's unless its config says), and trigger. */
+export function functionVars(deployment: AwsDeployment, functions: readonly FunctionSpec[], zips: ReadonlyMap<string, string>) {
+  return Object.fromEntries(
+    functions.map(({ name, kind, config }) => {
+      const trigger = config.trigger as { stream?: StreamTrigger; schedule?: ScheduleTrigger };
+      const zip = zips.get(name);
+      if (!zip) throw new TerraformError(`no built zip for the function "${name}"`);
+      return [
+        name,
+        {
+          zip: relative(INFRA_DIR, zip),
+          memory_mb: config.memoryMb ?? deployment.lambda.memoryMb,
+          timeout_seconds: config.timeoutSeconds ?? deployment.lambda.timeoutSeconds,
+          http: kind === "http",
+          ...(trigger.stream
+            ? {
+                stream: {
+                  batch_size: trigger.stream.batchSize,
+                  maximum_retry_attempts: trigger.stream.maximumRetryAttempts,
+                  maximum_record_age_in_seconds: trigger.stream.maximumRecordAgeSeconds,
+                  maximum_batching_window_seconds: trigger.stream.maximumBatchingWindowSeconds ?? 0,
+                },
+              }
+            : {}),
+          ...(trigger.schedule ? { schedule: { expression: trigger.schedule.expression, timezone: trigger.schedule.timezone ?? "UTC" } } : {}),
+        },
+      ];
+    }),
+  );
+}
 
 /** Checks that a terraform binary >= 1.10 is on PATH; returns its version. */
 export function assertTerraform(env: NodeJS.ProcessEnv = process.env): string {
@@ -38,17 +71,20 @@ export function assertTerraform(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Variables for infra/variables.tf, written as a JSON var file so tags and quoting need no shell escaping. */
-export function writeVarFile(deployment: AwsDeployment, lambdaZip: string, dir = resolve(__dirname, "..", "dist", "terraform")): string {
+export function writeVarFile(
+  deployment: AwsDeployment,
+  functions: readonly FunctionSpec[],
+  artifacts: readonly Pick<Artifact, "name" | "zipFile">[],
+  dir = resolve(__dirname, "..", "dist", "terraform"),
+): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${deployment.name}.tfvars.json`);
   const vars = {
     deployment: deployment.name,
     region: deployment.region,
-    function_name: functionName(deployment),
+    function_name: functionName(deployment, httpFunction(functions).name),
     table_name: deployment.tableName,
-    lambda_zip: relative(INFRA_DIR, lambdaZip),
-    lambda_memory_mb: deployment.lambda.memoryMb,
-    lambda_timeout_seconds: deployment.lambda.timeoutSeconds,
+    functions: functionVars(deployment, functions, new Map(artifacts.map((a) => [a.name, a.zipFile]))),
     log_retention_days: deployment.lambda.logRetentionDays,
     lambda_reserved_concurrency: deployment.lambda.reservedConcurrency,
     api_throttling: { burst_limit: deployment.api.throttlingBurst, rate_limit: deployment.api.throttlingRate },

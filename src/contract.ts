@@ -103,11 +103,6 @@ export interface SeedDefinition<S extends Sections = Sections> {
 export interface AppContract {
   /** What the handler serves. */
   api: ApiDefinition;
-  /**
-   * The DynamoDB actions the app's handler sends ("GetItem", ...), `DescribeTable` and `Query` of connect() included:
-   * what its function's role is granted. The permission test compares them with what the walkthrough really sends.
-   */
-  dynamodbActions: readonly string[];
   /** The identities the sample requests are sent as, by name. */
   callers: Readonly<Record<string, CallerClaims>>;
   /** Every route at least once, in an order that works on an empty table: the end-to-end walkthrough and the permission test. */

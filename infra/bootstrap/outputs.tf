@@ -24,8 +24,8 @@ output "github_oidc_provider_arn" {
 }
 
 output "function_role_arns" {
-  description = "Per deployment, the execution role of its API function (infra/ reads it by name and passes it to Lambda)."
-  value       = { for name, role in aws_iam_role.function : name => role.arn }
+  description = "Per deployment/function, its execution role (infra/ reads it by name and passes it to Lambda)."
+  value       = { for key, role in aws_iam_role.function : key => role.arn }
 }
 
 output "user_pools" {

@@ -1,9 +1,10 @@
 # Per deployment, two roles for GitHub Actions:
 # - <deployment>-deploy runs `make deploy`: the deployer policy (infra/deployer-policy.json),
-#   rendered for this account, region, table and state key. Assumable only from the
+#   rendered for this account, region, table and state key, and one per function
+#   (infra/deployer-function-policy.json). Assumable only from the
 #   repository's GitHub environment of the same name (and any deploy_branches).
 # - <deployment>-plan runs `make plan`: reads only (infra/planner-policy.json; plans take no
-#   state lock). Assumable from the repository's pull requests for deployments that allow it,
+#   state lock; with infra/planner-function-policy.json per function). Assumable from the repository's pull requests for deployments that allow it,
 #   otherwise only from the deployment's GitHub environment.
 locals {
   roles = merge(
@@ -55,6 +56,45 @@ resource "aws_iam_policy" "github" {
   description = each.value.description
   # Minified: a managed policy holds at most 6,144 characters.
   policy = jsonencode(jsondecode(templatefile("${path.module}/../${each.value.policy_file}", local.policy_vars[each.value.deployment])))
+}
+
+# Per role and per function of the service, what deploying (or planning) that function touches: its role (passed to
+# Lambda only), the function, its log group and alarms; for a stream consumer its failure queue and event source
+# mapping, for a scheduled job its schedule and the scheduler's role (passed to Scheduler only). Statements named
+# Stream* and Schedule* are kept only for functions of that kind. One managed policy per function: a role holds 10
+# by default, so a service of more than 9 functions asks for the quota to be raised (up to 20).
+locals {
+  github_function_policies = merge([
+    for role, r in local.roles : {
+      for name, f in var.functions : "${role}/${name}" => {
+        role = role
+        name = name
+        statements = [
+          for statement in jsondecode(templatefile("${path.module}/../${replace(r.policy_file, "-policy", "-function-policy")}", {
+            region        = var.deployments[r.deployment].region
+            account_id    = local.account_id
+            function_name = "${r.deployment}-${name}"
+          })).Statement : merge(statement, { Sid = "${statement.Sid}${title(name)}" })
+          if(!startswith(statement.Sid, "Stream") || f.stream) && (!startswith(statement.Sid, "Schedule") || f.schedule)
+        ]
+      }
+    }
+  ]...)
+}
+
+resource "aws_iam_policy" "github_function" {
+  for_each = local.github_function_policies
+
+  name        = replace(each.key, "/", "-")
+  description = "What ${each.value.role} needs for the function ${each.value.name}."
+  policy      = jsonencode({ Version = "2012-10-17", Statement = each.value.statements })
+}
+
+resource "aws_iam_role_policy_attachment" "github_function" {
+  for_each = local.github_function_policies
+
+  role       = aws_iam_role.github[each.value.role].name
+  policy_arn = aws_iam_policy.github_function[each.key].arn
 }
 
 resource "aws_iam_role_policy_attachment" "github" {

@@ -57,14 +57,22 @@ variable "github_oidc_provider_arn" {
   default     = ""
 }
 
-variable "function_table_actions" {
-  description = "The DynamoDB data-plane actions the functions send (dynamodb:GetItem, ...), from the app's contract: what their roles may do on their table."
-  type        = list(string)
+variable "functions" {
+  description = "The service's functions (the modules of src/handlers/), the same in every deployment: the DynamoDB actions each sends (from its config), and whether it reads the table's stream or runs on a schedule."
+  type = map(object({
+    table_actions = list(string)
+    stream        = bool
+    schedule      = bool
+  }))
 
   validation {
-    condition = alltrue([
-      for a in var.function_table_actions : can(regex("^dynamodb:(GetItem|BatchGetItem|Query|Scan|PutItem|UpdateItem|DeleteItem|BatchWriteItem|ConditionCheckItem|DescribeTable)$", a))
-    ])
-    error_message = "function_table_actions may name only DynamoDB data-plane actions (and DescribeTable): no wildcard, no table management."
+    condition = alltrue(flatten([
+      for f in var.functions : [for a in f.table_actions : can(regex("^dynamodb:(GetItem|BatchGetItem|Query|Scan|PutItem|UpdateItem|DeleteItem|BatchWriteItem|ConditionCheckItem|DescribeTable)$", a))]
+    ]))
+    error_message = "table_actions may name only DynamoDB data-plane actions (and DescribeTable): no wildcard, no table management."
+  }
+  validation {
+    condition     = alltrue([for name in keys(var.functions) : can(regex("^[a-z][a-zA-Z0-9]{0,39}$", name)) && !contains(["deploy", "plan"], name)])
+    error_message = "function names are camelCase handler file names, and not deploy or plan (the GitHub roles' suffixes)."
   }
 }

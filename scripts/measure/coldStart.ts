@@ -17,7 +17,10 @@ import { LOCAL_REGION } from "@dynamodb-starter/kit/runtime";
 import { callerClaims } from "../../src/contract";
 import { apiGatewayEvent, jwtContext } from "@dynamodb-starter/kit/testing";
 import { relative } from "node:path";
-import { HANDLER, buildEntry, staticClosure, type Artifact } from "../build";
+import { buildEntry, staticClosure, type Artifact } from "../build";
+import { httpFunction, loadFunctions } from "../functions";
+
+const HANDLER = httpFunction(loadFunctions()).name;
 
 const ROOT = resolve(__dirname, "..", "..");
 

@@ -73,10 +73,6 @@ export const contract: AppContract = {
   api,
   seed,
 
-  // connect() sends DescribeTable (to explain a failed check) and Query; the routes the rest (transactions need
-  // PutItem and ConditionCheckItem; deleting a user uses BatchWriteItem).
-  dynamodbActions: ["BatchWriteItem", "ConditionCheckItem", "DescribeTable", "GetItem", "PutItem", "Query", "UpdateItem"],
-
   // Two users and an operator with the admin scope, as an identity provider would issue their tokens.
   callers: {
     ada: { sub: "user-ada", email: "ada@example.com" },

@@ -3,15 +3,19 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { readdirSync } from "node:fs";
 import { join, relative } from "node:path";
-import { HANDLER, HANDLERS_DIR, buildHandler, staticClosure, type Artifact } from "../../scripts/build";
+import { buildFunctions, staticClosure, type Artifact } from "../../scripts/build";
+import { HANDLERS_DIR, httpFunction, loadFunctions } from "../../scripts/functions";
 import { crc32 } from "../../scripts/zip";
 import { unzip } from "../support/unzip";
 
 const outRoot = mkdtempSync(join(tmpdir(), "build-"));
+const functions = loadFunctions();
+const HANDLER = httpFunction(functions).name;
+const buildApi = async (root: string) => (await buildFunctions(root, [httpFunction(functions)]))[0]!;
 let api: Artifact;
 
 beforeAll(async () => {
-  api = await buildHandler(outRoot);
+  api = await buildApi(outRoot);
 });
 afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
 
@@ -24,8 +28,9 @@ function inputsOf(artifact: Artifact, outputs: Iterable<string>): string[] {
 const entryOutput = (artifact: Artifact) => relative(process.cwd(), artifact.entry);
 
 describe("handler bundles", () => {
-  it("builds the one handler in src/handlers, the one that deploy, Terraform and the local deployment run", () => {
-    expect(readdirSync(HANDLERS_DIR)).toEqual([`${HANDLER}.ts`]);
+  it("finds one function per module of src/handlers, exactly one of them the HTTP API's", () => {
+    expect(functions.map((f) => `${f.name}.ts`)).toEqual(readdirSync(HANDLERS_DIR).sort());
+    expect(functions.filter((f) => f.kind === "http").map((f) => f.name)).toEqual([HANDLER]);
     expect(api.name).toBe(HANDLER);
   });
 
@@ -75,7 +80,7 @@ describe("handler bundles", () => {
   it("produces byte-identical zips from the same sources, so source_code_hash only moves with the code", async () => {
     const second = mkdtempSync(join(tmpdir(), "build-again-"));
     try {
-      const again = await buildHandler(second);
+      const again = await buildApi(second);
       const hash = (file: string) => createHash("sha256").update(readFileSync(file)).digest("hex");
       expect(hash(again.zipFile)).toBe(hash(api.zipFile));
     } finally {

@@ -13,18 +13,19 @@ const metricsOf = (alarm: Hcl): { namespace: string; metric_name: string; dimens
     : (alarm.metric_query as Hcl[]).flatMap((q) => (q.metric ? [q.metric[0]] : []));
 
 describe("alarms and dashboard (infra/alarms.tf, infra/dashboard.tf)", () => {
-  it("alarm on the function's errors, throttles and p99 duration above 80% of its timeout", () => {
+  it("alarm on each function's errors, throttles and p99 duration above 80% of its own timeout", () => {
     const { lambda_errors, lambda_throttles, lambda_duration } = alarms();
     for (const alarm of [lambda_errors![0], lambda_throttles![0], lambda_duration![0]]) {
+      expect(alarm.for_each).toBe("${var.functions}");
       expect(alarm.namespace).toBe("AWS/Lambda");
-      expect(alarm.dimensions).toEqual({ FunctionName: "${aws_lambda_function.api.function_name}" });
+      expect(alarm.dimensions).toEqual({ FunctionName: "${aws_lambda_function.function[each.key].function_name}" });
     }
     expect(lambda_errors![0]).toMatchObject({ metric_name: "Errors", threshold: "${var.alarm_thresholds.lambda_errors}" });
     expect(lambda_throttles![0]).toMatchObject({ metric_name: "Throttles" });
     expect(lambda_duration![0]).toMatchObject({
       metric_name: "Duration",
       extended_statistic: "p99",
-      threshold: "${var.lambda_timeout_seconds * 1000 * var.alarm_thresholds.duration_ratio}",
+      threshold: "${each.value.timeout_seconds * 1000 * var.alarm_thresholds.duration_ratio}",
     });
     expect(tf.variable.alarm_thresholds[0].type).toContain("duration_ratio     = optional(number, 0.8)");
   });
@@ -63,7 +64,8 @@ describe("alarms and dashboard (infra/alarms.tf, infra/dashboard.tf)", () => {
   it("send every alarm, and its recovery, to the deployment's SNS topic, with an optional email subscription", () => {
     for (const [name, [alarm]] of Object.entries(alarms())) {
       expect({ name, actions: alarm!.alarm_actions, ok: alarm!.ok_actions }).toEqual({ name, actions: "${local.alarm_actions}", ok: "${local.alarm_actions}" });
-      expect({ name, alarm: alarm!.alarm_name }).toEqual({ name, alarm: expect.stringMatching(/^\$\{var\.function_name\}-/) });
+      // Named after the deployment's HTTP function or after the function it watches: the deploy role's alarms, by name.
+      expect({ name, alarm: alarm!.alarm_name }).toEqual({ name, alarm: expect.stringMatching(/^\$\{(var\.function_name|local\.function_names\[each\.key\])\}-/) });
       expect({ name, missing: alarm!.treat_missing_data }).toEqual({ name, missing: "notBreaching" });
     }
     expect(Object.keys(alarms()).sort()).toEqual([
@@ -72,6 +74,8 @@ describe("alarms and dashboard (infra/alarms.tf, infra/dashboard.tf)", () => {
       "lambda_duration",
       "lambda_errors",
       "lambda_throttles",
+      "stream_failures",
+      "stream_iterator_age",
       "table_system_errors",
     ]);
     expect(tf.locals.find((l: Hcl) => l.alarm_actions).alarm_actions).toEqual(["${aws_sns_topic.alarms.arn}"]);
@@ -95,7 +99,7 @@ describe("alarms and dashboard (infra/alarms.tf, infra/dashboard.tf)", () => {
   });
 
   it("turn X-Ray tracing on per deployment", () => {
-    const [fn] = tf.resource.aws_lambda_function.api;
+    const [fn] = tf.resource.aws_lambda_function.function;
     expect(fn.tracing_config[0].mode).toBe('${var.tracing ? "Active" : "PassThrough"}');
     expect(tf.variable.tracing[0]).toMatchObject({ type: "${bool}", default: false });
   });

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bootstrapVars, main, repositoryOf } from "../../scripts/bootstrap";
 import { NO_AWS_CREDENTIALS, terraformOnPath, withEnv } from "../support/env";
-import { BOOTSTRAP_DIR, INFRA_DIR, loadInfra, policyDocumentStatements, policyStatements, unresolvedReferences, type Hcl } from "../support/terraform";
+import { FUNCTIONS } from "../support/functions";
+import { BOOTSTRAP_DIR, INFRA_DIR, loadInfra, policyDocumentStatements, unresolvedReferences, type Hcl } from "../support/terraform";
 
 const TABLE_ACTIONS = /^dynamodb:(CreateTable|UpdateTable|DeleteTable|RestoreTable\w*|CreateGlobalTable|UpdateGlobalTable\w*|UpdateTimeToLive|UpdateContinuousBackups|TagResource|UntagResource|CreateBackup|DeleteBackup|ImportTable|ExportTableToPointInTime|PutResourcePolicy|DeleteResourcePolicy)$/;
 
@@ -63,38 +64,74 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
     expect(deny.resources).toEqual(["${aws_s3_bucket.state.arn}", "${aws_s3_bucket.state.arn}/*"]);
   });
 
-  it("creates each deployment's function role, trusted by Lambda alone, with an explicit list of data-plane actions on its table", () => {
-    expect(tf.resource.aws_iam_role.function[0]).toMatchObject({ for_each: "${var.deployments}", name: "${each.value.function_name}" });
+  it("creates a role per deployment and function, trusted by Lambda alone, granted its own actions on its table, its stream when it reads it, and its logs", () => {
+    expect(tf.resource.aws_iam_role.function[0]).toMatchObject({ for_each: "${local.function_roles}", name: "${each.value.function_name}" });
+    const roles = String(tf.locals.find((l: Hcl) => l.function_roles).function_roles);
+    expect(roles).toContain("for deployment, d in var.deployments");
+    expect(roles).toContain('for name, f in var.functions : "${deployment}/${name}"');
+    expect(roles).toContain('function_name = "${deployment}-${name}"');
     expect(tf.resource.aws_iam_role.function[0].assume_role_policy).toBe("${data.aws_iam_policy_document.lambda_trust.json}");
     const [trust] = tf.data.aws_iam_policy_document.lambda_trust[0].statement;
     expect(trust).toEqual({ actions: ["sts:AssumeRole"], principals: [{ type: "Service", identifiers: ["lambda.amazonaws.com"] }] });
-    const statements = policyStatements(tf);
-    expect(statements.map((s) => s.sid)).toEqual(["TableData", "OwnLogs"]);
-    for (const s of statements) {
-      expect(s.effect ?? "Allow").toBe("Allow");
-      expect(s.resources).not.toContain("*");
-    }
-    const [data, logs] = statements;
-    expect(data!.actions).toBe("${var.function_table_actions}");
+
+    const [document] = tf.data.aws_iam_policy_document.function;
+    const conditional = (document.dynamic.statement as Hcl[]).map((d) => ({ when: d.for_each, ...d.content[0] }));
+    expect(conditional).toEqual([
+      {
+        when: "${length(each.value.table_actions) > 0 ? [1] : []}",
+        sid: "TableData",
+        actions: "${each.value.table_actions}",
+        resources: ["${each.value.table_arn}", "${each.value.table_arn}/index/*"],
+      },
+      {
+        when: "${each.value.stream ? [1] : []}",
+        sid: "ReadTheTableStream",
+        actions: ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+        resources: ["${each.value.table_arn}/stream/*"],
+      },
+      // ListStreams takes no resource-level permission: "*" is the only resource AWS accepts for it, and it lists names only.
+      { when: "${each.value.stream ? [1] : []}", sid: "ListStreams", actions: ["dynamodb:ListStreams"], resources: ["*"] },
+      {
+        when: "${each.value.stream ? [1] : []}",
+        sid: "SendFailedBatches",
+        actions: ["sqs:SendMessage"],
+        resources: ["arn:aws:sqs:${each.value.region}:${local.account_id}:${each.value.function_name}-failures"],
+      },
+    ]);
+    expect(roles).toContain('table_arn     = "arn:aws:dynamodb:${d.region}:${local.account_id}:table/${d.table_name}"');
     // The variable takes data-plane actions only: no wildcard, no table management (migrations belong to the pre-step).
-    const condition = String(tf.variable.function_table_actions[0].validation[0].condition);
+    const condition = String(tf.variable.functions[0].validation[0].condition);
     const pattern = new RegExp(/regex\("([^"]+)"/.exec(condition)![1]!);
     expect(["dynamodb:GetItem", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"].every((a) => pattern.test(a))).toBe(true);
     const refused = ["dynamodb:*", "dynamodb:Get*", "dynamodb:CreateTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable", "s3:GetObject"];
     expect(refused.filter((a) => pattern.test(a))).toEqual([]);
     expect(refused.filter((a) => TABLE_ACTIONS.test(a))).toEqual(["dynamodb:CreateTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable"]);
-    expect(data!.resources).toEqual([
-      "arn:aws:dynamodb:${each.value.region}:${local.account_id}:table/${each.value.table_name}",
-      "arn:aws:dynamodb:${each.value.region}:${local.account_id}:table/${each.value.table_name}/index/*",
+    expect(document.statement).toEqual([
+      {
+        sid: "OwnLogs",
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: ["arn:aws:logs:${each.value.region}:${local.account_id}:log-group:/aws/lambda/${each.value.function_name}:*"],
+      },
     ]);
-    expect(logs!.actions).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
-    expect(logs!.resources).toEqual(["arn:aws:logs:${each.value.region}:${local.account_id}:log-group:/aws/lambda/${each.value.function_name}:*"]);
     expect(tf.resource.aws_iam_role_policy.function[0]).toMatchObject({ role: "${aws_iam_role.function[each.key].id}", policy: "${data.aws_iam_policy_document.function[each.key].json}" });
+  });
+
+  it("gives each scheduled function a role of its own for EventBridge Scheduler: this account's scheduler only, invoking that one function", () => {
+    expect(tf.resource.aws_iam_role.scheduler[0]).toMatchObject({ for_each: "${local.scheduled_roles}", name: "${each.value.function_name}-scheduler" });
+    const [trust] = tf.data.aws_iam_policy_document.scheduler_trust[0].statement;
+    expect(trust).toEqual({
+      actions: ["sts:AssumeRole"],
+      principals: [{ type: "Service", identifiers: ["scheduler.amazonaws.com"] }],
+      condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: ["${local.account_id}"] }],
+    });
+    expect(tf.data.aws_iam_policy_document.scheduler[0].statement).toEqual([
+      { sid: "InvokeTheJob", actions: ["lambda:InvokeFunction"], resources: ["arn:aws:lambda:${each.value.region}:${local.account_id}:function:${each.value.function_name}"] },
+    ]);
   });
 
   it("gives X-Ray's two calls, and nothing else, only to the functions of deployments with tracing", () => {
     const [tracing] = tf.resource.aws_iam_role_policy.tracing;
-    expect(tracing.for_each).toBe("${{ for name, d in var.deployments : name => d if d.tracing }}");
+    expect(tracing.for_each).toBe("${{ for key, f in local.function_roles : key => f if var.deployments[f.deployment].tracing }}");
     // X-Ray's PutTraceSegments and PutTelemetryRecords take no resource but "*": those two actions, nothing else.
     expect(tf.data.aws_iam_policy_document.tracing[0].statement).toEqual([
       { sid: "SendTraces", actions: ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], resources: ["*"] },
@@ -200,7 +237,13 @@ describe("make bootstrap's variables (scripts/bootstrap.ts)", () => {
       github_repository: "acme/orders-service",
       deploy_branches: [],
       github_oidc_provider_arn: "",
-      function_table_actions: expect.arrayContaining([expect.stringMatching(/^dynamodb:[A-Za-z]+$/)]), // the app's, from its contract
+      // Each function's, from its handler module's config.
+      functions: Object.fromEntries(
+        FUNCTIONS.map((f) => [
+          f.name,
+          { table_actions: f.config.dynamodbActions.map((a) => `dynamodb:${a}`), stream: f.kind === "stream", schedule: f.kind === "schedule" },
+        ]),
+      ),
       deployments: {
         dev: { region: "eu-west-1", table_name: "dynamodb-starter-dev", state_key: "dynamodb-starter/dev.tfstate", function_name: "dev-api", tracing: false, plan_from_pull_requests: true, create_user_pool: true, cors_allow_origins: [] },
         prod: { region: "eu-west-1", table_name: "dynamodb-starter-prod", state_key: "dynamodb-starter/prod.tfstate", function_name: "prod-api", tracing: true, plan_from_pull_requests: false, create_user_pool: false, cors_allow_origins: [] },

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { INFRA_DIR } from "../support/terraform";
+import type { FunctionSpec } from "../../scripts/functions";
+import { FUNCTIONS } from "../support/functions";
+import { BOOTSTRAP_DIR, INFRA_DIR } from "../support/terraform";
 
 interface Statement {
   Sid: string;
@@ -12,6 +14,13 @@ interface Statement {
 const policy = JSON.parse(readFileSync(join(INFRA_DIR, "deployer-policy.json"), "utf8")) as { Version: string; Statement: Statement[] };
 const planner = JSON.parse(readFileSync(join(INFRA_DIR, "planner-policy.json"), "utf8")) as { Version: string; Statement: Statement[] };
 const PLACEHOLDERS = new Set(["region", "account_id", "table_name", "state_bucket", "state_key", "deployment", "api_id", "state_key_id"]);
+// Per function of the service (infra/bootstrap/roles.tf renders one per role and function, keeping Stream* statements
+// for stream consumers and Schedule* statements for scheduled jobs only).
+const deployerFunction = JSON.parse(readFileSync(join(INFRA_DIR, "deployer-function-policy.json"), "utf8")) as { Version: string; Statement: Statement[] };
+const plannerFunction = JSON.parse(readFileSync(join(INFRA_DIR, "planner-function-policy.json"), "utf8")) as { Version: string; Statement: Statement[] };
+const FUNCTION_PLACEHOLDERS = new Set(["region", "account_id", "function_name"]);
+const keptFor = (kind: FunctionSpec["kind"]) => (s: Statement) =>
+  (!s.Sid.startsWith("Stream") || kind === "stream") && (!s.Sid.startsWith("Schedule") || kind === "schedule");
 
 describe("infra/deployer-policy.json (what a CI role needs to run make deploy)", () => {
   it("is a valid IAM policy document of explicit Allow statements", () => {
@@ -59,12 +68,34 @@ describe("infra/deployer-policy.json (what a CI role needs to run make deploy)",
     expect(dynamo[0]!.Action).not.toContain("dynamodb:DeleteTable"); // deleting the table is an explicit, separate decision
   });
 
-  it("only uses known placeholders, and passes the function role to Lambda alone", () => {
-    const used = new Set([...JSON.stringify(policy).matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!));
-    expect([...used].filter((p) => !PLACEHOLDERS.has(p))).toEqual([]);
-    const pass = policy.Statement.find((s) => s.Action.includes("iam:PassRole"));
-    expect(pass?.Condition).toEqual({ StringEquals: { "iam:PassedToService": "lambda.amazonaws.com" } });
-    expect(pass?.Resource).toEqual(["arn:aws:iam::${account_id}:role/${deployment}-api"]);
+  it("only uses known placeholders; per function, passes the function's role to Lambda alone and its scheduler's role to Scheduler alone", () => {
+    const used = (document: object) => new Set([...JSON.stringify(document).matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!));
+    expect([...used(policy)].filter((p) => !PLACEHOLDERS.has(p))).toEqual([]);
+    expect(policy.Statement.filter((s) => s.Action.some((a) => a.startsWith("iam:")))).toEqual([]);
+    for (const document of [deployerFunction, plannerFunction]) expect([...used(document)].filter((p) => !FUNCTION_PLACEHOLDERS.has(p))).toEqual([]);
+    const passes = deployerFunction.Statement.filter((s) => s.Action.includes("iam:PassRole")).map((s) => [s.Sid, s.Resource, s.Condition]);
+    expect(passes).toEqual([
+      ["PassTheFunctionRoleToLambdaOnly", ["arn:aws:iam::${account_id}:role/${function_name}"], { StringEquals: { "iam:PassedToService": "lambda.amazonaws.com" } }],
+      [
+        "SchedulePassItsRoleToSchedulerOnly",
+        ["arn:aws:iam::${account_id}:role/${function_name}-scheduler"],
+        { StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" } },
+      ],
+    ]);
+  });
+
+  it("is rendered per function by the bootstrap, keeping Stream* and Schedule* statements for functions of that kind only", () => {
+    const roles = readFileSync(join(BOOTSTRAP_DIR, "roles.tf"), "utf8");
+    expect(roles).toContain('replace(r.policy_file, "-policy", "-function-policy")');
+    expect(roles).toContain('if(!startswith(statement.Sid, "Stream") || f.stream) && (!startswith(statement.Sid, "Schedule") || f.schedule)');
+    const kinds = Object.fromEntries((["http", "stream", "schedule"] as const).map((kind) => [kind, deployerFunction.Statement.filter(keptFor(kind)).map((s) => s.Sid)]));
+    expect(kinds.http).toEqual(["ReadTheFunctionRole", "PassTheFunctionRoleToLambdaOnly", "Function", "FunctionLogGroup", "FunctionAlarms"]);
+    expect(kinds.stream).toEqual([...kinds.http!, "StreamFailureQueue", "StreamCreateMapping", "StreamMapping", "StreamMappingTags"]);
+    expect(kinds.schedule).toEqual([...kinds.http!, "ScheduleReadItsRole", "SchedulePassItsRoleToSchedulerOnly", "Schedule"]);
+    // Creating an event source mapping takes no resource but "*": only for this function, by condition.
+    const create = deployerFunction.Statement.find((s) => s.Sid === "StreamCreateMapping")!;
+    expect(create).toMatchObject({ Resource: ["*"], Condition: { ArnEquals: { "lambda:FunctionArn": "arn:aws:lambda:${region}:${account_id}:function:${function_name}" } } });
+    expect(deployerFunction.Statement.filter((s) => s.Resource.includes("*")).map((s) => s.Sid)).toEqual(["StreamCreateMapping"]);
   });
 
   it("covers the state object and its S3 lock file, and the state's KMS key; the planner may only decrypt", () => {
@@ -87,23 +118,24 @@ describe("infra/planner-policy.json (what pull requests need to run make plan)",
   });
 
   it("only reads: plans take no state lock (make plan passes -lock=false)", () => {
-    const reads = /^(dynamodb:(Describe|List)|s3:(GetObject|ListBucket)$|kms:Decrypt$|iam:(Get|List)|lambda:(Get|List)|logs:(Describe|List)|apigateway:GET$|cloudwatch:(Describe|Get|List)|sns:(Get|List))/;
-    expect(planner.Statement.flatMap((s) => s.Action).filter((a) => !reads.test(a))).toEqual([]);
+    const reads = /^(dynamodb:(Describe|List)|s3:(GetObject|ListBucket)$|kms:Decrypt$|iam:(Get|List)|lambda:(Get|List)|logs:(Describe|List)|apigateway:GET$|cloudwatch:(Describe|Get|List)|sns:(Get|List)|sqs:(Get|List)|scheduler:Get)/;
+    expect([...planner.Statement, ...plannerFunction.Statement].flatMap((s) => s.Action).filter((a) => !reads.test(a))).toEqual([]);
     expect(readFileSync(join(INFRA_DIR, "..", "scripts", "deploy.ts"), "utf8")).toContain('["plan", "-input=false", "-lock=false"');
   });
 
   it("reads nothing the deployer may not touch: every planner resource is one of the deployer's", () => {
-    const deployerResources = policy.Statement.flatMap((s) => s.Resource);
+    const deployerResources = [...policy.Statement, ...deployerFunction.Statement].flatMap((s) => s.Resource);
     const covered = (r: string) => deployerResources.some((d) => d === r || (d.endsWith("*") && r.startsWith(d.slice(0, -1))));
-    expect(planner.Statement.flatMap((s) => s.Resource).filter((r) => !covered(r))).toEqual([]);
+    expect([...planner.Statement, ...plannerFunction.Statement].flatMap((s) => s.Resource).filter((r) => !covered(r))).toEqual([]);
   });
 });
 
 describe("the pipeline's roles cannot escalate (rendered for two deployments)", () => {
-  const render = (document: object, deployment: string) =>
+  const render = (document: object, deployment: string, functionName = "") =>
     JSON.parse(
       JSON.stringify(document).replace(/\$\{(\w+)\}/g, (_, name: string) =>
         ({
+          function_name: functionName,
           region: "eu-west-1",
           account_id: "123456789012",
           table_name: `table-${deployment}`,
@@ -118,30 +150,46 @@ describe("the pipeline's roles cannot escalate (rendered for two deployments)", 
   // Actions that create or change who may do what: a role, its trust, its policies, a managed policy, a user, a boundary.
   const IAM_WRITE = /^iam:(Create|Put|Update|Attach|Detach|Delete|Add|Remove|Set|Tag|Untag|Upload|Change|Enable|Deactivate|Reset)/;
 
+  /** Everything a role of `deployment` is granted: its policy, and one per function of the service, as the bootstrap renders them. */
+  const everything = (base: object, perFunction: { Statement: Statement[] }, deployment: string): Statement[] => [
+    ...render(base, deployment).Statement,
+    ...FUNCTIONS.flatMap((f) => render({ Statement: perFunction.Statement.filter(keptFor(f.kind)) }, deployment, `${deployment}-${f.name}`).Statement),
+  ];
+
   it.each([
-    ["deploy", policy],
-    ["plan", planner],
-  ] as const)("the %s role writes no IAM role, trust or policy, and passes only its own function's role, to Lambda only", (_, document) => {
+    ["deploy", policy, deployerFunction],
+    ["plan", planner, plannerFunction],
+  ] as const)("the %s role writes no IAM role, trust or policy, and passes only its own functions' roles, each to its one service", (_, base, perFunction) => {
     for (const deployment of ["dev", "prod"]) {
-      const statements = render(document, deployment).Statement;
-      const iam = statements.flatMap((s) => s.Action.filter((a) => a.startsWith("iam:")).map((action) => ({ action, s })));
+      const iam = everything(base, perFunction, deployment).flatMap((s) => s.Action.filter((a) => a.startsWith("iam:")).map((action) => ({ action, s })));
       expect(iam.filter(({ action }) => IAM_WRITE.test(action) || action.includes("*")).map(({ action }) => action)).toEqual([]);
+      const own = FUNCTIONS.flatMap((f) => [
+        `arn:aws:iam::123456789012:role/${deployment}-${f.name}`,
+        ...(f.kind === "schedule" ? [`arn:aws:iam::123456789012:role/${deployment}-${f.name}-scheduler`] : []),
+      ]);
       for (const { action, s } of iam) {
-        expect({ action, resources: s.Resource }).toEqual({ action, resources: [`arn:aws:iam::123456789012:role/${deployment}-api`] });
-        if (action === "iam:PassRole") expect(s.Condition).toEqual({ StringEquals: { "iam:PassedToService": "lambda.amazonaws.com" } });
+        expect({ action, resources: s.Resource.filter((r) => !own.includes(r)) }).toEqual({ action, resources: [] });
+        if (action === "iam:PassRole") {
+          const service = s.Resource[0]!.endsWith("-scheduler") ? "scheduler.amazonaws.com" : "lambda.amazonaws.com";
+          expect(s.Condition).toEqual({ StringEquals: { "iam:PassedToService": service } });
+        }
       }
     }
   });
 
-  it("fits a managed policy (6,144 characters, minified) even for the longest deployment name", () => {
+  it("fits managed policies (6,144 characters each, minified) even for the longest deployment and function names", () => {
     const longest = "d".repeat(31);
     for (const document of [policy, planner]) expect(JSON.stringify(render(document, longest)).length).toBeLessThanOrEqual(6_144);
+    for (const document of [deployerFunction, plannerFunction]) {
+      const statements = render(document, longest, `${longest}-${"f".repeat(40)}`).Statement.map((s: Statement) => ({ ...s, Sid: `${s.Sid}${"F".repeat(40)}` }));
+      expect(JSON.stringify({ Version: "2012-10-17", Statement: statements }).length).toBeLessThanOrEqual(6_144);
+    }
   });
 
   it.each([
-    ["deploy", policy],
-    ["plan", planner],
-  ] as const)("the %s role reaches only its own deployment: every resource names it, but those AWS offers no narrower form of", (_, document) => {
+    ["deploy", policy, deployerFunction],
+    ["plan", planner, plannerFunction],
+  ] as const)("the %s role reaches only its own deployment: every resource names it, but those AWS offers no narrower form of", (_, document, perFunction) => {
     // Not a deployment's own by name, each for a reason: CloudWatch Logs' log deliveries and the account's log groups
     // listing take no narrower resource; finding the HTTP API by name lists the region's APIs (names only); tags of
     // API Gateway resources are addressed by the tagged resource's escaped ARN, which a policy cannot build in advance;
@@ -154,10 +202,17 @@ describe("the pipeline's roles cannot escalate (rendered for two deployments)", 
       "arn:aws:apigateway:eu-west-1::/tags/*",
       "arn:aws:s3:::state-bucket",
       "arn:aws:kms:eu-west-1:123456789012:key/state-key", // shared like the bucket; its key policy names the roles
+      // Event source mappings have random ids: their statements hold them to this deployment's functions by condition.
+      "arn:aws:lambda:eu-west-1:123456789012:event-source-mapping:*",
     ]);
     for (const deployment of ["dev", "prod"]) {
       const other = deployment === "dev" ? "prod" : "dev";
-      const resources = render(document, deployment).Statement.flatMap((s) => s.Resource);
+      const statements = everything(document, perFunction, deployment);
+      const resources = statements.flatMap((s) => s.Resource);
+      for (const s of statements.filter((s) => s.Resource.some((r) => r === "*" || r.endsWith(":event-source-mapping:*")) && s.Sid.startsWith("Stream"))) {
+        if (s.Sid.startsWith("StreamMappingTags") || s.Sid.startsWith("StreamReadMappingTags")) continue; // tags: read and written by name only
+        expect(JSON.stringify(s.Condition)).toContain(`function:${deployment}-`);
+      }
       const own = (r: string) => [deployment, `table-${deployment}`, `svc/${deployment}.tfstate`, `api${deployment}id`].some((mark) => r.includes(mark));
       expect(resources.filter((r) => !unscoped.has(r) && !own(r))).toEqual([]);
       expect(resources.filter((r) => r.includes(other))).toEqual([]);

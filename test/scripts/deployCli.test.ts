@@ -1,10 +1,11 @@
 import { readFileSync } from "node:fs";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { main } from "../../scripts/deploy";
 import { loadDeployment, type AwsDeployment } from "../../scripts/deployments";
-import { backendConfigArgs, writeVarFile } from "../../scripts/terraform";
+import { INFRA_DIR, backendConfigArgs } from "../../scripts/terraform";
+import { writeVars } from "../support/functions";
 import { NO_AWS_CREDENTIALS, terraformOnPath, withEnv } from "../support/env";
 import { loadInfra } from "../support/terraform";
 
@@ -66,15 +67,30 @@ describe("deploy CLI", () => {
     ]);
     const { kmsKeyArn: _, ...unkeyed } = prod.state;
     expect(() => backendConfigArgs({ ...prod, state: unkeyed })).toThrow('set "state": { "kmsKeyArn": ... }');
-    const file = writeVarFile(prod, join(__dirname, "../../dist/api.zip"), mkdtempSync(join(tmpdir(), "tfvars-")));
+    const dir = mkdtempSync(join(tmpdir(), "tfvars-"));
+    const file = writeVars(prod, dir);
     expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({
       deployment: "prod",
       region: "eu-west-1",
       function_name: "prod-api",
       table_name: "dynamodb-starter-prod",
-      lambda_zip: "../dist/api.zip",
-      lambda_memory_mb: 512,
-      lambda_timeout_seconds: 10,
+      functions: {
+        api: { zip: relative(INFRA_DIR, join(dir, "api.zip")), memory_mb: 512, timeout_seconds: 10, http: true },
+        memberCountAudit: {
+          zip: relative(INFRA_DIR, join(dir, "memberCountAudit.zip")),
+          memory_mb: 512,
+          timeout_seconds: 300,
+          http: false,
+          schedule: { expression: "rate(1 day)", timezone: "UTC" },
+        },
+        memberCounts: {
+          zip: relative(INFRA_DIR, join(dir, "memberCounts.zip")),
+          memory_mb: 512,
+          timeout_seconds: 30,
+          http: false,
+          stream: { batch_size: 100, maximum_retry_attempts: 3, maximum_record_age_in_seconds: 3600, maximum_batching_window_seconds: 0 },
+        },
+      },
       lambda_reserved_concurrency: 20,
       log_retention_days: 90,
       api_throttling: { burst_limit: 400, rate_limit: 200 },

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { loadAwsDeployments, loadDeployment, localDeployment, type AwsDeployment } from "../../scripts/deployments";
-import { writeVarFile } from "../../scripts/terraform";
+import { writeVars } from "../support/functions";
 import { ConfigError } from "@dynamodb-starter/kit/runtime";
 
 const dir = mkdtempSync(join(tmpdir(), "deployments-"));
@@ -110,7 +110,7 @@ describe("deployments", () => {
         }
         expect(d.alarms).toEqual(settings);
         expect(d.tracing).toBe(tracing);
-        const vars = JSON.parse(readFileSync(writeVarFile(d, join(dir, "api.zip"), dir), "utf8")) as Record<string, unknown>;
+        const vars = JSON.parse(readFileSync(writeVars(d, dir), "utf8")) as Record<string, unknown>;
         const { email, lambdaErrors, durationRatio, api5xxRate, api4xxRate, dynamodbThrottles } = settings as Record<string, unknown>;
         expect(vars.alarm_email).toBe(email ?? "");
         expect(vars.tracing).toBe(tracing);
@@ -162,7 +162,7 @@ describe("deployments", () => {
           corsOrigins = [],
         } = settings as { throttlingBurst?: number; throttlingRate?: number; corsOrigins?: string[] };
         for (const o of corsOrigins) expect(o).toMatch(/^https?:\/\/[^/*\\\s]+$/); // only plain origins get through
-        const vars = JSON.parse(readFileSync(writeVarFile(d, join(dir, "api.zip"), dir), "utf8")) as Record<string, unknown>;
+        const vars = JSON.parse(readFileSync(writeVars(d, dir), "utf8")) as Record<string, unknown>;
         expect(vars.api_throttling).toEqual({ burst_limit: throttlingBurst, rate_limit: throttlingRate });
         expect(d.api.corsOrigins).toEqual(corsOrigins); // the bootstrap's, since the API is
         expect(vars.lambda_reserved_concurrency).toBe(reservedConcurrency);
@@ -174,7 +174,7 @@ describe("deployments", () => {
 
   it("takes the identity provider into Terraform's variables, and refuses a deployment without one", () => {
     const d = loadDeployment("dev", file({ deployments: { dev: valid } })) as AwsDeployment;
-    const vars = JSON.parse(readFileSync(writeVarFile(d, join(dir, "api.zip"), dir), "utf8")) as Record<string, unknown>;
+    const vars = JSON.parse(readFileSync(writeVars(d, dir), "utf8")) as Record<string, unknown>;
     expect(vars).toMatchObject({ jwt_issuer: "https://issuer.example.com/", jwt_audiences: ["api"] });
     const { auth: _, ...unauthenticated } = valid;
     expect(() => loadDeployment("dev", file({ deployments: { dev: unauthenticated } }))).toThrow(/auth/);

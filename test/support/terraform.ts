@@ -46,11 +46,6 @@ export function interpolations(value: unknown, path = ""): { path: string; expre
   return [];
 }
 
-/** The statements of the function's policy document (infra/bootstrap/functions.tf). */
-export function policyStatements(merged: Hcl): { sid?: string; actions: string[] | string; resources: string[]; effect?: string }[] {
-  return merged.data?.aws_iam_policy_document?.function?.[0]?.statement ?? [];
-}
-
 /**
  * References (var., local., data., resource addresses) that name nothing the configuration declares,
  * and how many references there are in all.

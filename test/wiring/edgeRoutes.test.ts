@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadDeployment, type AwsDeployment } from "../../scripts/deployments";
-import { writeVarFile } from "../../scripts/terraform";
+import { writeVars } from "../support/functions";
 import { contract } from "../../src/app/contract";
 import { apiRouteTable } from "@dynamodb-starter/kit/runtime";
 
@@ -10,7 +10,7 @@ import { apiRouteTable } from "@dynamodb-starter/kit/runtime";
 describe("the app's routes at the edge", () => {
   it("reach Terraform's variables from the app's route table, each with its scopes; only the public ones skip the authorizer", () => {
     const dir = mkdtempSync(join(tmpdir(), "routes-"));
-    const vars = JSON.parse(readFileSync(writeVarFile(loadDeployment("dev") as AwsDeployment, join(dir, "api.zip"), dir), "utf8"));
+    const vars = JSON.parse(readFileSync(writeVars(loadDeployment("dev") as AwsDeployment, dir), "utf8"));
     const table = apiRouteTable(contract.api);
     expect(vars.routes).toEqual(Object.fromEntries(table.map((r) => [r.routeKey, { public: r.public, scopes: r.scopes }])));
     expect(Object.keys(vars.routes)).toEqual(expect.arrayContaining(["GET /health", ...Object.keys(contract.api.routes)]));

@@ -1,0 +1,73 @@
+/**
+ * The functions of this service: every module in src/handlers/, with the
+ * `config` it exports (src/functions.ts). Read by the build, Terraform's
+ * variables, the bootstrap's roles, the permission test and the local
+ * deployment, so that adding a module is all it takes to add a function.
+ */
+import { readdirSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { ConfigError } from "@dynamodb-starter/kit/runtime";
+import type { FunctionConfig, ScheduleTrigger, StreamTrigger } from "../src/functions";
+
+const ROOT = resolve(__dirname, "..");
+export const HANDLERS_DIR = join(ROOT, "src", "handlers");
+
+/** A handler's name is its file name: it names the function (<deployment>-<name>), its role, zip and log group. */
+const NAME = /^[a-z][a-zA-Z0-9]{0,39}$/;
+/** Role names the bootstrap gives the deployment's GitHub roles (<deployment>-deploy, -plan). */
+const RESERVED = new Set(["deploy", "plan"]);
+
+export interface FunctionSpec {
+  name: string;
+  /** The handler module (src/handlers/<name>.ts). */
+  file: string;
+  config: FunctionConfig;
+  kind: "http" | "stream" | "schedule";
+}
+
+export function loadFunctions(dir = HANDLERS_DIR): FunctionSpec[] {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
+    .sort();
+  const functions = files.map((f) => loadOne(join(dir, f)));
+  const http = functions.filter((f) => f.kind === "http");
+  if (http.length !== 1) {
+    throw new ConfigError(
+      `${relative(ROOT, dir)} must hold exactly one HTTP handler (trigger: { http: true }), the API's; found ${http.length}` +
+        (http.length ? `: ${http.map((f) => f.name).join(", ")}` : ""),
+    );
+  }
+  return functions;
+}
+
+function loadOne(file: string): FunctionSpec {
+  const name = file.slice(file.lastIndexOf("/") + 1, -".ts".length);
+  const where = relative(ROOT, file);
+  if (!NAME.test(name) || RESERVED.has(name)) {
+    throw new ConfigError(
+      `${where}: a handler's file name names its function, so it must be camelCase letters and digits (at most 40), and not "deploy" or "plan"`,
+    );
+  }
+  const module = require(file) as { handler?: unknown; config?: FunctionConfig };
+  if (typeof module.handler !== "function" || !module.config || typeof module.config !== "object") {
+    throw new ConfigError(`${where} must export a \`handler\` function and a \`config\` (defineFunction from src/functions.ts)`);
+  }
+  return { name, file, config: module.config, kind: kindOf(where, module.config) };
+}
+
+function kindOf(where: string, config: FunctionConfig): FunctionSpec["kind"] {
+  const trigger = config.trigger as Partial<{ http: true; stream: StreamTrigger; schedule: ScheduleTrigger }>;
+  const kinds = (["http", "stream", "schedule"] as const).filter((k) => trigger?.[k] !== undefined);
+  if (kinds.length !== 1) throw new ConfigError(`${where}: config.trigger must be exactly one of { http: true }, { stream: {...} }, { schedule: {...} }`);
+  if (kinds[0] === "schedule" && !/^(rate|cron|at)\(.+\)$/.test(trigger.schedule!.expression)) {
+    throw new ConfigError(`${where}: the schedule expression "${trigger.schedule!.expression}" is not rate(...), cron(...) or at(...)`);
+  }
+  if (kinds[0] !== "http" && config.timeoutSeconds !== undefined && (config.timeoutSeconds < 1 || config.timeoutSeconds > 900)) {
+    throw new ConfigError(`${where}: timeoutSeconds must be between 1 and 900`);
+  }
+  return kinds[0]!;
+}
+
+export const httpFunction = (functions: readonly FunctionSpec[]) => functions.find((f) => f.kind === "http")!;
+/** Whether any function reads the table's stream: the pre-step then declares it (NEW_AND_OLD_IMAGES). */
+export const needsStream = (functions: readonly FunctionSpec[]) => functions.some((f) => f.kind === "stream");
