@@ -7,6 +7,7 @@
 #   DELETE_TABLE=name destroy on AWS: also delete the table (repeat its name to confirm)
 #   FILE=path         seed: the JSON file to import (default: the app's, src/app/seed.json)
 #   NAME=words        migration: the new migration's name, lowercase words joined by dashes (add-orders-index)
+#   NAME=function     invoke, logs, stack: a function, by its handler's file name in src/handlers/ (memberCountAudit)
 #   TO=name           migrate-down: the oldest migration to revert (it and all after it are reverted)
 #   FUZZ_RUNS=n FUZZ_SEED=n  fuzz: runs per property (default 20000) and the seed to replay
 #   DRY_RUN=1         migrate, migrate-down, migrate-unlock: print what would happen, change nothing
@@ -27,7 +28,7 @@ TSX := node_modules/.bin/tsx
 MIGRATE_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(DRY_RUN),--dry-run)
 DEPLOY_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(AUTO_APPROVE),--auto-approve) $(if $(DELETE_TABLE),--delete-table "$(DELETE_TABLE)")
 
-.PHONY: help install typecheck lint format build test test-slow test-all dev ui stack fuzz bench load audit bootstrap deploy plan destroy logs token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock upgrade clean
+.PHONY: help install typecheck lint format build test test-slow test-all dev ui stack fuzz bench load audit infra-test bootstrap deploy plan destroy logs invoke token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock upgrade clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -50,7 +51,7 @@ lint: install ## Lint (eslint, import boundaries included), check formatting (pr
 format: install ## Format every source file with prettier
 	node_modules/.bin/prettier --write --log-level warn .
 
-build: install ## Bundle the handler (src/handlers/api.ts) with esbuild into dist/api.zip and print sizes
+build: install ## Bundle every function (each module of src/handlers/) with esbuild into dist/<name>.zip and print sizes
 	$(TSX) scripts/build.ts
 
 # Tests named *.slow.test.ts wait on something slow by nature (DynamoDB Local's delayed index statuses, whole
@@ -81,29 +82,37 @@ load: install ## Load-test an isolated local stack on loopback (50 connections, 
 audit: install ## Fail on high or critical advisories in production dependencies (npm audit --omit=dev)
 	scripts/audit.sh
 
+infra-test: install ## terraform init -backend=false, validate and test (infra/tests/*.tftest.hcl, a mocked AWS provider): needs the providers downloadable, no AWS account
+	terraform -chdir=infra init -backend=false -input=false
+	terraform -chdir=infra validate
+	terraform -chdir=infra test
+
 bootstrap: install ## Once per AWS account: state bucket, GitHub OIDC provider, deploy and plan roles (infra/bootstrap)
 	$(TSX) scripts/bootstrap.ts $(if $(AUTO_APPROVE),--auto-approve)
 
-deploy: install ## Deploy DEPLOYMENT (default local: DynamoDB Local + the built API on localhost)
+deploy: install ## Deploy DEPLOYMENT (default local: DynamoDB Local, the built API on localhost, the stream consumers and scheduled jobs)
 	$(TSX) scripts/deploy.ts deploy $(DEPLOY_FLAGS)
 
 plan: install ## Show what terraform would change for an AWS DEPLOYMENT
 	$(TSX) scripts/deploy.ts plan $(DEPLOY_FLAGS)
 
-dev: install ## The local stack, the handler rebuilt and reloaded on every save under src/ (DynamoDB Local and its data kept); Ctrl-C stops it
+dev: install ## The local stack, every function rebuilt and reloaded on every save under src/ (DynamoDB Local and its data kept); Ctrl-C stops it
 	$(TSX) scripts/dev.ts
 
 ui: install ## dynamodb-admin on the local DynamoDB (make deploy or make dev running), opened on the table: http://127.0.0.1:8001
 	$(TSX) scripts/ui.ts
 
 stack: install ## Map a stack trace the function logged back to src/ with the build's source maps: make stack < stack.txt
-	@$(TSX) scripts/stack.ts
+	@$(TSX) scripts/stack.ts $(NAME)
 
 destroy: install ## Tear DEPLOYMENT down (local: stop it and delete its data; AWS: keeps the table unless DELETE_TABLE)
 	$(TSX) scripts/deploy.ts destroy $(DEPLOY_FLAGS)
 
-logs: install ## Follow the API's logs of DEPLOYMENT
-	$(TSX) scripts/deploy.ts logs $(DEPLOY_FLAGS)
+logs: install ## Follow DEPLOYMENT's logs (local: every function's, and the stream consumers' failure destinations; NAME=function for one)
+	$(TSX) scripts/deploy.ts logs $(DEPLOY_FLAGS) $(if $(NAME),--name "$(NAME)")
+
+invoke: install ## Run a scheduled job of the local deployment now: make invoke NAME=memberCountAudit
+	$(TSX) scripts/deploy.ts invoke $(DEPLOY_FLAGS) $(if $(NAME),--name "$(NAME)")
 
 token: install ## Print a bearer token of the local deployment's issuer: SUB=<subject> [EMAIL=...] [SCOPES="a b"]
 	@$(TSX) scripts/token.ts $(if $(SUB),--sub "$(SUB)") $(if $(EMAIL),--email "$(EMAIL)") $(if $(SCOPES),--scopes "$(SCOPES)")

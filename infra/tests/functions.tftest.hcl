@@ -1,0 +1,195 @@
+# `terraform test` with a mocked AWS provider: no account, no credentials, nothing created. It plans infra/ for a
+# service of three functions (an HTTP API, a stream consumer, a scheduled job) and checks the per-function wiring.
+# Run by the pull-request workflow (make infra-test), where the providers can be downloaded.
+
+mock_provider "aws" {
+  mock_data "aws_dynamodb_table" {
+    defaults = {
+      arn                    = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders-dev"
+      stream_arn             = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders-dev/stream/2026-11-29T00:00:00.000"
+      stream_enabled         = true
+      stream_view_type       = "NEW_AND_OLD_IMAGES"
+      global_secondary_index = []
+    }
+  }
+
+  mock_data "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/mocked"
+    }
+  }
+
+  mock_data "aws_apigatewayv2_apis" {
+    defaults = {
+      ids = ["a1b2c3d4e5"]
+    }
+  }
+
+  mock_data "aws_apigatewayv2_api" {
+    defaults = {
+      execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5"
+    }
+  }
+}
+
+mock_provider "random" {}
+
+variables {
+  deployment    = "dev"
+  region        = "eu-west-1"
+  function_name = "dev-api"
+  table_name    = "orders-dev"
+  # Any file stands in for the zips: the plan only hashes them.
+  functions = {
+    api = { zip = "versions.tf", memory_mb = 256, timeout_seconds = 10, http = true }
+    memberCounts = {
+      zip             = "versions.tf"
+      memory_mb       = 256
+      timeout_seconds = 30
+      stream          = { batch_size = 100, maximum_retry_attempts = 3, maximum_record_age_in_seconds = 3600 }
+    }
+    memberCountAudit = {
+      zip             = "versions.tf"
+      memory_mb       = 256
+      timeout_seconds = 300
+      schedule        = { expression = "rate(1 day)" }
+    }
+  }
+  jwt_issuer                  = "https://issuer.example.com/"
+  jwt_audiences               = ["api"]
+  routes                      = { "GET /health" = { public = true, scopes = [] } }
+  lambda_reserved_concurrency = 20
+  api_throttling              = { burst_limit = 100, rate_limit = 50 }
+  log_retention_days          = 14
+}
+
+run "one_function_role_log_group_and_alarms_per_handler" {
+  command = plan
+
+  assert {
+    condition     = toset(keys(aws_lambda_function.function)) == toset(["api", "memberCounts", "memberCountAudit"])
+    error_message = "every entry of var.functions is a function"
+  }
+
+  assert {
+    condition     = aws_lambda_function.function["memberCounts"].function_name == "dev-memberCounts"
+    error_message = "a function is named <deployment>-<handler>"
+  }
+
+  assert {
+    condition     = length(data.aws_iam_role.function) == 3 && data.aws_iam_role.function["memberCountAudit"].name == "dev-memberCountAudit"
+    error_message = "each function reads its own role, by its own name"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.function["memberCountAudit"].name == "/aws/lambda/dev-memberCountAudit" && length(aws_cloudwatch_log_group.function) == 3
+    error_message = "each function has its own log group"
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.lambda_errors) == 3 && aws_cloudwatch_metric_alarm.lambda_errors["memberCountAudit"].alarm_name == "dev-memberCountAudit-errors"
+    error_message = "each function has its own error alarm"
+  }
+
+  assert {
+    condition     = aws_lambda_function.function["api"].reserved_concurrent_executions == 20 && aws_lambda_function.function["memberCounts"].reserved_concurrent_executions == -1
+    error_message = "only the HTTP function reserves concurrency"
+  }
+
+  assert {
+    condition     = aws_lambda_function.function["memberCountAudit"].timeout == 300 && aws_lambda_function.function["api"].timeout == 10
+    error_message = "each function has its own timeout"
+  }
+}
+
+run "one_trigger_per_handler" {
+  command = plan
+
+  assert {
+    condition     = toset(keys(aws_lambda_event_source_mapping.stream)) == toset(["memberCounts"])
+    error_message = "only the stream consumer reads the stream"
+  }
+
+  assert {
+    condition     = toset(keys(aws_scheduler_schedule.function)) == toset(["memberCountAudit"])
+    error_message = "only the scheduled job has a schedule"
+  }
+
+  assert {
+    condition     = aws_scheduler_schedule.function["memberCountAudit"].schedule_expression == "rate(1 day)" && aws_scheduler_schedule.function["memberCountAudit"].schedule_expression_timezone == "UTC"
+    error_message = "the schedule runs on the handler's expression, in UTC by default"
+  }
+
+  assert {
+    condition     = length(aws_apigatewayv2_integration.api) == 1 && length(aws_lambda_permission.api) == 1
+    error_message = "only the HTTP function is behind the API"
+  }
+}
+
+run "stream_mapping_settings" {
+  command = plan
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.stream["memberCounts"].event_source_arn == "arn:aws:dynamodb:eu-west-1:123456789012:table/orders-dev/stream/2026-11-29T00:00:00.000"
+    error_message = "the mapping reads the table's stream, from the data source"
+  }
+
+  assert {
+    condition     = toset(aws_lambda_event_source_mapping.stream["memberCounts"].function_response_types) == toset(["ReportBatchItemFailures"])
+    error_message = "the consumer reports partial batch failures"
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.stream["memberCounts"].bisect_batch_on_function_error == true
+    error_message = "a failing batch is bisected"
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.stream["memberCounts"].maximum_retry_attempts == 3 && aws_lambda_event_source_mapping.stream["memberCounts"].maximum_record_age_in_seconds == 3600
+    error_message = "retries and record age are the handler's, bounded"
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.stream["memberCounts"].batch_size == 100 && aws_lambda_event_source_mapping.stream["memberCounts"].starting_position == "TRIM_HORIZON"
+    error_message = "the batch size is the handler's, and the mapping starts at the oldest record"
+  }
+
+  assert {
+    condition     = aws_sqs_queue.stream_failures["memberCounts"].name == "dev-memberCounts-failures" && aws_cloudwatch_metric_alarm.stream_failures["memberCounts"].threshold == 1
+    error_message = "a failure queue per consumer, and an alarm on its first message"
+  }
+}
+
+run "refuses_unbounded_retries" {
+  command = plan
+
+  variables {
+    functions = {
+      api = { zip = "versions.tf", memory_mb = 256, timeout_seconds = 10, http = true }
+      memberCounts = {
+        zip             = "versions.tf"
+        memory_mb       = 256
+        timeout_seconds = 30
+        stream          = { batch_size = 100, maximum_retry_attempts = -1, maximum_record_age_in_seconds = 3600 }
+      }
+    }
+  }
+
+  expect_failures = [var.functions]
+}
+
+run "refuses_a_stream_consumer_without_the_stream" {
+  command = plan
+
+  override_data {
+    target = data.aws_dynamodb_table.main
+    values = {
+      stream_enabled         = false
+      stream_view_type       = ""
+      stream_arn             = ""
+      global_secondary_index = []
+    }
+  }
+
+  expect_failures = [aws_lambda_event_source_mapping.stream]
+}
