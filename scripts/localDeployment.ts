@@ -332,9 +332,10 @@ export async function invokeLocal(d: LocalDeployment, f: FunctionSpec, log: (lin
   log(`invoking local-${f.name} (its build in ${relative(ROOT, dirname(handlerFile))})`);
   const child = spawn(process.execPath, LOCAL_FUNCTION_COMMAND, {
     cwd: ROOT,
-    stdio: "inherit",
+    stdio: ["ignore", "pipe", "pipe"],
     env: { ...triggerEnvironment(d, endpoint, f, handlerFile), LOCAL_FUNCTION_ONCE: "1" },
   });
+  for (const stream of [child.stdout!, child.stderr!]) stream.on("data", (chunk: Buffer) => log(chunk.toString().trimEnd()));
   const [code] = (await once(child, "exit")) as [number | null];
   if (code !== 0) throw new LocalDeploymentError(`local-${f.name} failed (exit ${code}); its output is above`);
 }

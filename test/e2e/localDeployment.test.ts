@@ -3,7 +3,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { contract } from "../../src/app/contract";
 import { walk, type SampleRequest } from "../../src/contract";
 import { isolatedLocalDeployment, type LocalDeployment } from "../../scripts/deployments";
-import { deployLocal, destroyLocal, localPaths } from "../../scripts/localDeployment";
+import { deployLocal, destroyLocal, invokeLocal, localLogFiles, localPaths } from "../../scripts/localDeployment";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { LOCAL_REGION, createClient, createDocumentClient } from "@dynamodb-starter/kit/runtime";
+import { pollUntil } from "@dynamodb-starter/kit/ops";
+import { FUNCTIONS } from "../support/functions";
 import { requestAuthorization, signLocalToken } from "../../scripts/localIssuer";
 import { isAlive } from "../../scripts/processes";
 
@@ -65,6 +69,56 @@ describe("the local deployment (make deploy / make destroy)", () => {
     const stranger = await signLocalToken(localPaths(d).issuer, { sub: "stranger", email: "stranger@example.com" });
     const denied = await fetch(`${first.url}/users/reader@example.com`, { headers: { authorization: `Bearer ${stranger}` } });
     expect({ status: denied.status, body: await denied.json() }).toMatchObject({ status: 403, body: { error: { code: "forbidden" } } });
+
+    // The stream consumer, on DynamoDB Local's own stream, keeps each company's member count: what the walkthrough left.
+    const asOps = { as: "ops", status: 200 } as const;
+    const countOf = async (company: string) => {
+      const members = await send(first.url, { ...asOps, method: "GET", path: `/companies/${company}/members`, query: { limit: "100" } });
+      const { memberCount } = (await send(first.url, { ...asOps, method: "GET", path: `/companies/${company}` })).body as { memberCount: number };
+      return { listed: (members.body as { items: unknown[] }).items.length, memberCount };
+    };
+    const settled = (company: string) =>
+      pollUntil(
+        async () => {
+          const { listed, memberCount } = await countOf(company);
+          return listed === memberCount ? { done: true, value: memberCount } : { done: false, status: `${memberCount} counted, ${listed} listed` };
+        },
+        { what: `the member count of ${company}`, timeoutMs: 15_000, initialDelayMs: 100, maxDelayMs: 250 },
+      );
+    const acme = await settled("Acme");
+    expect(acme).toBeGreaterThan(0);
+    // The scheduled job runs on demand (make invoke), with the deployment's build and environment: every count checks out.
+    await invokeLocal(
+      d,
+      FUNCTIONS.find((f) => f.kind === "schedule")!,
+      quiet,
+    );
+
+    // A membership item the consumer cannot count, written past the API: it goes to the failure destination (which
+    // make logs follows), and the records after it are counted all the same.
+    const documentClient = createDocumentClient(createClient({ region: LOCAL_REGION, endpoint: first.endpoint }));
+    await documentClient.send(new PutCommand({ TableName: d.tableName, Item: { pk: "COMPANY#acme", sk: "MEMBER#not-an-email" } }));
+    await send(first.url, { as: "ops", method: "POST", path: "/users", body: { email: "late@example.com", name: "Late" }, status: 201 });
+    await send(first.url, { as: "ops", method: "PUT", path: "/companies/Acme/members/late@example.com", body: { role: "member" }, status: 201 });
+    const consumer = FUNCTIONS.find((f) => f.kind === "stream")!;
+    const failures = await pollUntil(
+      async () => {
+        const text = existsSync(localPaths(d).failures(consumer.name)) ? readFileSync(localPaths(d).failures(consumer.name), "utf8").trim() : "";
+        return text
+          ? { done: true, value: text.split("\n").map((line) => JSON.parse(line) as { DDBStreamBatchInfo: { batchSize: number } }) }
+          : { done: false, status: "none yet" };
+      },
+      { what: "the failure destination", timeoutMs: 15_000, initialDelayMs: 100, maxDelayMs: 250 },
+    );
+    expect(failures.map((f) => f.DDBStreamBatchInfo.batchSize)).toEqual([1]);
+    expect(localLogFiles(d, FUNCTIONS)).toContain(localPaths(d).failures(consumer.name));
+    await pollUntil(
+      async () => {
+        const { memberCount } = await countOf("Acme");
+        return memberCount === acme + 1 ? { done: true, value: undefined } : { done: false, status: `${memberCount}` };
+      },
+      { what: "the count after the poisoned record", timeoutMs: 15_000, initialDelayMs: 100, maxDelayMs: 250 },
+    );
 
     // One JSON line per request in the API's log (make logs), as in Lambda.
     expect(readFileSync(localPaths(d).apiLog, "utf8")).toMatch(/"type":"request","requestId":"[^"]+","route":"GET \/health","status":200/);
