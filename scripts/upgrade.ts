@@ -18,7 +18,7 @@ import { StarterError } from "@dynamodb-starter/kit/runtime";
 import { runCli } from "./cli";
 
 /** What the team owns: never read from the template, never written by an upgrade. */
-export const TEAM_OWNS = ["src/app/", "test/app/", "infra/deployments.json", ".template.json"];
+export const TEAM_OWNS = ["src/app/", "src/handlers/", "test/app/", "infra/deployments.json", ".template.json"];
 export const VERSION_FILE = ".template.json";
 const KIT_PACKAGE = "src/kit/package.json";
 const KIT_NAME = "@dynamodb-starter/kit";

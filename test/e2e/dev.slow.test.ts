@@ -12,6 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { freePort } from "@dynamodb-starter/kit/testing";
 import { contract } from "../../src/app/contract";
 import { requestAuthorization } from "../../scripts/localIssuer";
+import { FUNCTIONS } from "../support/functions";
 import { isAlive } from "../../scripts/processes";
 
 const ROOT = resolve(__dirname, "../..");
@@ -64,7 +65,9 @@ describe("make dev", () => {
     });
     for (const stream of [devProcess.stdout!, devProcess.stderr!]) stream.on("data", (chunk: Buffer) => lines.push(...chunk.toString().split("\n")));
 
-    await nextLine(/^watching src\/ \(Ctrl-C stops the API, the watchers and DynamoDB Local\)$/);
+    await nextLine(/^watching src\/ \(Ctrl-C stops the functions, the watchers and DynamoDB Local\)$/);
+    // Every function runs under make dev, each on its first build.
+    for (const f of FUNCTIONS) expect(lines.some((l) => l.startsWith(`${f.name}: reloaded in `))).toBe(true);
     const dynamoPid = Number(readFileSync(join(state, "dynamodb.pid"), "utf8"));
     const authorization = await requestAuthorization(join(state, "issuer"), contract);
     const missingUser = async () => {
@@ -77,7 +80,7 @@ describe("make dev", () => {
 
     // An edit to the app: served after the reload, by the same DynamoDB Local.
     const errors = join(copy, "src/app/errors.ts");
-    const reloaded = nextLine(/^reloaded in \d+ ms \(build \d+ ms\), serving http:/);
+    const reloaded = nextLine(/^api: reloaded in \d+ ms \(build \d+ ms\), serving http:/);
     writeFileSync(errors, readFileSync(errors, "utf8").replace("does not exist", "is nowhere to be found"));
     process.stdout.write(`make dev after a save: ${await reloaded}\n`);
     expect(await missingUser()).toMatchObject({ status: 404, body: { error: { message: 'user "nobody@example.com" is nowhere to be found' } } });
@@ -90,7 +93,7 @@ describe("make dev", () => {
     await typeError;
     expect((await missingUser()).status).toBe(404);
 
-    // Ctrl-C: the API, the watchers and the DynamoDB Local it started stop; the data stays.
+    // Ctrl-C: the functions, the watchers and the DynamoDB Local it started stop; the data stays.
     const exited = new Promise<number | null>((resolve) => devProcess!.once("exit", resolve));
     devProcess.kill("SIGINT");
     expect(await exited).toBe(0);

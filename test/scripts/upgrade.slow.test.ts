@@ -13,6 +13,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { upgrade, UpgradeError } from "../../scripts/upgrade";
 
+/** The kit's version in the cloned template, and the next minor one the test's upstream releases (set once cloned). */
+let CURRENT: string;
+let NEXT: string;
+
 const ROOT = resolve(__dirname, "../..");
 const work = mkdtempSync(join(tmpdir(), "upgrade-"));
 const [upstream, team] = [join(work, "upstream"), join(work, "team")];
@@ -49,18 +53,20 @@ beforeAll(() => {
   git(team, "commit", "--quiet", "-m", "The shop replaces the example");
   teamApp = git(team, "rev-parse", "HEAD:src/app");
 
-  // The template releases kit 0.2.0, and changes its example app too.
-  appendFileSync(join(upstream, "src/kit/src/runtime.ts"), '\n/** This release of the kit. */\nexport const KIT_RELEASE = "0.2.0";\n');
-  json(upstream, "src/kit/package.json", (p) => (p.version = "0.2.0"));
-  json(upstream, "package.json", (p) => (p.dependencies["@dynamodb-starter/kit"] = "0.2.0"));
+  // The template releases the kit's next minor version, and changes its example app too.
+  CURRENT = (JSON.parse(read(upstream, "src/kit/package.json")) as { version: string }).version;
+  NEXT = CURRENT.replace(/^(\d+)\.(\d+)\.\d+$/, (_, major: string, minor: string) => `${major}.${Number(minor) + 1}.0`);
+  appendFileSync(join(upstream, "src/kit/src/runtime.ts"), `\n/** This release of the kit. */\nexport const KIT_RELEASE = "${NEXT}";\n`);
+  json(upstream, "src/kit/package.json", (p) => (p.version = NEXT));
+  json(upstream, "package.json", (p) => (p.dependencies["@dynamodb-starter/kit"] = NEXT));
   json(upstream, "package-lock.json", (l) => {
-    l.packages[""].dependencies["@dynamodb-starter/kit"] = "0.2.0";
-    l.packages["src/kit"].version = "0.2.0";
+    l.packages[""].dependencies["@dynamodb-starter/kit"] = NEXT;
+    l.packages["src/kit"].version = NEXT;
   });
   edit(upstream, "src/kit/CHANGELOG.md", (t) =>
-    t.replace("## 0.1.0", "## 0.2.0 — 2026-12-01\n\n- `/runtime`: `KIT_RELEASE`, this release's version.\n\n## 0.1.0"),
+    t.replace(`## ${CURRENT}`, `## ${NEXT} — 2026-12-01\n\n- \`/runtime\`: \`KIT_RELEASE\`, this release's version.\n\n## ${CURRENT}`),
   );
-  edit(upstream, "README.md", (t) => t.replace(/^# .*/, (title) => `${title} (now with kit 0.2.0)`));
+  edit(upstream, "README.md", (t) => t.replace(/^# .*/, (title) => `${title} (now with kit ${NEXT})`));
   appendFileSync(join(upstream, "src/app/service.ts"), "\n// An example change upstream.\n");
   appendFileSync(join(upstream, "src/app/model.ts"), "\nexport const onlyUpstream = 1;\n");
   appendFileSync(join(upstream, "test/app/badInput.test.ts"), "\n// An example test upstream edited.\n");
@@ -69,7 +75,7 @@ beforeAll(() => {
     'import { onlyUpstream } from "../../src/app/model";\n\nit("is new", () => expect(onlyUpstream).toBe(1));\n',
   );
   git(upstream, "add", "-A");
-  git(upstream, "commit", "--quiet", "-m", "Kit 0.2.0");
+  git(upstream, "commit", "--quiet", "-m", `Kit ${NEXT}`);
 }, 60_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -78,12 +84,15 @@ describe("make upgrade", () => {
   it("brings the kit and template files, keeps the team's app, and leaves a service that type-checks and tests green", async () => {
     const result = await upgrade({ root: team, template: upstream, log: (line) => lines.push(line) });
 
-    expect(result).toMatchObject({ from: "0.1.0", to: "0.2.0" });
-    expect(read(team, "src/kit/src/runtime.ts")).toContain('export const KIT_RELEASE = "0.2.0";');
-    expect(JSON.parse(read(team, "src/kit/package.json")).version).toBe("0.2.0");
-    expect(read(team, "README.md")).toMatch(/\(now with kit 0\.2\.0\)[\s\S]*## Our team's notes/); // both sides' changes, merged
-    expect(lines).toEqual(expect.arrayContaining(["kit 0.1.0 -> 0.2.0; 6 file(s) from the template (1 merged with your changes)", "## 0.2.0 — 2026-12-01"]));
-    expect(JSON.parse(read(team, ".template.json"))).toEqual({ template: upstream, commit: git(upstream, "rev-parse", "HEAD"), kit: "0.2.0" });
+    expect(result).toMatchObject({ from: CURRENT, to: NEXT });
+    expect(read(team, "src/kit/src/runtime.ts")).toContain(`export const KIT_RELEASE = "${NEXT}";`);
+    expect(JSON.parse(read(team, "src/kit/package.json")).version).toBe(NEXT);
+    expect(read(team, "README.md")).toContain(`(now with kit ${NEXT})`);
+    expect(read(team, "README.md")).toMatch(/\(now with kit [\d.]+\)[\s\S]*## Our team's notes/); // both sides' changes, merged
+    expect(lines).toEqual(
+      expect.arrayContaining([`kit ${CURRENT} -> ${NEXT}; 6 file(s) from the template (1 merged with your changes)`, `## ${NEXT} — 2026-12-01`]),
+    );
+    expect(JSON.parse(read(team, ".template.json"))).toEqual({ template: upstream, commit: git(upstream, "rev-parse", "HEAD"), kit: NEXT });
 
     // The team's app, tests and deployments: exactly as the team committed them; no example arrives.
     expect(git(team, "status", "--porcelain", "--", "src/app", "test/app", "infra/deployments.json")).toBe("");
@@ -98,7 +107,7 @@ describe("make upgrade", () => {
 
   it("stops on a kit file both sides changed, names it and says how to resolve it, changing nothing", async () => {
     git(team, "add", "-A");
-    git(team, "commit", "--quiet", "-m", "Take kit 0.2.0");
+    git(team, "commit", "--quiet", "-m", `Take kit ${NEXT}`);
     appendFileSync(join(team, "src/kit/src/runtime.ts"), "export const PATCHED_HERE = true;\n");
     git(team, "commit", "--quiet", "-am", "A local patch to the kit");
     appendFileSync(join(upstream, "src/kit/src/runtime.ts"), "export const NEXT_RELEASE = true;\n");

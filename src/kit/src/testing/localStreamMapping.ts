@@ -15,9 +15,21 @@
  *   goes to the failure destination (`onFailure`, in the shape AWS sends
  *   to an SQS on-failure destination) and the mapping moves past it.
  */
-import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, type _Record } from "@aws-sdk/client-dynamodb-streams";
+import type { _Record, DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { LOCAL_REGION } from "../runtime/config";
+import { ConfigError } from "../errors";
+
+type Streams = typeof import("@aws-sdk/client-dynamodb-streams");
+
+/** The Streams API client, an optional peer dependency: loaded when a mapping first reads, with how to add it when missing. */
+async function streamsApi(): Promise<Streams> {
+  try {
+    return await import("@aws-sdk/client-dynamodb-streams");
+  } catch {
+    throw new ConfigError("localStreamMapping reads the stream with @aws-sdk/client-dynamodb-streams: npm install --save-dev @aws-sdk/client-dynamodb-streams");
+  }
+}
 
 /** What AWS puts on an on-failure destination for a DynamoDB stream batch it gave up on. */
 export interface StreamFailure {
@@ -79,13 +91,17 @@ interface ShardState {
 export function localStreamMapping(options: LocalStreamMappingOptions): LocalStreamMapping {
   const { endpoint, streamArn, handler, onFailure, batchSize = 100, maximumRetryAttempts = 2, bisectBatchOnFunctionError = true } = options;
   const { maximumRecordAgeSeconds, position, functionArn = "local", log = () => {} } = options;
-  const streams = new DynamoDBStreamsClient({ region: LOCAL_REGION, endpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  let api: Streams | undefined;
+  let streams: DynamoDBStreamsClient | undefined;
   const shards = new Map<string, ShardState>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
 
   async function openShards(): Promise<void> {
+    api ??= await streamsApi();
+    streams ??= new api.DynamoDBStreamsClient({ region: LOCAL_REGION, endpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    const { DescribeStreamCommand, GetShardIteratorCommand } = api;
     const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
     for (const shard of StreamDescription?.Shards ?? []) {
       const ShardId = shard.ShardId!;
@@ -106,7 +122,7 @@ export function localStreamMapping(options: LocalStreamMappingOptions): LocalStr
   async function step(shardId: string, shard: ShardState, result: DrainResult): Promise<boolean> {
     if (shard.pending.length === 0) {
       if (!shard.iterator) return false;
-      const page = await streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: batchSize }));
+      const page = await streams!.send(new api!.GetRecordsCommand({ ShardIterator: shard.iterator, Limit: batchSize }));
       shard.iterator = page.NextShardIterator;
       shard.pending = page.Records ?? [];
       if (shard.pending.length === 0) return false;
@@ -206,7 +222,7 @@ export function localStreamMapping(options: LocalStreamMappingOptions): LocalStr
       stopped = true;
       clearTimeout(timer);
       await running.catch(() => {});
-      streams.destroy();
+      streams?.destroy();
     },
   };
 }

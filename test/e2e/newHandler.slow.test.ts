@@ -1,0 +1,94 @@
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { randomUUID } from "node:crypto";
+import { bootstrapVars } from "../../scripts/bootstrap";
+import { isolatedLocalDeployment, loadDeployment, type AwsDeployment, type LocalDeployment } from "../../scripts/deployments";
+import { loadFunctions, type FunctionSpec } from "../../scripts/functions";
+import { deployLocal, destroyLocal, invokeLocal, localPaths } from "../../scripts/localDeployment";
+import { writeVarFile } from "../../scripts/terraform";
+
+// Adding a function is adding a module: a copy of src/handlers/ beside it (so that its imports of ../app resolve the
+// same) with one new scheduled handler, then everything that reads the handlers, none of it told about the new one.
+const ROOT = resolve(__dirname, "..", "..");
+const handlersDir = join(ROOT, "src", `handlers-probe-${randomUUID().slice(0, 8)}`);
+const NEW_HANDLER = `
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { connect } from "@dynamodb-starter/kit/runtime";
+import { migrations } from "../app/migrations";
+import { defineFunction } from "../functions";
+
+export async function handler() {
+  const { documentClient, tableName } = await connect({ migrations });
+  const { Count } = await documentClient.send(new ScanCommand({ TableName: tableName, Select: "COUNT" }));
+  return { report: "items", count: Count };
+}
+
+export const config = defineFunction({
+  trigger: { schedule: { expression: "rate(1 hour)" } },
+  dynamodbActions: ["DescribeTable", "Query", "Scan"],
+});
+`;
+
+let functions: FunctionSpec[];
+let d: LocalDeployment;
+beforeAll(async () => {
+  mkdirSync(handlersDir);
+  for (const file of readdirSync(join(ROOT, "src", "handlers"))) cpSync(join(ROOT, "src", "handlers", file), join(handlersDir, file));
+  writeFileSync(join(handlersDir, "nightlyReport.ts"), NEW_HANDLER);
+  functions = loadFunctions(handlersDir);
+  d = await isolatedLocalDeployment("new-handler");
+});
+afterAll(async () => {
+  await destroyLocal(d, () => {});
+  rmSync(handlersDir, { recursive: true, force: true });
+});
+
+describe("a handler module added to src/handlers/", () => {
+  it("is built, granted its actions, wired into Terraform's variables and run by the local deployment", async () => {
+    const added = functions.find((f) => f.name === "nightlyReport");
+    expect(added).toMatchObject({ kind: "schedule", config: { trigger: { schedule: { expression: "rate(1 hour)" } } } });
+
+    // Granted: the bootstrap gives its role exactly its actions, and no other function's role gains any.
+    const vars = bootstrapVars(undefined, () => "git@github.com:acme/service.git", functions);
+    expect(vars.functions.nightlyReport).toEqual({
+      table_actions: ["dynamodb:DescribeTable", "dynamodb:Query", "dynamodb:Scan"],
+      stream: false,
+      schedule: true,
+    });
+    expect(vars.functions).toEqual({
+      ...bootstrapVars(undefined, () => "git@github.com:acme/service.git").functions,
+      nightlyReport: vars.functions.nightlyReport,
+    });
+
+    // Built and served: make deploy (local) builds every module and runs the new one on its schedule.
+    const lines: string[] = [];
+    await deployLocal(d, (line) => lines.push(line), functions);
+    expect(existsSync(join(d.buildDir, "nightlyReport.zip"))).toBe(true);
+    expect(lines.some((l) => /^local function nightlyReport \(pid \d+\) runs on its schedule/.test(l))).toBe(true);
+    expect(readFileSync(localPaths(d).functionLog("nightlyReport"), "utf8")).toContain("local function local-nightlyReport scheduled every 3600 s");
+    const output: string[] = [];
+    await invokeLocal(d, added!, (line) => output.push(line));
+    expect(output.join("\n")).toMatch(/"report": "items",\s+"count": \d+/);
+
+    // Wired: Terraform's variables give it its zip, the deployment's sizing and its schedule.
+    const dev = loadDeployment("dev") as AwsDeployment;
+    const artifacts = functions.map((f) => ({ name: f.name, zipFile: join(d.buildDir, `${f.name}.zip`) }));
+    const tfvars = JSON.parse(readFileSync(writeVarFile(dev, functions, artifacts, d.stateDir), "utf8")) as { functions: Record<string, unknown> };
+    expect(tfvars.functions.nightlyReport).toEqual({
+      zip: expect.stringMatching(/nightlyReport\.zip$/),
+      memory_mb: dev.lambda.memoryMb,
+      timeout_seconds: dev.lambda.timeoutSeconds,
+      http: false,
+      schedule: { expression: "rate(1 hour)", timezone: "UTC" },
+    });
+  });
+
+  it("is refused with the reason when it exports no config, or names its function after a GitHub role", () => {
+    writeFileSync(join(handlersDir, "deploy.ts"), NEW_HANDLER);
+    expect(() => loadFunctions(handlersDir)).toThrow('must be camelCase letters and digits (at most 40), and not "deploy" or "plan"');
+    rmSync(join(handlersDir, "deploy.ts"));
+    writeFileSync(join(handlersDir, "bare.ts"), "export const handler = async () => 1;\n");
+    expect(() => loadFunctions(handlersDir)).toThrow("must export a `handler` function and a `config`");
+    rmSync(join(handlersDir, "bare.ts"));
+  });
+});
