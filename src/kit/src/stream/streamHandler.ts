@@ -137,9 +137,13 @@ export function toChange(record: DynamoDBRecord): StreamChange {
   };
 }
 
-/** One JSON line per refused record: its place in the stream and the error, never the item. */
+/**
+ * One JSON line per refused record: its place in the stream and the error's class, never the item. As for the
+ * API's failures, only the kit's own errors are logged with their message: others (the app's, the SDK's) may quote
+ * the values they refuse.
+ */
 function logFailure(change: StreamChange, error: unknown): void {
   const name = error instanceof Error ? error.name : typeof error;
-  const detail = error instanceof StarterError || (error instanceof Error && !("$metadata" in error)) ? { message: error.message } : {};
+  const detail = error instanceof StarterError ? { code: error.code, message: error.message } : {};
   console.error(JSON.stringify({ level: "error", type: "stream-record", sequenceNumber: change.sequenceNumber, event: change.event, error: name, ...detail }));
 }
