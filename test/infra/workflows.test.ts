@@ -92,8 +92,14 @@ describe(".github/workflows", () => {
     const pr = workflow("pull-request.yml");
     expect(Object.keys(pr.on)).toEqual(["pull_request"]);
     expect(pr.jobs.test.uses).toBe("./.github/workflows/test.yml");
+    // Terraform's own checks (validate, terraform test with a mocked AWS provider) run where providers can be downloaded.
+    const infraTest = pr.jobs["infra-test"];
+    expect(infraTest.steps.map((s: Hcl) => s.run).filter(Boolean)).toEqual(["make infra-test"]);
+    expect(infraTest.steps.find((s: Hcl) => s.uses === "./.github/actions/setup").with).toEqual({ terraform: "true" });
+    expect(infraTest.permissions?.["id-token"]).toBeUndefined(); // no AWS: nothing to assume
+    expect(read(join(ROOT, "Makefile"))).toMatch(/^infra-test:.*\n\tterraform -chdir=infra init -backend=false -input=false\n\tterraform -chdir=infra validate\n\tterraform -chdir=infra test$/m);
     const plan = pr.jobs["plan-dev"];
-    expect(plan.needs).toBe("test");
+    expect(plan.needs).toEqual(["test", "infra-test"]);
     const runs = plan.steps.map((s: Hcl) => s.run ?? "").join("\n");
     expect(runs).toContain("make plan DEPLOYMENT=dev 2>&1 | tee plan.txt");
     expect(runs).toContain('>> "$GITHUB_STEP_SUMMARY"');
