@@ -13,7 +13,10 @@
  * - handles the records in order and stops at the first that fails,
  *   reporting its sequence number: Lambda checkpoints before it and delivers
  *   it again with everything after it, so no record is handled out of order
- *   with one that failed before it.
+ *   with one that failed before it;
+ * - stops the same way before a record when the invocation has less than
+ *   `reserveMs` left, so that a batch too slow for the timeout keeps what it
+ *   did instead of timing out and being delivered again whole.
  *
  * Why not Powertools' batch and idempotency utilities: their idempotency
  * record is written before and after the effect, not with it, so a crash
@@ -65,16 +68,21 @@ export interface StreamHandlerDefinition {
   rememberSeconds?: number;
   /** The table's TTL attribute, which expires the markers. Default "expiresAt". */
   ttlAttribute?: string;
+  /** Stop before a record with less than this left of the invocation (ms). Default 2,000. */
+  reserveMs?: number;
 }
 
-export type StreamHandler = (event: DynamoDBStreamEvent, context?: Pick<Context, "functionName">) => Promise<DynamoDBBatchResponse>;
+export type StreamHandler = (
+  event: DynamoDBStreamEvent,
+  context?: Pick<Context, "functionName"> & Partial<Pick<Context, "getRemainingTimeInMillis">>,
+) => Promise<DynamoDBBatchResponse>;
 
 /** TransactWriteItems takes 100 actions; the marker is one. */
 const MAX_WRITES = 99;
 const DEFAULT_REMEMBER_SECONDS = 2 * 24 * 3600;
 
 export function createStreamHandler(definition: StreamHandlerDefinition): StreamHandler {
-  const { migrations, writes, rememberSeconds = DEFAULT_REMEMBER_SECONDS, ttlAttribute = "expiresAt" } = definition;
+  const { migrations, writes, rememberSeconds = DEFAULT_REMEMBER_SECONDS, ttlAttribute = "expiresAt", reserveMs = 2_000 } = definition;
   return async (event, context) => {
     const consumer = definition.consumer ?? context?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
     if (!consumer) throw new ConfigError("the stream handler needs a consumer name: pass `consumer`, or run it as a Lambda function");
@@ -83,6 +91,17 @@ export function createStreamHandler(definition: StreamHandlerDefinition): Stream
     for (const record of event.Records) {
       const change = toChange(record);
       if (String(change.keys[PARTITION_KEY] ?? "").startsWith(RESERVED_PARTITION_PREFIX)) continue;
+      if (context?.getRemainingTimeInMillis && context.getRemainingTimeInMillis() < reserveMs) {
+        console.warn(
+          JSON.stringify({
+            level: "warn",
+            type: "stream-batch",
+            message: "out of time: the rest of the batch is delivered again",
+            sequenceNumber: change.sequenceNumber,
+          }),
+        );
+        return { batchItemFailures: [{ itemIdentifier: change.sequenceNumber }] };
+      }
       try {
         const actions = await writes(change, { tableName });
         if (actions.length === 0) continue;
