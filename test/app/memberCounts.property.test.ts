@@ -9,7 +9,7 @@ import { migrations } from "../../src/app/migrations";
 import { handler as memberCounts } from "../../src/handlers/memberCounts";
 
 // Seeded and reproducible; `make fuzz` raises the run count (FUZZ_RUNS) and can replay a seed (FUZZ_SEED).
-const RUNS = Math.max(1, Math.round(Number(process.env.FUZZ_RUNS ?? 600) / 20));
+const RUNS = Math.max(1, Math.round(Number(process.env.FUZZ_RUNS ?? 300) / 20));
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_129);
 
 const { client, documentClient } = localClients();
