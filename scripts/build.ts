@@ -35,9 +35,13 @@ export interface Artifact {
   metafile: Metafile;
 }
 
-/** Every function's artifact, built side by side. */
-export function buildFunctions(outRoot = join(ROOT, "dist"), functions: readonly FunctionSpec[] = loadFunctions()): Promise<Artifact[]> {
-  return Promise.all(functions.map((f) => buildEntry(f.file, outRoot, f.name)));
+/** Every function's artifact, built side by side; `zip: false` (the local deployment) skips the zips. */
+export function buildFunctions(
+  outRoot = join(ROOT, "dist"),
+  functions: readonly FunctionSpec[] = loadFunctions(),
+  { zip = true }: { zip?: boolean } = {},
+): Promise<Artifact[]> {
+  return Promise.all(functions.map((f) => buildEntry(f.file, outRoot, f.name, { zip })));
 }
 
 /** The handlers' esbuild settings: `make build`, the benchmark's comparison handlers and `make dev`'s watch build. */
@@ -62,7 +66,7 @@ export const handlerBuildOptions = (entryPoint: string, outdir: string) =>
   }) satisfies BuildOptions;
 
 /** Builds any entry with the handlers' settings (the benchmark builds its comparison handlers this way). */
-export async function buildEntry(entryPoint: string, outRoot: string, name: string): Promise<Artifact> {
+export async function buildEntry(entryPoint: string, outRoot: string, name: string, { zip: zipped = true }: { zip?: boolean } = {}): Promise<Artifact> {
   const outdir = join(outRoot, name);
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
@@ -72,7 +76,8 @@ export async function buildEntry(entryPoint: string, outRoot: string, name: stri
   const entry = join(outdir, "index.mjs");
   const code = files.filter((f) => f.endsWith(".mjs"));
   const zipFile = join(outRoot, `${name}.zip`);
-  writeFileSync(zipFile, zip(Object.fromEntries(files.map((f) => [relative(outdir, f), readFileSync(f)]))));
+  if (zipped) writeFileSync(zipFile, zip(Object.fromEntries(files.map((f) => [relative(outdir, f), readFileSync(f)]))));
+  else rmSync(zipFile, { force: true });
   writeFileSync(join(outRoot, `${name}.meta.json`), JSON.stringify(result.metafile));
 
   const cold = staticClosure(result.metafile, relative(process.cwd(), entry));
@@ -83,7 +88,7 @@ export async function buildEntry(entryPoint: string, outRoot: string, name: stri
     coldBytes,
     lazyBytes: code.reduce((n, f) => n + statSync(f).size, 0) - coldBytes,
     zipFile,
-    zipBytes: statSync(zipFile).size,
+    zipBytes: zipped ? statSync(zipFile).size : 0,
     metafile: result.metafile,
   };
 }

@@ -79,8 +79,9 @@ export async function deployLocal(
     const { applied } = await runPreStep({ client, tableName: d.tableName, settings: d.table, log, functions });
 
     log("build");
-    for (const artifact of await buildFunctions(d.buildDir, functions)) {
-      log(`  ${relative(ROOT, join(d.buildDir, artifact.name))}: ${kb(artifact.coldBytes)} loaded at cold start, zip ${kb(artifact.zipBytes)}`);
+    // No zips: nothing here uploads them (make build and an AWS deploy do).
+    for (const artifact of await buildFunctions(d.buildDir, functions, { zip: false })) {
+      log(`  ${relative(ROOT, join(d.buildDir, artifact.name))}: ${kb(artifact.coldBytes)} loaded at cold start`);
     }
 
     // Each running function keeps its own copy, so a later `make build` cannot swap chunks under it.
@@ -92,12 +93,12 @@ export async function deployLocal(
     const http = httpFunction(functions);
     const apiPid = await startApi(d, dynamo.endpoint, url, http.name);
     log(`local API (pid ${apiPid}) serves the built ${http.name} function on ${url}`);
-    for (const f of functions.filter((f) => f.kind !== "http")) {
-      const pid = await startFunction(d, dynamo.endpoint, f);
-      log(
-        `local function ${f.name} (pid ${pid}) runs on its ${f.kind === "stream" ? "table stream" : "schedule"}; log ${relative(ROOT, paths.functionLog(f.name))}`,
-      );
-    }
+    const others = functions.filter((f) => f.kind !== "http");
+    const pids = await Promise.all(others.map((f) => startFunction(d, dynamo.endpoint, f)));
+    others.forEach((f, i) => {
+      const trigger = f.kind === "stream" ? "table stream" : "schedule";
+      log(`local function ${f.name} (pid ${pids[i]}) runs on its ${trigger}; log ${relative(ROOT, paths.functionLog(f.name))}`);
+    });
     // The previous API process has exited, so nothing writes the old shape any more: no wait.
     await runCatchUp({ client, tableName: d.tableName, applied, waitSeconds: 0, log });
     return { url, endpoint: dynamo.endpoint, apiPid, dynamoPid: dynamo.pid, startedDynamo: dynamo.started };
@@ -293,10 +294,9 @@ export const stopDeployedApi = (d: LocalDeployment) => stopFromPidFile(localPath
 
 /** Stops every function process a `make deploy` left running (those of functions since removed too). */
 export async function stopFunctions(d: LocalDeployment): Promise<boolean> {
-  let stopped = await stopDeployedApi(d);
   const pidFiles = existsSync(d.stateDir) ? readdirSync(d.stateDir).filter((f) => f.endsWith(".pid") && f !== "api.pid" && f !== "dynamodb.pid") : [];
-  for (const file of pidFiles) stopped = (await stopFromPidFile(join(d.stateDir, file), FUNCTION_MARKER)) || stopped;
-  return stopped;
+  const stopped = await Promise.all([stopDeployedApi(d), ...pidFiles.map((file) => stopFromPidFile(join(d.stateDir, file), FUNCTION_MARKER))]);
+  return stopped.some(Boolean);
 }
 
 /** Stops this deployment's DynamoDB Local, if running; its data stays on disk. */

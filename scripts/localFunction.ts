@@ -119,7 +119,7 @@ runCli(module, "local function", async () => {
   if (env.LOCAL_FUNCTION_ONCE) {
     const result = await invokeOnce(handler, { source: "invoke" }, invoke);
     console.log(JSON.stringify(result ?? null, null, 2));
-    return;
+    process.exit(0); // the handler's clients keep sockets open, as they would between Lambda invocations
   }
   const start = trigger.stream
     ? runStream(handler, trigger.stream, env, invoke)
@@ -129,5 +129,6 @@ runCli(module, "local function", async () => {
   if (!start) throw new ConfigError("LOCAL_FUNCTION_TRIGGER must be a stream or schedule trigger");
   const stop = await start();
   await new Promise<void>((resolve) => process.once("SIGINT", resolve).once("SIGTERM", resolve));
-  await stop();
+  await stop(); // the batch in hand is finished and its place kept
+  process.exit(0);
 });

@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, write
 import { join, resolve } from "node:path";
 import { randomUUID } from "node:crypto";
 import { bootstrapVars } from "../../scripts/bootstrap";
+import { buildFunctions } from "../../scripts/build";
 import { isolatedLocalDeployment, loadDeployment, type AwsDeployment, type LocalDeployment } from "../../scripts/deployments";
 import { loadFunctions, type FunctionSpec } from "../../scripts/functions";
 import { deployLocal, destroyLocal, invokeLocal, localPaths } from "../../scripts/localDeployment";
@@ -63,14 +64,16 @@ describe("a handler module added to src/handlers/", () => {
     // Built and served: make deploy (local) builds every module and runs the new one on its schedule.
     const lines: string[] = [];
     await deployLocal(d, (line) => lines.push(line), functions);
-    expect(existsSync(join(d.buildDir, "nightlyReport.zip"))).toBe(true);
+    expect(existsSync(join(d.buildDir, "nightlyReport", "index.mjs"))).toBe(true);
     expect(lines.some((l) => /^local function nightlyReport \(pid \d+\) runs on its schedule/.test(l))).toBe(true);
     expect(readFileSync(localPaths(d).functionLog("nightlyReport"), "utf8")).toContain("local function local-nightlyReport scheduled every 3600 s");
     const output: string[] = [];
     await invokeLocal(d, added!, (line) => output.push(line));
     expect(output.join("\n")).toMatch(/"report": "items",\s+"count": \d+/);
 
-    // Wired: Terraform's variables give it its zip, the deployment's sizing and its schedule.
+    // Wired: make build zips it, and Terraform's variables give it its zip, the deployment's sizing and its schedule.
+    const [built] = await buildFunctions(d.buildDir, [added!]);
+    expect(built!.zipBytes).toBeGreaterThan(100_000);
     const dev = loadDeployment("dev") as AwsDeployment;
     const artifacts = functions.map((f) => ({ name: f.name, zipFile: join(d.buildDir, `${f.name}.zip`) }));
     const tfvars = JSON.parse(readFileSync(writeVarFile(dev, functions, artifacts, d.stateDir), "utf8")) as { functions: Record<string, unknown> };
