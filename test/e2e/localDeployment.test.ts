@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { contract } from "../../src/app/contract";
 import { walk, type SampleRequest } from "../../src/contract";
 import { isolatedLocalDeployment, type LocalDeployment } from "../../scripts/deployments";
-import { deployLocal, destroyLocal, invokeLocal, localLogFiles, localPaths } from "../../scripts/localDeployment";
+import { deployLocal, destroyLocal, localLogFiles, localPaths } from "../../scripts/localDeployment";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { LOCAL_REGION, createClient, createDocumentClient } from "@dynamodb-starter/kit/runtime";
 import { pollUntil } from "@dynamodb-starter/kit/ops";
@@ -87,12 +87,6 @@ describe("the local deployment (make deploy / make destroy)", () => {
       );
     const acme = await settled("Acme");
     expect(acme).toBeGreaterThan(0);
-    // The scheduled job runs on demand (make invoke), with the deployment's build and environment: every count checks out.
-    await invokeLocal(
-      d,
-      FUNCTIONS.find((f) => f.kind === "schedule")!,
-      quiet,
-    );
 
     // A membership item the consumer cannot count, written past the API: it goes to the failure destination (which
     // make logs follows), and the records after it are counted all the same.
