@@ -33,6 +33,8 @@ function runBackfill(killAt?: number): Promise<{ code: number | null; signal: No
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [child, "backfill", localEndpoint(), tableName, String(SEGMENTS), String(PAGE)], {
       stdio: ["ignore", "pipe", "pipe"],
+      // The child stops dead once it reports `killAt`, so the kill lands halfway even on a busy machine.
+      env: { ...process.env, ...(killAt === undefined ? {} : { BLOCK_AT_SCANNED: String(killAt) }) },
     });
     let stdout = "";
     let stderr = "";

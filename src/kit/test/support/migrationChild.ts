@@ -10,6 +10,7 @@
  * migrations with the first one hanging after its write, prints "holding",
  * and waits to be killed.
  */
+import { writeSync } from "node:fs";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { connect } from "../../src/runtime/connect";
 import { createClient, createDocumentClient } from "../../src/runtime/clients";
@@ -70,7 +71,11 @@ async function main(): Promise<void> {
         const filter = { FilterExpression: "begins_with(pk, :item)", ExpressionAttributeValues: { ":item": "ITEM#" } };
         let seen = 0;
         const transform = (item: Record<string, unknown>) => {
-          if (++seen % 50 === 0) process.stdout.write(`scanned ${seen}\n`); // the test kills us once enough went by
+          if (++seen % 50 === 0) {
+            writeSync(1, `scanned ${seen}\n`); // the test kills us once enough went by...
+            // ...and, however busy the machine, finds us still there: the whole process waits (a minute at most).
+            if (seen === Number(process.env.BLOCK_AT_SCANNED)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
+          }
           if (item.migrated === 1) again++;
           return { ...item, migrated: 1 };
         };
