@@ -33,7 +33,8 @@ locals {
       table_name   = d.table_name
       state_bucket = var.state_bucket
       state_key    = d.state_key
-      deployment   = name
+      # The HTTP API's name, and its function's: its dashboard, alarm topic and access log are named after it.
+      api_name     = d.function_name
       api_id       = aws_apigatewayv2_api.function[name].id
       state_key_id = aws_kms_key.state.arn
     }

@@ -18,6 +18,7 @@ import { runCli } from "../cli";
 import { kb, textTable } from "../format";
 import { startLocalDynamo } from "@dynamodb-starter/kit/testing";
 import { measureColdStart, median } from "./coldStart";
+import { measureStreamConsumers } from "./streamConsumer";
 
 interface Row {
   row: string;
@@ -130,6 +131,37 @@ async function coldStartRow(endpoint: string) {
     },
   );
   results.coldStart = measured.map((m) => ({ ...m, loadMedianMs: median(m.loadMs), firstResponseMedianMs: median(m.firstResponseMs) }));
+  await streamConsumerRows(endpoint, tableName);
+}
+
+/** The example's stream consumer (the kit's createStreamHandler) against Powertools' batch + idempotency and a bare loop. */
+async function streamConsumerRows(endpoint: string, tableName: string) {
+  log(`3/${STEPS} cold start of a stream consumer: three bundles, each loaded and handling a first batch of 10 records 11 times, round-robin`);
+  const measured = await measureStreamConsumers({ endpoint, tableName, runs: 11 });
+  const [kit, powertools, bare] = (["kit", "powertools", "bare"] as const).map((v) => measured.find((m) => m.variant === v)!);
+  const batch = (r: typeof kit) => median(r!.firstBatchMs);
+  const perRound = (a: typeof kit, b: typeof kit) => median(a!.firstBatchMs.map((ms, i) => ms / b!.firstBatchMs[i]!));
+  rows.push(
+    {
+      row: "",
+      measure: "stream consumer (src/handlers): load + a first batch of 10, one transaction per record with its marker",
+      value: `${fmt(batch(kit))} ms; load alone ${fmt(median(kit!.loadMs))} ms; ${kb(kit!.coldBytes)}`,
+      compared: `bare loop, an UpdateItem per record, ${fmt(batch(bare))} ms; ${kb(bare!.coldBytes)}`,
+      ratio: `${fmt(perRound(kit, bare), 2)}x`,
+      target: "",
+      ok: null,
+    },
+    {
+      row: "",
+      measure: "the same count through Powertools batch + idempotency (same table)",
+      value: `${fmt(batch(powertools))} ms; load alone ${fmt(median(powertools!.loadMs))} ms; ${kb(powertools!.coldBytes)}`,
+      compared: "the kit's consumer",
+      ratio: `${fmt(perRound(powertools, kit), 2)}x time, ${fmt(powertools!.coldBytes / kit!.coldBytes, 2)}x size`,
+      target: "",
+      ok: null,
+    },
+  );
+  results.streamConsumers = measured.map((m) => ({ ...m, loadMedianMs: median(m.loadMs), firstBatchMedianMs: median(m.firstBatchMs) }));
 }
 
 async function connectRow(endpoint: string) {

@@ -206,7 +206,7 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
     expect(locals.roles).toMatch(/-deploy" => \{[^}]*policy_file = "deployer-policy.json"/);
     expect(locals.roles).toMatch(/-plan" => \{[^}]*policy_file = "planner-policy.json"/);
     const given = [...String(locals.policy_vars).matchAll(/^\s+(\w+)\s+=/gm)].map((m) => m[1]!).sort();
-    expect(given).toEqual(["account_id", "api_id", "deployment", "region", "state_bucket", "state_key", "state_key_id", "table_name"]);
+    expect(given).toEqual(["account_id", "api_id", "api_name", "region", "state_bucket", "state_key", "state_key_id", "table_name"]);
     expect(placeholdersOf("deployer-policy.json")).toEqual(given);
     expect(placeholdersOf("planner-policy.json")).toEqual(given);
     expect(tf.resource.aws_iam_role_policy_attachment.github[0]).toEqual({

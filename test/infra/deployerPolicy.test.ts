@@ -13,7 +13,7 @@ interface Statement {
 }
 const policy = JSON.parse(readFileSync(join(INFRA_DIR, "deployer-policy.json"), "utf8")) as { Version: string; Statement: Statement[] };
 const planner = JSON.parse(readFileSync(join(INFRA_DIR, "planner-policy.json"), "utf8")) as { Version: string; Statement: Statement[] };
-const PLACEHOLDERS = new Set(["region", "account_id", "table_name", "state_bucket", "state_key", "deployment", "api_id", "state_key_id"]);
+const PLACEHOLDERS = new Set(["region", "account_id", "table_name", "state_bucket", "state_key", "deployment", "api_name", "api_id", "state_key_id"]);
 // Per function of the service (infra/bootstrap/roles.tf renders one per role and function, keeping Stream* statements
 // for stream consumers and Schedule* statements for scheduled jobs only).
 const deployerFunction = JSON.parse(readFileSync(join(INFRA_DIR, "deployer-function-policy.json"), "utf8")) as { Version: string; Statement: Statement[] };
@@ -142,6 +142,7 @@ describe("the pipeline's roles cannot escalate (rendered for two deployments)", 
           state_bucket: "state-bucket",
           state_key: `svc/${deployment}.tfstate`,
           deployment,
+          api_name: `${deployment}-api`,
           api_id: `api${deployment}id`,
           state_key_id: "arn:aws:kms:eu-west-1:123456789012:key/state-key",
         })[name]!,
