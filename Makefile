@@ -11,7 +11,7 @@
 #   TO=name           migrate-down: the oldest migration to revert (it and all after it are reverted)
 #   FUZZ_RUNS=n FUZZ_SEED=n  fuzz: runs per property (default 20000) and the seed to replay
 #   DRY_RUN=1         migrate, migrate-down, migrate-unlock: print what would happen, change nothing
-#   SUB=id EMAIL=a@b SCOPES="x y"  token: the token's subject, email and scopes
+#   SUB=id EMAIL=a@b EMAIL_VERIFIED=false SCOPES="x y"  token: the token's subject, email (verified unless told), scopes
 #   ONLY=name         migrate-catch-up: catch up only this migration's backfill (default: every executed one)
 #   LOCAL_API_PORT, LOCAL_DYNAMODB_PORT, LOCAL_UI_PORT  ports of the local deployment and make ui (3000, 8000, 8001)
 #   TEMPLATE=url|path REF=branch  upgrade: the template repository to take the kit and tooling from (REF default main)
@@ -115,8 +115,8 @@ logs: install ## Follow DEPLOYMENT's logs (local: every function's, and the stre
 invoke: install ## Run a scheduled job of the local deployment now: make invoke NAME=memberCountAudit
 	$(TSX) scripts/deploy.ts invoke $(DEPLOY_FLAGS) $(if $(NAME),--name "$(NAME)")
 
-token: install ## Print a bearer token of the local deployment's issuer: SUB=<subject> [EMAIL=...] [SCOPES="a b"]
-	@$(TSX) scripts/token.ts $(if $(SUB),--sub "$(SUB)") $(if $(EMAIL),--email "$(EMAIL)") $(if $(SCOPES),--scopes "$(SCOPES)")
+token: install ## Print a bearer token of the local deployment's issuer: SUB=<subject> [EMAIL=...] [EMAIL_VERIFIED=false] [SCOPES="a b"]
+	@$(TSX) scripts/token.ts $(if $(SUB),--sub "$(SUB)") $(if $(EMAIL),--email "$(EMAIL)") $(if $(EMAIL_VERIFIED),--email-verified "$(EMAIL_VERIFIED)") $(if $(SCOPES),--scopes "$(SCOPES)")
 
 seed: install ## Import FILE (default src/app/seed.json) into DEPLOYMENT's table; validates everything first
 	$(TSX) scripts/seed.ts --deployment "$(DEPLOYMENT)" $(if $(FILE),--file "$(FILE)")

@@ -1,15 +1,17 @@
 /**
  * API Gateway's JWT authorizer, for the local API: the same decision for the
- * same request. A route resolves as API Gateway resolves it (a declared
- * route, else `$default`); a public route runs no authorizer; any other needs
- * a token in `Authorization` ("Bearer " optional) whose signature verifies
- * against the issuer's keys (RSA only, never `alg: none`), whose `iss` is the
- * issuer, whose `aud` or `client_id` is one of the audiences, and that is
- * neither expired nor not yet valid — else 401. A route with scopes needs one
- * of them in the token's `scope` or `scp` — else 403. Verification is
- * `jose`'s; nothing here parses a signature by hand.
+ * same request, as AWS documents it. A route resolves as API Gateway resolves
+ * it (a declared route, else `$default`); a public route runs no authorizer;
+ * any other needs a token in `Authorization` ("Bearer " optional) whose
+ * header names a `kid` of the issuer's keys, whose signature verifies against
+ * that key (RSA only, never `alg: none`), whose `iss` is the issuer, whose
+ * `aud` is one of the audiences (`client_id` is read only when the token has
+ * no `aud`), that has an `exp` still ahead, no `nbf` ahead and no `iat`
+ * ahead — else 401. A route with scopes needs one of them in the token's
+ * `scope` or `scp` — else 403. Verification is `jose`'s; nothing here parses
+ * a signature by hand.
  */
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from "jose";
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from "jose";
 import { createRouter, type RouteEntry, type Routes } from "@dynamodb-starter/kit/runtime";
 
 export interface JwtAuthorizerOptions {
@@ -44,19 +46,31 @@ export function jwtAuthorizer({ issuer, audiences, jwks, routes }: JwtAuthorizer
     const route = routeOf(method, rawPath);
     if (route.public) return { allow: true };
     const token = authorization?.replace(/^Bearer\s+/i, "").trim();
-    if (!token) return UNAUTHORIZED;
+    if (!token || !namesKey(token)) return UNAUTHORIZED;
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, keys, { issuer, algorithms: ALGORITHMS }));
+      ({ payload } = await jwtVerify(token, keys, { issuer, algorithms: ALGORITHMS, requiredClaims: ["exp"] }));
     } catch {
       return UNAUTHORIZED;
     }
-    const aud = [payload.aud ?? [], payload.client_id ?? []].flat();
+    if (typeof payload.iat === "number" && payload.iat > Date.now() / 1000) return UNAUTHORIZED;
+    // API Gateway evaluates aud when the token has one, and client_id only when it has none.
+    const aud = payload.aud !== undefined ? [payload.aud].flat() : [payload.client_id];
     if (!aud.some((a) => typeof a === "string" && audiences.includes(a))) return UNAUTHORIZED;
     const scopes = scopesOf(payload.scope ?? payload.scp);
     if (route.scopes.length && !route.scopes.some((s) => scopes.includes(s))) return FORBIDDEN;
     return { allow: true, jwt: { claims: claimsOf(payload), scopes } };
   };
+}
+
+/** Whether the token's header names its key: API Gateway picks the key by `kid` and refuses a token without one. */
+function namesKey(token: string): boolean {
+  try {
+    const { kid } = decodeProtectedHeader(token);
+    return typeof kid === "string" && kid !== "";
+  } catch {
+    return false;
+  }
 }
 
 const scopesOf = (claim: unknown): string[] =>

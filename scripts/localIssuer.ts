@@ -42,17 +42,24 @@ export async function ensureLocalIssuer(dir: string): Promise<LocalIssuer> {
 export interface TokenRequest {
   sub: string;
   email?: string | undefined;
+  /** The token's email_verified claim; absent, the token says nothing about it (and the app must not trust the email). */
+  emailVerified?: boolean | undefined;
   scopes?: readonly string[] | undefined;
   /** Seconds until it expires (default one hour). */
   expiresIn?: number;
 }
 
 /** A bearer token of the issuer whose keys are in `dir`, as a real provider would issue it. */
-export async function signLocalToken(dir: string, { sub, email, scopes = [], expiresIn = 3_600 }: TokenRequest): Promise<string> {
+export async function signLocalToken(dir: string, { sub, email, emailVerified, scopes = [], expiresIn = 3_600 }: TokenRequest): Promise<string> {
   const { privateKey } = files(dir);
   if (!existsSync(privateKey)) throw new ConfigError(`there is no local issuer in ${dir} yet: deploy the local stack first`);
   const key = await importJWK(JSON.parse(readFileSync(privateKey, "utf8")) as JWK, "RS256");
-  return new SignJWT({ ...(email ? { email } : {}), ...(scopes.length ? { scope: scopes.join(" ") } : {}) })
+  const claims = {
+    ...(email ? { email } : {}),
+    ...(emailVerified === undefined ? {} : { email_verified: emailVerified }),
+    ...(scopes.length ? { scope: scopes.join(" ") } : {}),
+  };
+  return new SignJWT(claims)
     .setProtectedHeader({ alg: "RS256", kid: KEY_ID, typ: "JWT" })
     .setSubject(sub)
     .setIssuer(issuerOf(dir))
@@ -66,7 +73,10 @@ export async function signLocalToken(dir: string, { sub, email, scopes = [], exp
 export async function requestAuthorization(dir: string, contract: Pick<AppContract, "callers">): Promise<(request: SampleRequest) => Record<string, string>> {
   const tokens = new Map<CallerClaims, string>();
   for (const claims of Object.values(contract.callers)) {
-    tokens.set(claims, `Bearer ${await signLocalToken(dir, { sub: claims.sub, email: claims.email, scopes: claims.scopes })}`);
+    tokens.set(
+      claims,
+      `Bearer ${await signLocalToken(dir, { sub: claims.sub, email: claims.email, emailVerified: claims.emailVerified, scopes: claims.scopes })}`,
+    );
   }
   return (request) => ({ authorization: tokens.get(callerClaims(contract, request))! });
 }

@@ -1,8 +1,11 @@
 # Optional, for a deployment with "auth": { "createUserPool": true } in infra/deployments.json and no
 # identity provider of its own: a Cognito user pool and an app client. Put the `user_pools` output's
 # issuer and client id into that deployment's "auth" ("issuer", "audiences"); the API accepts their
-# ID tokens (aud = client id, with the email the example app keys users by). Users are created by an
-# admin (no self sign-up until you turn it on), sign in with SRP, and may add an authenticator app.
+# ID tokens (aud = client id). A caller is the token's `sub`; its `email` counts only with
+# `email_verified` (docs/security.md). So a changed address stays unverified, and off the tokens'
+# verified email, until its owner confirms the code sent to it, and the app client cannot write the
+# address at all. Users are created by an admin (no self sign-up until you turn it on), sign in with
+# SRP, and may add an authenticator app.
 locals {
   user_pool_deployments = { for name, d in var.deployments : name => d if d.create_user_pool }
 }
@@ -33,6 +36,11 @@ resource "aws_cognito_user_pool" "users" {
     allow_admin_create_user_only = true
   }
 
+  # A changed email takes effect only once the code sent to the new address is entered: until then the old one stays.
+  user_attribute_update_settings {
+    attributes_require_verification_before_update = ["email"]
+  }
+
   account_recovery_setting {
     recovery_mechanism {
       name     = "verified_email"
@@ -49,9 +57,12 @@ resource "aws_cognito_user_pool_client" "api" {
   generate_secret               = false
   explicit_auth_flows           = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
   prevent_user_existence_errors = "ENABLED"
-  id_token_validity             = 60
-  access_token_validity         = 60
-  refresh_token_validity        = 30
+  # Users change their name through the app client, never their address: that takes an admin (AdminUpdateUserAttributes).
+  read_attributes        = ["email", "email_verified", "name"]
+  write_attributes       = ["name"]
+  id_token_validity      = 60
+  access_token_validity  = 60
+  refresh_token_validity = 30
 
   token_validity_units {
     id_token      = "minutes"

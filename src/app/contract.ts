@@ -73,11 +73,13 @@ export const contract: AppContract = {
   api,
   seed,
 
-  // Two users and an operator with the admin scope, as an identity provider would issue their tokens.
+  // Two users, an operator with the admin scope, and someone who typed ada's address into their own profile (the
+  // provider never verified it), as an identity provider would issue their tokens.
   callers: {
-    ada: { sub: "user-ada", email: "ada@example.com" },
-    grace: { sub: "user-grace", email: "grace@example.com" },
+    ada: { sub: "user-ada", email: "ada@example.com", emailVerified: true },
+    grace: { sub: "user-grace", email: "grace@example.com", emailVerified: true },
     ops: { sub: "ops", scopes: ["admin"] },
+    mallory: { sub: "user-mallory", email: "ada@example.com", emailVerified: false },
   },
 
   walkthrough: [
@@ -87,10 +89,12 @@ export const contract: AppContract = {
     { as: "grace", method: "POST", path: "/users", body: { email: "grace@example.com", name: "Grace" }, status: 201 },
     { as: "ada", method: "GET", path: ada, status: 200 },
     { as: "grace", method: "GET", path: ada, status: 403 },
+    { as: "mallory", method: "GET", path: ada, status: 403 }, // an email claim is not an identity
     { as: "ada", method: "PATCH", path: ada, body: { name: "Ada L." }, status: 200 },
     { as: "ada", method: "POST", path: "/companies", body: { name: "Acme" }, status: 201 },
     { as: "grace", method: "GET", path: "/companies/Acme", status: 200 },
     { as: "grace", method: "PUT", path: "/companies/Acme/members/grace@example.com", body: { role: "member" }, status: 403 },
+    { as: "grace", method: "GET", path: "/companies/Acme/members", status: 403 }, // not a member yet
     { as: "ada", method: "PUT", path: "/companies/Acme/members/grace@example.com", body: { role: "member" }, status: 201 },
     { as: "grace", method: "GET", path: "/companies/Acme/members", status: 200 },
     // A second page, with the cursor the first one answered.

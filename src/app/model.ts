@@ -5,7 +5,7 @@
  *
  * | access pattern                       | operation                    | key                                                          |
  * | ------------------------------------ | ---------------------------- | ------------------------------------------------------------ |
- * | user by email                        | GetItem                      | pk USER#<email>       sk PROFILE                             |
+ * | user by email, and whose it is       | GetItem                      | pk USER#<email>       sk PROFILE                             |
  * | create user (never overwrite)        | PutItem, attribute_not_exists| same                                                         |
  * | update user (404 if missing)         | UpdateItem, attribute_exists | same, ReturnValues ALL_NEW                                   |
  * | company by name (any case or width)  | GetItem                      | pk COMPANY#<folded name> sk PROFILE                          |
@@ -72,7 +72,8 @@ export function createModel({ documentClient, tableName }: { documentClient: Dyn
   const User = new Entity({
     name: "User",
     table,
-    schema: item({ email: string().key(), name: string() }),
+    // subject: the token subject that created the profile, and the only caller it belongs to (access.ts); none when an admin made it.
+    schema: item({ email: string().key(), name: string(), subject: string().optional() }),
     computeKey: ({ email }) => keys.user(email),
     timestamps,
   });

@@ -16,6 +16,7 @@ import { QueryCommand } from "dynamodb-toolbox/table/actions/query";
 import { randomUUID } from "node:crypto";
 import { batchWriteAll, cancellationReasons, decodeCursor, encodeCursor, forbidden, isConditionalCheckFailed } from "@dynamodb-starter/kit/runtime";
 import type * as z from "zod/mini";
+import { grantableBy, isUser, mustBeUser, userCondition, type Self } from "./access";
 import { ConflictError, NotFoundError } from "./errors";
 import { BY_USER_INDEX, createModel, keys } from "./model";
 import type * as schemas from "./schemas";
@@ -38,11 +39,17 @@ const page = <T>(items: T[], lastKey: Record<string, unknown> | undefined, scope
   return cursor ? { items, cursor } : { items };
 };
 
+/**
+ * Operations on a user's items take `self`, the caller acting as a user (access.ts), or undefined for an admin: a
+ * read checks the profile it reads, a write carries the same check as its condition.
+ */
 export function createService({ documentClient, tableName }: { documentClient: DynamoDBDocumentClient; tableName: string }) {
   const { table, User, Company, Membership, Event } = createModel({ documentClient, tableName });
   // Every item written through the model carries the entity attribute: its presence means "the item exists".
   const exists = { attr: "entity", exists: true } as const;
   const absent = { attr: "entity", exists: false } as const;
+  /** A profile that exists and, for a caller acting as a user, is theirs. */
+  const usersOwn = (self: Self | undefined) => (self ? { and: [exists, userCondition(self)] } : exists);
 
   async function mustExist<T>(entity: string, id: string, read: Promise<{ Item?: T }>): Promise<T> {
     const { Item } = await read;
@@ -50,37 +57,51 @@ export function createService({ documentClient, tableName }: { documentClient: D
     return Item;
   }
 
+  /** The profile of `email`, checked to be `self`'s (or any, for an admin): 404 or 403 otherwise. */
+  async function profileOf(email: string, self: Self | undefined, consistent = false) {
+    const { Item } = await User.build(GetItemCommand).key({ email }).options({ consistent }).send();
+    mustBeUser(self, email, Item);
+    return Item;
+  }
+
+  /** After a write refused by usersOwn(self): reads why, and throws the 404 or 403 that says so. */
+  async function refusedUser(email: string, self: Self | undefined): Promise<never> {
+    await profileOf(email, self, true);
+    throw new ConflictError(`user "${email}" changed while this request ran; send it again`);
+  }
+
   return {
-    async createUser(input: Input<"createUser">) {
+    /** An admin makes a profile for any address; a user makes their own, which records their subject. */
+    async createUser(input: Input<"createUser">, self?: Self) {
       try {
-        const { ToolboxItem } = await User.build(PutItemCommand).item(input).options({ condition: absent }).send();
-        const { email, name, createdAt, updatedAt } = ToolboxItem;
-        return { email, name, createdAt, updatedAt };
+        const item = self ? { ...input, subject: self.subject } : input;
+        const { ToolboxItem } = await User.build(PutItemCommand).item(item).options({ condition: absent }).send();
+        return publicUser(ToolboxItem);
       } catch (error) {
         if (isConditionalCheckFailed(error)) throw new ConflictError(`user "${input.email}" already exists`);
         throw error;
       }
     },
 
-    getUser: (email: string) => mustExist("user", email, User.build(GetItemCommand).key({ email }).send()),
+    getUser: async (email: string, self?: Self) => publicUser(await profileOf(email, self)),
 
-    async updateUser(email: string, patch: Input<"updateUser">) {
+    async updateUser(email: string, patch: Input<"updateUser">, self?: Self) {
       try {
         const { Attributes } = await User.build(UpdateItemCommand)
           .item({ email, ...patch })
-          .options({ condition: exists, returnValues: "ALL_NEW" })
+          .options({ condition: usersOwn(self), returnValues: "ALL_NEW" })
           .send();
-        return Attributes!;
+        return publicUser(Attributes!);
       } catch (error) {
-        if (isConditionalCheckFailed(error)) throw new NotFoundError("user", email);
+        if (isConditionalCheckFailed(error)) return refusedUser(email, self);
         throw error;
       }
     },
 
     /** Deletes the user's memberships, then events, then the profile last, so an interrupted delete can be run again. */
-    async deleteUser(email: string) {
+    async deleteUser(email: string, self?: Self) {
+      await profileOf(email, self, true);
       const partition = await queryKeys({ KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": keys.userPartition(email) } });
-      if (!partition.some((k) => k.sk === keys.user(email).sk)) throw new NotFoundError("user", email);
       const memberships = await queryKeys({
         IndexName: BY_USER_INDEX,
         KeyConditionExpression: "gsi1pk = :pk AND begins_with(gsi1sk, :prefix)",
@@ -94,14 +115,14 @@ export function createService({ documentClient, tableName }: { documentClient: D
       return { memberships: memberships.length, events: partition.length - 1 };
     },
 
-    /** With an `owner`, one transaction: the company, the owner's user exists, the owner's membership. */
-    async createCompany(input: Input<"createCompany">, owner?: string) {
+    /** With an `owner`, one transaction: the company, the owner's profile exists and is theirs, the owner's membership. */
+    async createCompany(input: Input<"createCompany">, owner?: Required<Self>) {
       const put = Company.build(PutTransaction).item(input).options({ condition: absent }).params();
       const owned = owner
         ? [
-            User.build(ConditionCheck).key({ email: owner }).condition(exists).params(),
+            User.build(ConditionCheck).key({ email: owner.email }).condition(usersOwn(owner)).params(),
             Membership.build(PutTransaction)
-              .item({ company: input.name, email: owner, role: "owner", joinedAt: String(put.Put.Item?.createdAt) })
+              .item({ company: input.name, email: owner.email, role: "owner", joinedAt: String(put.Put.Item?.createdAt) })
               .options({ condition: absent })
               .params(),
           ]
@@ -109,9 +130,9 @@ export function createService({ documentClient, tableName }: { documentClient: D
       try {
         await documentClient.send(new TransactWriteCommand({ TransactItems: [put, ...owned] }));
       } catch (error) {
-        const [duplicate, noUser] = failedConditions(error) ?? [];
+        const [duplicate, notTheirs] = failedConditions(error) ?? [];
         if (duplicate) throw new ConflictError(`company "${input.name}" already exists`);
-        if (noUser) throw new NotFoundError("user", owner!);
+        if (notTheirs) return refusedUser(owner!.email, owner);
         throw error;
       }
       const { name, description, createdAt, updatedAt } = put.Put.Item as Record<string, string | undefined>;
@@ -129,15 +150,21 @@ export function createService({ documentClient, tableName }: { documentClient: D
 
     /**
      * One transaction: the user exists, the company exists, the membership does not yet, and (given a
-     * `manager`) the manager is an owner or admin of the company. A manager who is not is refused
-     * after one read, before any write; the transaction's check covers a demotion in between.
+     * `manager`) the manager is still the user of their profile and a member who may give `role`: owners
+     * any role, admins `member` only. A manager who may not is refused after two reads, before any write;
+     * the transaction's checks cover a demotion in between.
      */
-    async addMembership(company: string, email: string, role: Input<"addMembership">["role"], manager?: string) {
-      const managers = ["owner", "admin"];
-      const managing = { attr: "role" as const, in: managers };
+    async addMembership(company: string, email: string, role: Input<"addMembership">["role"], manager?: Required<Self>) {
+      const granters = (["owner", "admin"] as const).filter((r) => grantableBy(r).includes(role));
+      const refused = () =>
+        forbidden(role === "member" ? `only an owner or admin of "${company}" adds its members` : `only an owner of "${company}" makes someone ${role}`);
       if (manager) {
-        const { Item } = await Membership.build(GetItemCommand).key({ company, email: manager }).options({ consistent: true }).send();
-        if (!Item || !managers.includes(Item.role)) throw forbidden(`only an owner or admin of "${company}" adds its members`);
+        const [held, profile] = await Promise.all([
+          Membership.build(GetItemCommand).key({ company, email: manager.email }).options({ consistent: true }).send(),
+          User.build(GetItemCommand).key({ email: manager.email }).options({ consistent: true }).send(),
+        ]);
+        if (!profile.Item || !isUser(manager, profile.Item) || !grantableBy(held.Item?.role).includes(role)) throw refused();
+        if (email === manager.email) throw new ConflictError(`user "${email}" is already a member of "${company}"`);
       }
       const membership = { company, email, role, joinedAt: new Date().toISOString() };
       try {
@@ -145,23 +172,39 @@ export function createService({ documentClient, tableName }: { documentClient: D
           User.build(ConditionCheck).key({ email }).condition(exists),
           Company.build(ConditionCheck).key({ name: company }).condition(exists),
           Membership.build(PutTransaction).item(membership).options({ condition: absent }),
-          ...(manager ? [Membership.build(ConditionCheck).key({ company, email: manager }).condition(managing)] : []),
+          ...(manager
+            ? [
+                Membership.build(ConditionCheck).key({ company, email: manager.email }).condition({ attr: "role", in: granters }),
+                User.build(ConditionCheck).key({ email: manager.email }).condition(usersOwn(manager)),
+              ]
+            : []),
         );
         return membership;
       } catch (error) {
-        const [noUser, noCompany, duplicate, notManager] = failedConditions(error) ?? [];
+        const [noUser, noCompany, duplicate, notGranter, notTheirs] = failedConditions(error) ?? [];
         if (noUser) throw new NotFoundError("user", email);
         if (noCompany) throw new NotFoundError("company", company);
         if (duplicate) throw new ConflictError(`user "${email}" is already a member of "${company}"`);
-        if (notManager) throw forbidden(`only an owner or admin of "${company}" adds its members`);
+        if (notGranter || notTheirs) throw refused();
         throw error;
       }
     },
 
-    async listMembers(company: string, { limit, cursor }: PageRequest): Promise<Page<{ email: string; role: string; joinedAt: string }>> {
+    /** The company's members, to an admin or to one of them (`viewer`, still the user of their profile): 403 to anyone else. */
+    async listMembers(
+      company: string,
+      { limit, cursor }: PageRequest,
+      viewer?: Required<Self>,
+    ): Promise<Page<{ email: string; role: string; joinedAt: string }>> {
       const scope = `members:${company}`;
       const exclusiveStartKey = decodeCursor(cursor, scope);
-      const [, result] = await Promise.all([
+      const member = viewer
+        ? Promise.all([
+            Membership.build(GetItemCommand).key({ company, email: viewer.email }).send(),
+            User.build(GetItemCommand).key({ email: viewer.email }).send(),
+          ])
+        : undefined;
+      const [, result, seen] = await Promise.all([
         mustExist("company", company, Company.build(GetItemCommand).key({ name: company }).send()),
         table
           .build(QueryCommand)
@@ -169,7 +212,9 @@ export function createService({ documentClient, tableName }: { documentClient: D
           .query({ partition: keys.companyPartition(company), range: { beginsWith: keys.MEMBER_PREFIX } })
           .options({ limit, ...(exclusiveStartKey ? { exclusiveStartKey } : {}) })
           .send(),
+        member,
       ]);
+      if (viewer && !(seen?.[0].Item && seen[1].Item && isUser(viewer, seen[1].Item))) throw forbidden(`only members of "${company}" see its members`);
       return page(
         (result.Items ?? []).map(({ email, role, joinedAt }) => ({ email, role, joinedAt })),
         result.LastEvaluatedKey,
@@ -177,11 +222,11 @@ export function createService({ documentClient, tableName }: { documentClient: D
       );
     },
 
-    async listUserCompanies(email: string, { limit, cursor }: PageRequest): Promise<Page<{ company: string; role: string; joinedAt: string }>> {
+    async listUserCompanies(email: string, { limit, cursor }: PageRequest, self?: Self): Promise<Page<{ company: string; role: string; joinedAt: string }>> {
       const scope = `companies:${email}`;
       const exclusiveStartKey = decodeCursor(cursor, scope);
       const [, result] = await Promise.all([
-        mustExist("user", email, User.build(GetItemCommand).key({ email }).send()),
+        profileOf(email, self),
         table
           .build(QueryCommand)
           .entities(Membership)
@@ -196,25 +241,28 @@ export function createService({ documentClient, tableName }: { documentClient: D
       );
     },
 
-    /** One transaction: the user exists, and the event is new. */
-    async appendEvent(email: string, input: Input<"appendEvent">) {
+    /** One transaction: the user exists (and is `self`), and the event is new. */
+    async appendEvent(email: string, input: Input<"appendEvent">, self?: Self) {
       const event = { id: randomUUID(), at: input.at ?? new Date().toISOString(), type: input.type };
       const stored = { ...event, email, ...(input.data ? { dataJson: JSON.stringify(input.data) } : {}) };
       try {
-        await execute(User.build(ConditionCheck).key({ email }).condition(exists), Event.build(PutTransaction).item(stored).options({ condition: absent }));
+        await execute(
+          User.build(ConditionCheck).key({ email }).condition(usersOwn(self)),
+          Event.build(PutTransaction).item(stored).options({ condition: absent }),
+        );
       } catch (error) {
-        if (failedConditions(error)?.[0]) throw new NotFoundError("user", email);
+        if (failedConditions(error)?.[0]) return refusedUser(email, self);
         throw error;
       }
       return { ...event, ...(input.data ? { data: input.data } : {}) };
     },
 
-    async listEvents(email: string, query: Input<"eventsQuery">) {
+    async listEvents(email: string, query: Input<"eventsQuery">, self?: Self) {
       const scope = `events:${email}:${query.from ?? ""}:${query.to ?? ""}:${query.order}`;
       const exclusiveStartKey = decodeCursor(query.cursor, scope);
       const { from, to } = keys.eventRange(query.from, query.to);
       const [, result] = await Promise.all([
-        mustExist("user", email, User.build(GetItemCommand).key({ email }).send()),
+        profileOf(email, self),
         table
           .build(QueryCommand)
           .entities(Event)
@@ -246,6 +294,11 @@ export function createService({ documentClient, tableName }: { documentClient: D
     } while (ExclusiveStartKey);
     return found;
   }
+}
+
+/** A profile as the API answers it: never the subject it records. */
+function publicUser({ email, name, createdAt, updatedAt }: { email: string; name: string; createdAt: string; updatedAt: string }) {
+  return { email, name, createdAt, updatedAt };
 }
 
 export type Service = ReturnType<typeof createService>;

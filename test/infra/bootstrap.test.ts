@@ -160,6 +160,15 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
     expect(JSON.stringify(statements)).not.toContain(":root");
   });
 
+  it("makes a user pool whose tokens' email can be trusted when verified: a change needs the new address's code, and the app client cannot write it", () => {
+    const [pool] = tf.resource.aws_cognito_user_pool.users;
+    expect(pool.user_attribute_update_settings).toEqual([{ attributes_require_verification_before_update: ["email"] }]);
+    expect(pool.admin_create_user_config).toEqual([{ allow_admin_create_user_only: true }]);
+    const [client] = tf.resource.aws_cognito_user_pool_client.api;
+    expect(client.write_attributes).toEqual(["name"]);
+    expect(client.read_attributes).toEqual(expect.arrayContaining(["email", "email_verified"]));
+  });
+
   it("registers GitHub's OIDC provider for STS, or uses the account's existing one", () => {
     expect(tf.resource.aws_iam_openid_connect_provider.github[0]).toMatchObject({
       count: '${var.github_oidc_provider_arn == "" ? 1 : 0}',

@@ -30,8 +30,12 @@ interface Shape {
   iss?: string;
   aud?: string | null;
   clientId?: string;
-  exp?: number;
+  /** null: no exp claim at all. */
+  exp?: number | null;
   nbf?: number;
+  iat?: number;
+  /** null: no kid in the header. */
+  kid?: string | null;
   scope?: string;
   key?: KeyLike;
   sub?: string | null;
@@ -45,10 +49,10 @@ async function token(shape: Shape = {}): Promise<string> {
     ...(shape.clientId ? { client_id: shape.clientId } : {}),
     email: "ada@example.com",
   })
-    .setProtectedHeader({ alg: "RS256", kid: "local-1" })
+    .setProtectedHeader({ alg: "RS256", ...(shape.kid === null ? {} : { kid: shape.kid ?? "local-1" }) })
     .setIssuer(shape.iss ?? issuer.issuer)
-    .setIssuedAt()
-    .setExpirationTime(shape.exp ?? now + 600);
+    .setIssuedAt(shape.iat ?? now);
+  if (shape.exp !== null) jwt.setExpirationTime(shape.exp ?? now + 600);
   if (shape.sub !== null) jwt.setSubject(shape.sub ?? "user-1");
   if (shape.aud !== null) jwt.setAudience(shape.aud ?? LOCAL_AUDIENCE);
   if (shape.nbf !== undefined) jwt.setNotBefore(shape.nbf);
@@ -85,6 +89,12 @@ describe("the local JWT authorizer (as API Gateway's)", () => {
     ["no audience and no client_id", () => token({ aud: null })],
     ["another issuer", () => token({ iss: "https://evil.example.com" })],
     ["a signature by another key", () => token({ key: strangerKey })],
+    // What jose alone would accept and API Gateway refuses:
+    ["no exp", () => token({ exp: null })],
+    ["no kid in the header", () => token({ kid: null })],
+    ["a kid the issuer does not publish", () => token({ kid: "other-key" })],
+    ["an iat in the future", () => token({ iat: Math.floor(Date.now() / 1000) + 300 })],
+    ["a wrong aud with a right client_id (aud is evaluated when present)", () => token({ aud: "someone-else", clientId: LOCAL_AUDIENCE })],
     ["alg: none", async () => unsecured({ sub: "user-1", iss: issuer.issuer, aud: LOCAL_AUDIENCE, exp: Math.floor(Date.now() / 1000) + 600 })],
   ])("answers 401 for %s", async (_, make) => {
     const header = await make();
@@ -115,8 +125,10 @@ describe("the local JWT authorizer (as API Gateway's)", () => {
     const now = Math.floor(Date.now() / 1000);
     const shape = fc.record({
       issOk: fc.boolean(),
-      aud: fc.constantFrom("ok", "other", "missing", "client_id"),
-      expOk: fc.boolean(),
+      aud: fc.constantFrom("ok", "other", "missing", "client_id", "other_with_client_id"),
+      expOk: fc.constantFrom("ahead", "past", "none"),
+      iatOk: fc.boolean(),
+      kidOk: fc.constantFrom("ours", "none", "unknown"),
       nbfOk: fc.boolean(),
       keyOk: fc.boolean(),
       scope: fc.subarray(["admin", "things:delete", "read", "x"]),
@@ -133,15 +145,25 @@ describe("the local JWT authorizer (as API Gateway's)", () => {
         const [method, path] = s.route.split(" ") as [string, string];
         const signed = await token({
           iss: s.issOk ? issuer.issuer : "https://other.example.com",
-          aud: s.aud === "ok" ? LOCAL_AUDIENCE : s.aud === "other" ? "other-api" : null,
-          ...(s.aud === "client_id" ? { clientId: LOCAL_AUDIENCE } : {}),
-          exp: s.expOk ? now + 600 : now - 60,
+          aud: s.aud === "ok" ? LOCAL_AUDIENCE : s.aud === "other" || s.aud === "other_with_client_id" ? "other-api" : null,
+          ...(s.aud === "client_id" || s.aud === "other_with_client_id" ? { clientId: LOCAL_AUDIENCE } : {}),
+          exp: s.expOk === "ahead" ? now + 600 : s.expOk === "past" ? now - 60 : null,
+          iat: s.iatOk ? now : now + 600,
+          kid: s.kidOk === "ours" ? "local-1" : s.kidOk === "none" ? null : "rotated-away",
           ...(s.nbfOk ? {} : { nbf: now + 600 }),
           key: s.keyOk ? issuerKey : strangerKey,
           scope: s.scope.join(" "),
         });
         const isPublic = path === "/health" && method === "GET";
-        const valid = s.issOk && s.aud !== "other" && s.aud !== "missing" && s.expOk && s.nbfOk && s.keyOk && s.prefix !== "Basic ";
+        const valid =
+          s.issOk &&
+          (s.aud === "ok" || s.aud === "client_id") &&
+          s.expOk === "ahead" &&
+          s.iatOk &&
+          s.kidOk === "ours" &&
+          s.nbfOk &&
+          s.keyOk &&
+          s.prefix !== "Basic ";
         const scoped = path.startsWith("/things/");
         const expected = isPublic
           ? { allow: true }

@@ -3,15 +3,24 @@
  * (or the local deployment, which checks tokens the same way) verified, as
  * the event carries them. The library only reads them; what a caller may
  * touch is the app's to decide.
+ *
+ * A caller *is* its `subject`: the one claim an identity provider never
+ * hands to another account. An email is not an identity: most providers let
+ * a user type any address into their profile, and put it in the token before
+ * anyone has checked it. So the caller carries an email only as
+ * `verifiedEmail`, and only when the token says the provider verified it
+ * (`email_verified`); a token with an unverified `email` carries none. Key
+ * what a user owns by the subject that created it; use a verified email at
+ * most to match a caller to something an admin made for that address.
  */
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { HttpError } from "./errors";
 
 export interface Caller {
-  /** The token's `sub`: stable for one identity at one issuer. */
+  /** The token's `sub`: stable for one identity at one issuer, never reassigned. Authorize by this. */
   subject: string;
-  /** The token's `email`, where the identity provider puts it in the token. */
-  email?: string;
+  /** The token's `email`, only when its `email_verified` is true; never an identity on its own (see above). */
+  verifiedEmail?: string;
   /** The token's scopes (`scope`, space-separated, or `scp`). */
   scopes: readonly string[];
 }
@@ -27,7 +36,8 @@ export function callerOf(event: APIGatewayProxyEventV2): Caller | undefined {
   const claims = jwt?.claims ?? {};
   if (typeof claims.sub !== "string" || claims.sub === "") return undefined;
   const scopes = jwt?.scopes?.length ? [...jwt.scopes] : scopesOf(claims.scope ?? claims.scp);
-  return { subject: claims.sub, ...(typeof claims.email === "string" ? { email: claims.email } : {}), scopes };
+  const verified = claims.email_verified === true || claims.email_verified === "true"; // API Gateway hands claims over as strings
+  return { subject: claims.sub, ...(verified && typeof claims.email === "string" && claims.email !== "" ? { verifiedEmail: claims.email } : {}), scopes };
 }
 
 /** A scope claim as tokens carry it: a space-separated string, a list, or API Gateway's "[a b]" for a list. */

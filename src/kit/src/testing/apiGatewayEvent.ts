@@ -10,6 +10,8 @@ import { randomUUID } from "node:crypto";
 export interface CallerClaims {
   sub: string;
   email?: string;
+  /** Whether the provider verified `email` (the token's `email_verified`); absent: the token says nothing. */
+  emailVerified?: boolean;
   scopes?: readonly string[];
 }
 
@@ -78,6 +80,13 @@ function decodeOrKeep(path: string): string {
 }
 
 /** The JWT authorizer context API Gateway hands the function for a verified token with these claims. */
-export function jwtContext({ sub, email, scopes = [] }: CallerClaims): NonNullable<RequestParts["jwt"]> {
-  return { claims: { sub, ...(email ? { email } : {}), ...(scopes.length ? { scope: scopes.join(" ") } : {}) }, scopes: [...scopes] };
+export function jwtContext({ sub, email, emailVerified, scopes = [] }: CallerClaims): NonNullable<RequestParts["jwt"]> {
+  const claims = {
+    sub,
+    ...(email ? { email } : {}),
+    // A boolean claim reaches the function as the string API Gateway makes of it.
+    ...(emailVerified === undefined ? {} : { email_verified: String(emailVerified) }),
+    ...(scopes.length ? { scope: scopes.join(" ") } : {}),
+  };
+  return { claims, scopes: [...scopes] };
 }
