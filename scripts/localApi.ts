@@ -5,7 +5,10 @@
  *
  * With LOCAL_API_JWT_ISSUER, LOCAL_API_JWT_AUDIENCES and LOCAL_API_JWKS it
  * also checks bearer tokens as the deployed API's JWT authorizer does
- * (jwtAuthorizer.ts), against the routes the artifact exports.
+ * (jwtAuthorizer.ts), against the routes the artifact exports. It refuses
+ * what API Gateway refuses before any function runs (a request line and
+ * headers over 10,240 bytes, a body over 10 MB), and, being a server on a
+ * developer's machine, any request not addressed to loopback (loopback.ts).
  *
  * Run as a process by the local deployment:
  *   node --import tsx scripts/localApi.ts    (LOCAL_API_HANDLER, LOCAL_API_PORT and the above from the environment)
@@ -19,12 +22,24 @@ import { ConfigError, type RouteEntry } from "@dynamodb-starter/kit/runtime";
 import { apiGatewayEvent } from "@dynamodb-starter/kit/testing";
 import { runCli } from "./cli";
 import { jwtAuthorizer, type Decision } from "./jwtAuthorizer";
+import { isLoopbackHost } from "./loopback";
 
 type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 
-/** API Gateway's own limits: a 10 MB request payload and a 30 s integration timeout. */
+/** API Gateway's own limits: a 10 MB request payload, 10,240 bytes of request line and header values, a 30 s integration timeout. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+export const MAX_HEAD_BYTES = 10_240;
 export const TIMEOUT_MS = 30_000;
+
+/** What API Gateway counts against MAX_HEAD_BYTES: the request line and every header's value. */
+export function headBytes(req: IncomingMessage): number {
+  let bytes = Buffer.byteLength(`${req.method} ${req.url} HTTP/${req.httpVersion}`);
+  for (let i = 1; i < req.rawHeaders.length; i += 2) bytes += Buffer.byteLength(req.rawHeaders[i]!);
+  return bytes;
+}
+
+/** The authority a request is addressed to: that of an absolute-form target, else its Host header. */
+const authorityOf = (req: IncomingMessage) => /^[a-z][a-z0-9+.-]*:\/\/([^/?]*)/i.exec(req.url ?? "")?.[1] ?? req.headers.host;
 
 const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded|[\w.+-]+\+(json|xml)))/i;
 
@@ -134,6 +149,9 @@ export async function startLocalApi({
   const functionName = process.env.LOCAL_API_FUNCTION_NAME ?? "local-api";
 
   const server = createServer(async (req, res) => {
+    if (!isLoopbackHost(authorityOf(req))) return gatewayError(res, 403, "Forbidden: this local API answers requests to localhost only");
+    // API Gateway answers this before any authorizer; it documents the limit, not the status: 431 is HTTP's.
+    if (headBytes(req) > MAX_HEAD_BYTES) return gatewayError(res, 431, `HTTP header is larger than ${MAX_HEAD_BYTES} bytes.`);
     const chunks: Buffer[] = [];
     let size = 0;
     try {
@@ -168,9 +186,11 @@ export async function startLocalApi({
       // No line of its own: the function logs one JSON line per request, with the route pattern, as in Lambda.
     }
   });
-  // A request the HTTP parser rejects (say, an invalid chunk size) gets a 400, as from API Gateway, and never reaches us.
-  server.on("clientError", (_error, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+  // A request the HTTP parser rejects (say, an invalid chunk size) gets a 400, as from API Gateway, and never reaches us;
+  // headers past Node's own parser limit (16 KB, beyond API Gateway's), a 431 as above.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    const status = error.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {

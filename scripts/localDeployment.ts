@@ -141,7 +141,7 @@ export async function ensureDynamo(d: LocalDeployment, log: (line: string) => vo
   const java = findJava();
   mkdirSync(paths.data, { recursive: true });
   const logFd = openSync(paths.dynamoLog, "a");
-  const child = spawn(java, javaArgs(d.dynamoPort, { dataDir: paths.data }), { detached: true, stdio: ["ignore", logFd, logFd] });
+  const child = spawn(java, javaArgs(d.dynamoPort, { dataDir: paths.data }, java), { detached: true, stdio: ["ignore", logFd, logFd] });
   child.unref();
   const pid = child.pid!;
   writePidFile(paths.dynamoPid, pid);

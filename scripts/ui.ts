@@ -1,16 +1,17 @@
 /**
  * `make ui`: dynamodb-admin (the GUI people already use with DynamoDB Local)
  * on the local deployment's DynamoDB Local, which `make deploy` or `make dev`
- * started. It opens on the deployment's table; Ctrl-C stops it.
+ * started. It opens on the deployment's table; Ctrl-C stops it. It listens on
+ * 127.0.0.1 and answers only requests addressed to loopback (loopback.ts):
+ * it can write and delete every table.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { resolve } from "node:path";
-import { StarterError } from "@dynamodb-starter/kit/runtime";
+import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createAdmin } from "dynamodb-admin";
+import { createClient, LOCAL_REGION, StarterError } from "@dynamodb-starter/kit/runtime";
 import { waitUntilReady } from "@dynamodb-starter/kit/testing";
 import { runCli } from "./cli";
 import { localDeployment } from "./deployments";
-
-const ADMIN = resolve(__dirname, "..", "node_modules", "dynamodb-admin", "dist", "dynamodb-admin.js");
+import { isLoopbackHost } from "./loopback";
 
 export class LocalUiError extends StarterError<"LOCAL_UI"> {
   override name = "LocalUiError";
@@ -19,7 +20,7 @@ export class LocalUiError extends StarterError<"LOCAL_UI"> {
   }
 }
 
-/** Starts dynamodb-admin on `endpoint`; resolves once it answers, with the URL of `tableName`'s page. */
+/** Serves dynamodb-admin on `endpoint`; resolves once it listens, with the URL of `tableName`'s page. */
 export async function startUi({
   endpoint,
   tableName,
@@ -28,35 +29,33 @@ export async function startUi({
   endpoint: string;
   tableName: string;
   port: number;
-}): Promise<{ url: string; child: ChildProcess }> {
+}): Promise<{ url: string; close(): Promise<void> }> {
   try {
     await waitUntilReady(endpoint, { timeoutMs: 2_000 });
   } catch {
     throw new LocalUiError(`no DynamoDB Local answers on ${endpoint}: start the local deployment first (make deploy, or make dev).`);
   }
-  const child = spawn(process.execPath, [ADMIN, "--dynamo-endpoint", endpoint, "--host", "127.0.0.1", "--port", String(port)], {
-    stdio: ["ignore", "pipe", "inherit"],
-    env: { ...process.env, AWS_REGION: "us-east-1" },
+  const client = createClient({ region: LOCAL_REGION, endpoint });
+  const admin = createAdmin({ dynamoDbClient: client });
+  const server: Server = createHttpServer((req, res) => {
+    if (isLoopbackHost(req.headers.host)) return admin(req, res);
+    res.writeHead(403, { "content-type": "text/plain" }).end("this local UI answers requests to localhost only\n");
   });
-  const base = `http://127.0.0.1:${port}`;
-  for (let waited = 0; ; waited += 100) {
-    if (child.exitCode !== null) throw new LocalUiError(`dynamodb-admin exited (code ${child.exitCode}); is port ${port} taken? Set LOCAL_UI_PORT.`);
-    const answered = await fetch(base).then(
-      () => true,
-      () => false,
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(error.code === "EADDRINUSE" ? new LocalUiError(`port ${port} is taken: set LOCAL_UI_PORT to another one.`) : error),
     );
-    if (answered) break;
-    if (waited > 15_000) throw new LocalUiError(`dynamodb-admin did not answer on ${base}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { url: `${base}/tables/${encodeURIComponent(tableName)}`, child };
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
+  const close = () => new Promise<void>((resolve) => server.close(() => (client.destroy(), resolve())));
+  return { url: `http://127.0.0.1:${port}/tables/${encodeURIComponent(tableName)}`, close };
 }
 
 runCli(module, "ui", async () => {
   const d = localDeployment();
   const port = Number(process.env.LOCAL_UI_PORT ?? 8001);
-  const { url, child } = await startUi({ endpoint: `http://127.0.0.1:${d.dynamoPort}`, tableName: d.tableName, port });
+  const { url, close } = await startUi({ endpoint: `http://127.0.0.1:${d.dynamoPort}`, tableName: d.tableName, port });
   console.log(`dynamodb-admin on ${url} (Ctrl-C stops it)`);
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => child.kill("SIGTERM"));
-  await new Promise((r) => child.once("exit", r));
+  await new Promise((resolve) => ["SIGINT", "SIGTERM"].forEach((signal) => process.once(signal, resolve)));
+  await close();
 });

@@ -114,9 +114,33 @@ describe("local API Gateway adapter", () => {
   });
 
   it("accepts an absolute-form request target: the path is what follows the authority (RFC 9112, 3.2.2)", async () => {
-    const reply = await raw("GET http://example.org:8080/items/a%2Fb?x=1 HTTP/1.1\r\nhost: example.org\r\nconnection: close\r\n\r\n");
+    const reply = await raw("GET http://localhost:8080/items/a%2Fb?x=1 HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n");
     expect(reply).toMatch(/^HTTP\/1\.1 404/);
     expect(reply).toContain('{"rawPath":"/items/a%2Fb"}');
+  });
+
+  it("answers only requests addressed to loopback: a rebound name in the Host or in an absolute-form target gets 403", async () => {
+    for (const host of ["evil.example.com", "evil.example.com:3000", "127.0.0.1.evil.example.com", "192.0.2.2"]) {
+      expect(await raw(`GET /echo HTTP/1.1\r\nhost: ${host}\r\nconnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 403/);
+    }
+    expect(await raw("GET http://evil.example.com/echo HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")).toMatch(/^HTTP\/1\.1 403/);
+    expect(await raw("GET /echo HTTP/1.1\r\nconnection: close\r\n\r\n")).toMatch(/^HTTP\/1\.1 (400|403)/); // no Host at all
+    for (const host of ["localhost", "LOCALHOST:3000", "127.0.0.1:3000", "[::1]:3000"]) {
+      expect(await raw(`GET /echo HTTP/1.1\r\nhost: ${host}\r\nconnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 200/);
+    }
+  });
+
+  it("refuses a request line and header values over API Gateway's 10,240 bytes with 431, and takes them at the limit", async () => {
+    const line = "GET /echo HTTP/1.1";
+    // The request line and the values of host, x-pad and connection: exactly 10,240 bytes with `within` bytes of padding.
+    const within = 10_240 - Buffer.byteLength(line) - Buffer.byteLength("localhost") - Buffer.byteLength("close");
+    const exact = await raw(`${line}\r\nhost: localhost\r\nx-pad: ${"p".repeat(within)}\r\nconnection: close\r\n\r\n`);
+    expect(exact).toMatch(/^HTTP\/1\.1 200/);
+    const over = await raw(`${line}\r\nhost: localhost\r\nx-pad: ${"p".repeat(within + 1)}\r\nconnection: close\r\n\r\n`);
+    expect(over).toMatch(/^HTTP\/1\.1 431/);
+    expect(over).toContain("HTTP header is larger than 10240 bytes.");
+    // Past Node's own parser limit too: still a 431, never a hang or a 400.
+    expect(await raw(`${line}\r\nhost: localhost\r\nx-pad: ${"p".repeat(20_000)}\r\nconnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 431/);
   });
 
   it("survives 1,000 aborted or malformed requests in a row, then still answers", async () => {

@@ -1,6 +1,14 @@
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { freePort, localClients, localEndpoint, uniqueTableName, deleteTable } from "@dynamodb-starter/kit/testing";
+import { request } from "node:http";
 import { startUi, LocalUiError } from "../../scripts/ui";
+
+const statusWithHost = (url: string, host: string) =>
+  new Promise<number>((resolve, reject) => {
+    const req = request(url, { headers: { host } }, (res) => (res.resume(), resolve(res.statusCode ?? 0)));
+    req.on("error", reject);
+    req.end();
+  });
 
 describe("make ui", () => {
   it("serves dynamodb-admin on the local DynamoDB, with the deployment's table on its page", async () => {
@@ -14,13 +22,16 @@ describe("make ui", () => {
         BillingMode: "PAY_PER_REQUEST",
       }),
     );
-    const { url, child } = await startUi({ endpoint: localEndpoint(), tableName, port: await freePort() });
+    const { url, close } = await startUi({ endpoint: localEndpoint(), tableName, port: await freePort() });
     try {
       const page = await fetch(url);
       expect(page.status).toBe(200);
       expect(await page.text()).toContain(tableName);
+      // It can delete every table: a page that rebinds its own name to 127.0.0.1 gets nothing.
+      const rebound = await statusWithHost(url, "evil.example.com");
+      expect(rebound).toBe(403);
     } finally {
-      child.kill("SIGTERM");
+      await close();
       await deleteTable(client, tableName);
       client.destroy();
     }

