@@ -178,7 +178,9 @@ async function destroyAws(
     if (!table) return log(`table "${d.tableName}" does not exist`);
     if (table.DeletionProtectionEnabled) {
       throw new ConfigError(
-        `table "${d.tableName}" has deletion protection on: set "deletionProtection": false in infra/deployments.json, run make deploy, then destroy again.`,
+        `table "${d.tableName}" has deletion protection on, which no deploy turns off. If the table must go, an administrator of the ` +
+          `account turns it off by hand (aws dynamodb update-table --region ${d.region} --table-name ${d.tableName} --no-deletion-protection-enabled), ` +
+          `then runs this again. Nothing else was changed.`,
       );
     }
     await client.send(new DeleteTableCommand({ TableName: d.tableName }));

@@ -1,7 +1,8 @@
-import { DescribeTimeToLiveCommand, UpdateTableCommand } from "@aws-sdk/client-dynamodb";
+import { DescribeTimeToLiveCommand, UpdateTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { describeTable } from "../src/table/describeTable";
 import { ensureTable } from "../src/table/ensureTable";
 import { reconcileTable, type TableSettings } from "../src/table/reconcileTable";
+import { addGlobalSecondaryIndex } from "../src/table/globalSecondaryIndex";
 import { countRequests } from "../src/testing/requestCounter";
 import { localClients, deleteTable, uniqueTableName, WRITE_OPERATIONS } from "../src/testing/tables";
 
@@ -20,6 +21,30 @@ afterAll(async () => {
   }
   client.destroy();
 });
+
+/**
+ * Point-in-time recovery as AWS answers it, at the client boundary: DynamoDB Local has no continuous backups (its
+ * DescribeContinuousBackups fails), so these two commands alone are answered here; every other request reaches it.
+ */
+function continuousBackups(on: DynamoDBClient, status: "ENABLED" | "DISABLED", update: "accept" | "deny" = "accept") {
+  const updates: unknown[] = [];
+  const name = `continuous-backups-${Math.random()}`;
+  on.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === "DescribeContinuousBackupsCommand") {
+        return { output: { ContinuousBackupsDescription: { PointInTimeRecoveryDescription: { PointInTimeRecoveryStatus: status } } }, response: {} } as never;
+      }
+      if (context.commandName === "UpdateContinuousBackupsCommand") {
+        updates.push(args.input);
+        if (update === "deny") throw Object.assign(new Error("not authorized to perform: dynamodb:UpdateContinuousBackups"), { name: "AccessDeniedException" });
+        return { output: {}, response: {} } as never;
+      }
+      return next(args);
+    },
+    { step: "initialize", name },
+  );
+  return { updates, remove: () => on.middlewareStack.remove(name) };
+}
 
 const ttlOf = async (TableName: string) => (await client.send(new DescribeTimeToLiveCommand({ TableName }))).TimeToLiveDescription;
 const declared: TableSettings = {
@@ -67,6 +92,56 @@ describe("reconcileTable", () => {
     requests.stop();
     expect(second.map((r) => r.status)).toEqual(["in sync", "in sync"]);
     expect(requests.operations.filter((op) => WRITE_OPERATIONS.has(op))).toEqual([]);
+  });
+
+  it("never turns deletion protection off, whatever is declared: it says who may and how, and the table stays protected", async () => {
+    const tableName = await freshTable();
+    await reconcileTable({ client, tableName, settings: { deletionProtection: true }, apply: true });
+    const requests = countRequests(client);
+    const [report] = await reconcileTable({ client, tableName, settings: { deletionProtection: false }, apply: true });
+    requests.stop();
+    expect(report).toMatchObject({ setting: "deletion protection", status: "drift", actual: "on", declared: "off" });
+    expect(report?.note).toContain("never turned off by a deploy");
+    expect(report?.note).toContain(
+      `an administrator of the account turns it off by hand (aws dynamodb update-table --table-name ${tableName} --no-deletion-protection-enabled)`,
+    );
+    expect(requests.operations.filter((op) => WRITE_OPERATIONS.has(op))).toEqual([]);
+    expect((await describeTable(client, tableName))?.DeletionProtectionEnabled).toBe(true);
+  });
+
+  it("turns point-in-time recovery on, and never off: declared off, it stays on and the report says who may turn it off", async () => {
+    const tableName = await freshTable();
+    const enabled = continuousBackups(client, "ENABLED");
+    try {
+      const [kept] = await reconcileTable({ client, tableName, settings: { pointInTimeRecovery: false }, apply: true });
+      expect(kept).toMatchObject({ setting: "point-in-time recovery", status: "drift", actual: "on", declared: "off" });
+      expect(kept?.note).toContain("--point-in-time-recovery-specification PointInTimeRecoveryEnabled=false");
+      expect(enabled.updates).toEqual([]);
+    } finally {
+      enabled.remove();
+    }
+    const disabled = continuousBackups(client, "DISABLED");
+    try {
+      const [on] = await reconcileTable({ client, tableName, settings: { pointInTimeRecovery: true }, apply: true });
+      expect(on).toMatchObject({ status: "updated", actual: "off", declared: "on" });
+      expect(disabled.updates).toEqual([{ TableName: tableName, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }]);
+    } finally {
+      disabled.remove();
+    }
+  });
+
+  it("reports a setting these credentials may not change as drift for an administrator, and goes on with the others", async () => {
+    const tableName = await freshTable();
+    const denied = continuousBackups(client, "DISABLED", "deny");
+    try {
+      const reports = await reconcileTable({ client, tableName, settings: { pointInTimeRecovery: true, ttlAttribute: "expiresAt" }, apply: true });
+      expect(reports.map((r) => [r.setting, r.status, r.note])).toEqual([
+        ["point-in-time recovery", "drift", "these credentials may not change it; an administrator applies it"],
+        ["TTL attribute", "updated", undefined],
+      ]);
+    } finally {
+      denied.remove();
+    }
   });
 
   it("does not move TTL to another attribute in one step, which AWS refuses; it says how instead", async () => {
@@ -117,5 +192,31 @@ describe("reconcileTable", () => {
     const removed = await reconcileTable({ client, tableName, settings: { onDemandMaximum: null }, apply: true });
     expect(removed.map((r) => [r.status, r.actual, r.declared])).toEqual([["updated", "read 1000/s, write 500/s", "none"]]);
     expect((await reconcileTable({ client, tableName, settings: { onDemandMaximum: null }, apply: true }))[0]!.status).toBe("in sync");
+  });
+
+  it("holds every index to the table's on-demand maximum: a new index takes it, and one without it is drift, sent the table's", async () => {
+    const tableName = await freshTable();
+    const key = (name: string) => ({ name, partitionKey: { name: `${name}Pk`, type: "S" as const } });
+    await addGlobalSecondaryIndex({ client, tableName, index: key("older") }); // made before the table had a maximum
+    const ceiling = { onDemandMaximum: { readRequestUnits: 1000, writeRequestUnits: 500 } };
+    const [before] = await reconcileTable({ client, tableName, settings: ceiling, apply: false });
+    expect(before).toMatchObject({ status: "drift", actual: "none; index older: none", declared: "read 1000/s, write 500/s" });
+
+    const requests = countRequests(client);
+    const [applied] = await reconcileTable({ client, tableName, settings: ceiling, apply: true });
+    requests.stop();
+    const updates = requests.inputs("UpdateTable") as { OnDemandThroughput?: unknown; GlobalSecondaryIndexUpdates?: unknown }[];
+    const maximum = { MaxReadRequestUnits: 1000, MaxWriteRequestUnits: 500 };
+    expect(updates.map((u) => u.OnDemandThroughput ?? u.GlobalSecondaryIndexUpdates)).toEqual([
+      [{ Update: { IndexName: "older", OnDemandThroughput: maximum } }],
+      maximum,
+    ]);
+    expect((await describeTable(client, tableName))?.OnDemandThroughput).toEqual(maximum);
+    // DynamoDB Local accepts an index's maximum only when the index is created (probed: an update is answered, then ignored).
+    expect(applied?.status === "updated" || applied?.note?.includes("this endpoint kept the maximum of index older")).toBe(true);
+
+    await addGlobalSecondaryIndex({ client, tableName, index: key("newer") });
+    const newer = (await describeTable(client, tableName))?.GlobalSecondaryIndexes?.find((i) => i.IndexName === "newer");
+    expect(newer?.OnDemandThroughput).toEqual(maximum);
   });
 });

@@ -2,7 +2,8 @@
  * Adding and removing a global secondary index, for migrations. One index per
  * UpdateTable (DynamoDB's rule), idempotent (an index that exists, or is
  * already being built, is waited for instead of created again), and done only
- * when the index is ACTIVE and no longer backfilling.
+ * when the index is ACTIVE and no longer backfilling. A new index takes the
+ * table's on-demand maximum: an index without one would be a way around it.
  */
 import {
   UpdateTableCommand,
@@ -10,6 +11,7 @@ import {
   type GlobalSecondaryIndexDescription,
   type Projection,
   type ScalarAttributeType,
+  type TableDescription,
 } from "@aws-sdk/client-dynamodb";
 import { pollUntil, retry } from "../data/backoff";
 import { describeTable } from "./describeTable";
@@ -32,10 +34,21 @@ interface IndexOptions {
   signal?: AbortSignal;
 }
 
-async function indexOf(client: DynamoDBClient, tableName: string, name: string): Promise<GlobalSecondaryIndexDescription | undefined> {
+async function tableOf(client: DynamoDBClient, tableName: string) {
   const table = await describeTable(client, tableName);
   if (!table) throw new TableNotFoundError(tableName);
-  return table.GlobalSecondaryIndexes?.find((i) => i.IndexName === name);
+  return table;
+}
+
+async function indexOf(client: DynamoDBClient, tableName: string, name: string): Promise<GlobalSecondaryIndexDescription | undefined> {
+  return (await tableOf(client, tableName)).GlobalSecondaryIndexes?.find((i) => i.IndexName === name);
+}
+
+/** The table's on-demand maximum, for a new index to take (none when the table has none). */
+function maximumOf({ OnDemandThroughput: t }: TableDescription) {
+  return t?.MaxReadRequestUnits && t.MaxReadRequestUnits > 0 && t.MaxWriteRequestUnits && t.MaxWriteRequestUnits > 0
+    ? { OnDemandThroughput: { MaxReadRequestUnits: t.MaxReadRequestUnits, MaxWriteRequestUnits: t.MaxWriteRequestUnits } }
+    : {};
 }
 
 /** UpdateTable, retried while another table update (say, another index) is in progress. */
@@ -57,7 +70,8 @@ export async function addGlobalSecondaryIndex({
   signal,
 }: IndexOptions & { index: IndexDefinition }): Promise<void> {
   signal?.throwIfAborted();
-  if (!(await indexOf(client, tableName, index.name))) {
+  const table = await tableOf(client, tableName);
+  if (!table.GlobalSecondaryIndexes?.some((i) => i.IndexName === index.name)) {
     log(`creating index "${index.name}" on table "${tableName}"`);
     const keys = [index.partitionKey, ...(index.sortKey ? [index.sortKey] : [])];
     try {
@@ -75,6 +89,7 @@ export async function addGlobalSecondaryIndex({
                   ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: "RANGE" as const }] : []),
                 ],
                 Projection: index.projection ?? { ProjectionType: "ALL" },
+                ...maximumOf(table),
               },
             },
           ],

@@ -3,6 +3,11 @@
  * recovery, deletion protection, TTL, stream, encryption, on-demand maximum, tags) in line and report
  * each one. Runs with the deployer's credentials after ensureTable().
  * With `apply: false` it only reports drift.
+ *
+ * Point-in-time recovery and deletion protection are only ever turned on:
+ * declared off, they are reported as drift with who may turn them off and
+ * how. They are what brings back a table a bad change emptied, so a deploy,
+ * which anyone who can merge can start, never removes them.
  */
 import {
   DescribeContinuousBackupsCommand,
@@ -34,7 +39,7 @@ export interface TableSettings {
   /** The table's stream and what its records carry; null turns it off (its unread records go with it). */
   stream?: StreamViewType | null;
   encryption?: Encryption;
-  /** The most read and write request units per second the on-demand table serves (a ceiling on its cost); null removes it. */
+  /** The most read and write request units per second the on-demand table, and each of its indexes, serves (a ceiling on its cost); null removes it. */
   onDemandMaximum?: { readRequestUnits: number; writeRequestUnits: number } | null;
   /** Added or updated; tags not declared here are reported, never removed. */
   tags?: Record<string, string>;
@@ -63,6 +68,16 @@ export interface ReconcileOptions {
 const isUnsupported = (error: unknown) =>
   error instanceof Error && (error.name === "UnknownOperationException" || /not (currently )?supported/i.test(error.message));
 
+/** Credentials that may read a setting but not change it (a deployment whose deploy role holds no right to, by design). */
+const isAccessDenied = (error: unknown) => error instanceof Error && (error.name === "AccessDeniedException" || error.name === "AccessDenied");
+
+/** Why a protection declared off stays on, who may turn it off, and how. */
+const neverOff = (what: string, command: string) => ({
+  skipped:
+    `${what} is never turned off by a deploy: it is what keeps a bad change from costing the data. ` +
+    `If it must go, an administrator of the account turns it off by hand (${command}).`,
+});
+
 /** One declared setting: how to read it as text, and how to bring it to what is declared. */
 interface Setting {
   name: string;
@@ -74,13 +89,13 @@ interface Setting {
   note?(): string | undefined;
 }
 
-type Context = { client: DynamoDBClient; tableName: string; table: TableDescription };
+type Context = { client: DynamoDBClient; tableName: string; table: TableDescription; log: (message: string) => void };
 const onOff = (on: boolean | undefined) => (on ? "on" : "off");
 
 export async function reconcileTable({ client, tableName, settings, apply, log = () => {} }: ReconcileOptions): Promise<SettingReport[]> {
   const table = await describeTable(client, tableName);
   if (!table) throw new TableNotFoundError(tableName);
-  const context = { client, tableName, table };
+  const context = { client, tableName, table, log };
   const reports: SettingReport[] = [];
   for (const setting of declaredSettings(context, settings)) {
     const report = await reconcileOne(setting, apply, () => waitActive(client, tableName, log));
@@ -109,6 +124,8 @@ async function reconcileOne({ name, declared, read, update }: Setting, apply: bo
     await settle();
     return { setting: name, status: "updated", actual, declared };
   } catch (error) {
+    if (isAccessDenied(error))
+      return { setting: name, status: "drift", actual, declared, note: "these credentials may not change it; an administrator applies it" };
     if (!isUnsupported(error)) throw error;
     return { setting: name, status: "unsupported", actual, declared, note: "this endpoint cannot change it; skipped" };
   }
@@ -136,8 +153,14 @@ function pitrSetting({ client, tableName }: Context, on: boolean): Setting {
       const { ContinuousBackupsDescription: d } = await client.send(new DescribeContinuousBackupsCommand({ TableName: tableName }));
       return onOff(d?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus === "ENABLED");
     },
-    update: () =>
-      client.send(new UpdateContinuousBackupsCommand({ TableName: tableName, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: on } })),
+    update: async () => {
+      if (!on) {
+        const command = `aws dynamodb update-continuous-backups --table-name ${tableName} --point-in-time-recovery-specification PointInTimeRecoveryEnabled=false`;
+        return neverOff("point-in-time recovery", command);
+      }
+      await client.send(new UpdateContinuousBackupsCommand({ TableName: tableName, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }));
+      return undefined;
+    },
   };
 }
 
@@ -146,7 +169,11 @@ function deletionProtectionSetting({ client, tableName, table }: Context, on: bo
     name: "deletion protection",
     declared: onOff(on),
     read: async () => onOff(table.DeletionProtectionEnabled),
-    update: () => client.send(new UpdateTableCommand({ TableName: tableName, DeletionProtectionEnabled: on })),
+    update: async () => {
+      if (!on) return neverOff("deletion protection", `aws dynamodb update-table --table-name ${tableName} --no-deletion-protection-enabled`);
+      await client.send(new UpdateTableCommand({ TableName: tableName, DeletionProtectionEnabled: true }));
+      return undefined;
+    },
   };
 }
 
@@ -210,20 +237,46 @@ function encryptionSetting({ client, tableName, table }: Context, encryption: En
   };
 }
 
-function onDemandMaximumSetting({ client, tableName, table }: Context, maximum: NonNullable<TableSettings["onDemandMaximum"]> | null): Setting {
+function onDemandMaximumSetting({ client, tableName, table, log }: Context, maximum: NonNullable<TableSettings["onDemandMaximum"]> | null): Setting {
   // -1 is DynamoDB's "no maximum".
-  const units = (read: number | undefined, write: number | undefined) => (read && read > 0 && write && write > 0 ? `read ${read}/s, write ${write}/s` : "none");
+  const units = (t: { MaxReadRequestUnits?: number; MaxWriteRequestUnits?: number } | undefined) =>
+    t?.MaxReadRequestUnits && t.MaxReadRequestUnits > 0 && t.MaxWriteRequestUnits && t.MaxWriteRequestUnits > 0
+      ? `read ${t.MaxReadRequestUnits}/s, write ${t.MaxWriteRequestUnits}/s`
+      : "none";
+  const wanted = maximum ? { MaxReadRequestUnits: maximum.readRequestUnits, MaxWriteRequestUnits: maximum.writeRequestUnits } : undefined;
+  const declared = units(wanted);
+  const off = (index: { OnDemandThroughput?: Parameters<typeof units>[0] }) => units(index.OnDemandThroughput) !== declared;
+  // Each index of an on-demand table has a maximum of its own: one left without is a way around the table's.
+  const indexes = () => table.GlobalSecondaryIndexes ?? [];
+  const OnDemandThroughput = { MaxReadRequestUnits: wanted?.MaxReadRequestUnits ?? -1, MaxWriteRequestUnits: wanted?.MaxWriteRequestUnits ?? -1 };
   return {
     name: "on-demand maximum",
-    declared: maximum ? units(maximum.readRequestUnits, maximum.writeRequestUnits) : "none",
-    read: async () => units(table.OnDemandThroughput?.MaxReadRequestUnits, table.OnDemandThroughput?.MaxWriteRequestUnits),
-    update: () =>
-      client.send(
-        new UpdateTableCommand({
-          TableName: tableName,
-          OnDemandThroughput: { MaxReadRequestUnits: maximum?.readRequestUnits ?? -1, MaxWriteRequestUnits: maximum?.writeRequestUnits ?? -1 },
-        }),
-      ),
+    declared,
+    read: async () =>
+      [
+        units(table.OnDemandThroughput),
+        ...indexes()
+          .filter(off)
+          .map((i) => `index ${i.IndexName}: ${units(i.OnDemandThroughput)}`),
+      ].join("; "),
+    // The indexes first: DynamoDB Local answers an index's update by dropping the table's maximum (probed), so the
+    // table's comes last, where it holds on every endpoint.
+    update: async () => {
+      for (const index of indexes().filter(off)) {
+        await client.send(
+          new UpdateTableCommand({ TableName: tableName, GlobalSecondaryIndexUpdates: [{ Update: { IndexName: index.IndexName, OnDemandThroughput } }] }),
+        );
+        await waitActive(client, tableName, log);
+      }
+      if (units((await describeTable(client, tableName))?.OnDemandThroughput) !== declared) {
+        await client.send(new UpdateTableCommand({ TableName: tableName, OnDemandThroughput }));
+        await waitActive(client, tableName, log);
+      }
+      const kept = ((await describeTable(client, tableName))?.GlobalSecondaryIndexes ?? []).filter(off).map((i) => i.IndexName);
+      return kept.length
+        ? { skipped: `this endpoint kept the maximum of index ${kept.join(", ")} (DynamoDB Local ignores an index's; AWS applies it)` }
+        : undefined;
+    },
   };
 }
 
