@@ -1,14 +1,17 @@
 /**
- * `make bootstrap`: once per AWS account, creates what `make deploy` from CI
- * needs and cannot create for itself (infra/bootstrap/: the state bucket,
- * GitHub's OIDC provider, a deploy and a plan role per deployment).
+ * `make bootstrap`: once per AWS account (and again when functions or
+ * deployments change), creates what `make deploy` from CI needs and cannot
+ * create for itself (infra/bootstrap/: the state bucket, GitHub's OIDC
+ * provider, a deploy and a plan role per deployment, the functions' roles,
+ * the alarm on a table's protections), then turns on the protections of the
+ * tables that declare them (protectTables.ts).
  *
  * Everything comes from infra/deployments.json (the repository from its
  * "github" section, or from the git remote), written to a var file; the same
- * checks as `make deploy` run first (terraform, credentials), plus one for
- * the bucket: a name taken by another account, or a bucket that exists but
- * is not in the bootstrap's state, stops it with the fix. Nothing is changed
- * before terraform shows its plan.
+ * checks as `make deploy` run first (terraform, credentials), plus the
+ * bucket's (a name taken by another account, or a bucket that exists but is
+ * not in the bootstrap's state) and GitHub's (githubChecks.ts): each stops
+ * it with the fix. Nothing is changed before terraform shows its plan.
  */
 import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { spawn, spawnSync } from "node:child_process";
@@ -19,18 +22,25 @@ import { ConfigError, createClient } from "@dynamodb-starter/kit/runtime";
 import { runCli } from "./cli";
 import { httpFunction, loadFunctions, type FunctionSpec } from "./functions";
 import { assertCredentials } from "./credentials";
-import { DEPLOYMENTS_FILE, loadAwsDeployments, loadGithubSettings } from "./deployments";
+import { DEPLOYMENTS_FILE, loadAccountSettings, loadAwsDeployments, type AwsDeployment } from "./deployments";
+import { githubApi, GithubCheckError, githubProblems, githubToken, type GithubApi } from "./githubChecks";
+import { isProtected, protectTables } from "./protectTables";
 import { assertTerraform, functionName, INFRA_DIR, TerraformError } from "./terraform";
 
 export const BOOTSTRAP_DIR = join(INFRA_DIR, "bootstrap");
+/** The workflow files the roles trust (their jobs' job_workflow_ref), relative to the repository's root. */
+export const DEPLOY_WORKFLOW = ".github/workflows/deploy.yml";
+export const PULL_REQUEST_WORKFLOW = ".github/workflows/pull-request.yml";
 
 export interface BootstrapVars {
   region: string;
   state_bucket: string;
   github_repository: string;
-  deploy_branches: string[];
   github_oidc_provider_arn: string;
-  functions: Record<string, { table_actions: string[]; stream: boolean; schedule: boolean }>;
+  deploy_workflow: string;
+  pull_request_workflow: string;
+  state_key_break_glass_arn: string;
+  functions: Record<string, { table_actions: string[]; http: boolean; stream: boolean; schedule: boolean }>;
   deployments: Record<
     string,
     {
@@ -41,6 +51,10 @@ export interface BootstrapVars {
       tracing: boolean;
       plan_from_pull_requests: boolean;
       create_user_pool: boolean;
+      cors_allow_origins: string[];
+      deploy_branches: string[];
+      protected: boolean;
+      alarm_email: string;
     }
   >;
 }
@@ -60,7 +74,13 @@ export function bootstrapVars(
         `Give every deployment the same state bucket and region (their keys differ). Nothing was changed.`,
     );
   }
-  const github = loadGithubSettings(file);
+  const { github, bootstrap } = loadAccountSettings(file);
+  if (!bootstrap.breakGlassRoleArn) {
+    throw new ConfigError(
+      `name a break-glass role in ${file}: "bootstrap": { "breakGlassRoleArn": "arn:aws:iam::<account>:role/<name>" }, a role few ` +
+        `people can assume (MFA, an audited process). It administers the state's KMS key beside you, so the key outlives your role. Nothing was changed.`,
+    );
+  }
   const repository = github.repository ?? repositoryOf(gitRemote());
   if (!repository) {
     throw new ConfigError(
@@ -73,13 +93,20 @@ export function bootstrapVars(
     region: first!.state.region,
     state_bucket: first!.state.bucket,
     github_repository: repository,
-    deploy_branches: github.deployBranches,
     github_oidc_provider_arn: github.oidcProviderArn ?? "",
+    deploy_workflow: DEPLOY_WORKFLOW,
+    pull_request_workflow: PULL_REQUEST_WORKFLOW,
+    state_key_break_glass_arn: bootstrap.breakGlassRoleArn,
     // What each function sends, as its handler module declares it: its role gets exactly these.
     functions: Object.fromEntries(
       functions.map(({ name, kind, config }) => [
         name,
-        { table_actions: config.dynamodbActions.map((action) => `dynamodb:${action}`), stream: kind === "stream", schedule: kind === "schedule" },
+        {
+          table_actions: config.dynamodbActions.map((action) => `dynamodb:${action}`),
+          http: kind === "http",
+          stream: kind === "stream",
+          schedule: kind === "schedule",
+        },
       ]),
     ),
     deployments: Object.fromEntries(
@@ -94,6 +121,9 @@ export function bootstrapVars(
           plan_from_pull_requests: d.planFromPullRequests,
           create_user_pool: d.auth.createUserPool,
           cors_allow_origins: d.api.corsOrigins,
+          deploy_branches: d.github.deployBranches,
+          protected: isProtected(d),
+          alarm_email: d.alarms.email ?? "",
         },
       ]),
     ),
@@ -111,10 +141,16 @@ function originUrl(): string | undefined {
   return git.status === 0 ? git.stdout : undefined;
 }
 
-export async function main(argv: string[], log: (line: string) => void = console.log, file = DEPLOYMENTS_FILE): Promise<void> {
+export async function main(
+  argv: string[],
+  log: (line: string) => void = console.log,
+  file = DEPLOYMENTS_FILE,
+  github: () => GithubApi = () => githubApi(githubToken()),
+): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { "auto-approve": { type: "boolean", default: false } } });
   if (positionals.length > 0) throw new ConfigError("usage: bootstrap [--auto-approve]");
   const vars = bootstrapVars(file);
+  const deployments = [...loadAwsDeployments(file).values()];
   log(
     `bootstrap: state bucket ${vars.state_bucket} in ${vars.region}; roles for ${Object.keys(vars.deployments).join(", ")}, assumable from ${vars.github_repository}`,
   );
@@ -127,12 +163,19 @@ export async function main(argv: string[], log: (line: string) => void = console
   }
   log("  AWS credentials found");
   await assertBucketIsOursToCreate(vars, log);
+  await assertGithubGatesDeploys(github(), vars.github_repository, deployments, log);
 
   const varFile = resolve(__dirname, "..", "dist", "terraform", "bootstrap.tfvars.json");
   mkdirSync(resolve(varFile, ".."), { recursive: true });
   writeFileSync(varFile, `${JSON.stringify(vars, null, 2)}\n`);
   await terraform(["init", "-input=false"]);
   await terraform(["apply", "-input=false", `-var-file=${varFile}`, ...(values["auto-approve"] ? ["-auto-approve"] : [])]);
+  const clients = new Map<string, ReturnType<typeof createClient>>();
+  try {
+    await protectTables(deployments, (d) => clients.get(d.region) ?? clients.set(d.region, createClient({ region: d.region })).get(d.region)!, log);
+  } finally {
+    for (const client of clients.values()) client.destroy();
+  }
   log(
     [
       "",
@@ -142,6 +185,15 @@ export async function main(argv: string[], log: (line: string) => void = console
       "  terraform -chdir=infra/bootstrap output plan_role_arns",
     ].join("\n"),
   );
+}
+
+/** The trust names a workflow, a ref and an environment: only GitHub's own settings make those mean something. */
+async function assertGithubGatesDeploys(api: GithubApi, repository: string, deployments: readonly AwsDeployment[], log: (line: string) => void) {
+  const problems = await githubProblems(api, repository, deployments);
+  if (problems.length) {
+    throw new GithubCheckError(`GitHub does not gate the deploys of ${repository} yet:\n${problems.map((p) => `  - ${p}`).join("\n")}\nNothing was changed.`);
+  }
+  log(`  GitHub: OIDC subject names the workflow; environments ${deployments.map((d) => d.name).join(", ")} gate their branches and reviewers`);
 }
 
 /** A bucket name belongs to one account worldwide: stop before terraform tries to create one that exists. */

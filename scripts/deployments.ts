@@ -19,6 +19,16 @@ export const DEPLOYMENTS_FILE = resolve(__dirname, "..", "infra", "deployments.j
 /** Deployment names end up in resource names (`<name>-api`). */
 const NAME = /^[a-z][a-z0-9-]{0,30}$/;
 const region = z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region such as eu-west-1"));
+/**
+ * A state key becomes part of IAM resource ARNs (the deploy role's right to its own state): path segments of plain
+ * characters only, so that no "*" or "?" widens it to another deployment's state, and no "..".
+ */
+const stateKey = z.string().check(
+  z.regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, "path segments of letters, digits, '_', '.' and '-', such as service/prod.tfstate"),
+  z.refine((key) => !key.split("/").some((segment) => /^\.+$/.test(segment)), { message: 'no "." or ".." segment' }),
+  z.maxLength(512),
+);
+const roleArn = z.string().check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "an IAM role ARN"));
 const int = (min: number, max: number) => z.number().check(z.int(), z.minimum(min), z.maximum(max));
 
 const awsDeployment = z.strictObject({
@@ -26,7 +36,7 @@ const awsDeployment = z.strictObject({
   tableName: z.string().check(z.regex(TABLE_NAME_PATTERN, `a DynamoDB table name: ${TABLE_NAME_RULE}`)),
   state: z.strictObject({
     bucket: z.string().check(z.minLength(3)),
-    key: z.string().check(z.minLength(1)),
+    key: stateKey,
     region: z.optional(region),
     /** The state bucket's KMS key, made by `make bootstrap` (its output state_kms_key_arn). */
     kmsKeyArn: z.optional(z.string().check(z.regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[\w-]+$/, "a KMS key ARN"))),
@@ -90,17 +100,33 @@ const awsDeployment = z.strictObject({
   tracing: z._default(z.boolean(), false),
   /** Whether pull requests may run `make plan` of this deployment (they can then read its Terraform state). */
   planFromPullRequests: z._default(z.boolean(), false),
+  /**
+   * Who may deploy it from GitHub: the deploy workflow run from these branches, in the GitHub environment of the
+   * deployment's name, whose rules `make bootstrap` checks (deployment branches, and reviewers when required).
+   */
+  github: z._default(
+    z.strictObject({
+      deployBranches: z._default(z.array(z.string().check(z.regex(/^[\w./-]+$/, "a branch name, without wildcards"))).check(z.minLength(1)), ["main"]),
+      requireReviewers: z._default(z.boolean(), false),
+    }),
+    { deployBranches: ["main"], requireReviewers: false },
+  ),
 });
 
 /** The GitHub repository whose workflows deploy (make bootstrap); read from the git remote when absent. */
 const github = z.strictObject({
   repository: z.string().check(z.regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "owner/name")),
-  deployBranches: z._default(z.array(z.string().check(z.minLength(1))), []),
   /** The account's existing GitHub OIDC provider, if it has one (an account can have only one). */
   oidcProviderArn: z.optional(z.string().check(z.startsWith("arn:aws:iam::"))),
 });
 
-const deploymentsFile = z.strictObject({ github: z.optional(github), deployments: z.record(z.string(), awsDeployment) });
+/** What only `make bootstrap` reads. */
+const bootstrap = z.strictObject({
+  /** A role few people can assume (MFA, an audited process) that administers the state's KMS key if the bootstrap's admin is gone. */
+  breakGlassRoleArn: roleArn,
+});
+
+const deploymentsFile = z.strictObject({ github: z.optional(github), bootstrap: z.optional(bootstrap), deployments: z.record(z.string(), awsDeployment) });
 
 export interface LocalDeployment {
   kind: "local";
@@ -138,12 +164,16 @@ export interface AwsDeployment {
   };
   tracing: boolean;
   planFromPullRequests: boolean;
+  github: { deployBranches: string[]; requireReviewers: boolean };
 }
 
 export interface GithubSettings {
   repository?: string | undefined;
-  deployBranches: string[];
   oidcProviderArn?: string | undefined;
+}
+
+export interface BootstrapSettings {
+  breakGlassRoleArn?: string | undefined;
 }
 
 export type Deployment = LocalDeployment | AwsDeployment;
@@ -193,12 +223,13 @@ export function loadAwsDeployments(file = DEPLOYMENTS_FILE): Map<string, AwsDepl
   return loadDeploymentsFile(file).deployments;
 }
 
-/** The GitHub settings of infra/deployments.json (make bootstrap). */
-export function loadGithubSettings(file = DEPLOYMENTS_FILE): GithubSettings {
-  return loadDeploymentsFile(file).github;
+/** The GitHub and bootstrap settings of infra/deployments.json (make bootstrap). */
+export function loadAccountSettings(file = DEPLOYMENTS_FILE): { github: GithubSettings; bootstrap: BootstrapSettings } {
+  const { github, bootstrap } = loadDeploymentsFile(file);
+  return { github, bootstrap };
 }
 
-function loadDeploymentsFile(file: string): { deployments: Map<string, AwsDeployment>; github: GithubSettings } {
+function loadDeploymentsFile(file: string): { deployments: Map<string, AwsDeployment>; github: GithubSettings; bootstrap: BootstrapSettings } {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, "utf8"));
@@ -207,7 +238,12 @@ function loadDeploymentsFile(file: string): { deployments: Map<string, AwsDeploy
   }
   const parsed = deploymentsFile.safeParse(raw);
   const names = typeof raw === "object" && raw && "deployments" in raw && typeof raw.deployments === "object" ? Object.keys(raw.deployments ?? {}) : [];
+  const moved =
+    typeof raw === "object" && raw && "github" in raw && typeof raw.github === "object" && raw.github && "deployBranches" in raw.github
+      ? ['✖ github.deployBranches moved into each deployment: "github": { "deployBranches": [...], "requireReviewers": true|false }']
+      : [];
   const problems = [
+    ...moved,
     ...(parsed.success ? [] : [z.prettifyError(parsed.error)]),
     ...names.filter((n) => !NAME.test(n)).map((n) => `✖ deployment name "${n}": use lowercase letters, digits and dashes, starting with a letter, at most 31`),
     ...(names.includes("local") ? ['✖ deployment name "local" is built in; give that deployment another name'] : []),
@@ -231,11 +267,12 @@ function loadDeploymentsFile(file: string): { deployments: Map<string, AwsDeploy
         alarms: d.alarms,
         tracing: d.tracing,
         planFromPullRequests: d.planFromPullRequests,
+        github: d.github,
       },
     ]),
   );
-  const { repository, deployBranches = [], oidcProviderArn } = parsed.data.github ?? {};
-  return { deployments, github: { repository, deployBranches, oidcProviderArn } };
+  const { repository, oidcProviderArn } = parsed.data.github ?? {};
+  return { deployments, github: { repository, oidcProviderArn }, bootstrap: { breakGlassRoleArn: parsed.data.bootstrap?.breakGlassRoleArn } };
 }
 
 /** Where a deployment's table is, and its declared settings; for local, only while its DynamoDB Local runs. */

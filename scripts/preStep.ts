@@ -45,6 +45,7 @@ export async function runPreStep(options: PreStepOptions): Promise<PreStepResult
 
   log("table settings");
   const reports = await reconcileTable({ client, tableName, settings, apply: true, log: indent });
+  if (reports.some((r) => r.denied)) indent("make bootstrap, run by an administrator, turns on what a protected table declares and this deploy may not");
 
   log("migrations");
   const applied = await migrator({ client, documentClient: createDocumentClient(client), tableName, migrations, log: indent }).up();

@@ -5,6 +5,8 @@
 # CORS is a property of the API, so it lives here too: run `make bootstrap` when it changes.
 resource "aws_apigatewayv2_api" "function" {
   for_each = var.deployments
+  # Each deployment's own region (the provider's is the state bucket's).
+  region = each.value.region
 
   name          = each.value.function_name
   protocol_type = "HTTP"

@@ -12,6 +12,7 @@ locals {
 
 resource "aws_cognito_user_pool" "users" {
   for_each = local.user_pool_deployments
+  region   = each.value.region
 
   name                     = "${each.key}-users"
   username_attributes      = ["email"]
@@ -51,6 +52,7 @@ resource "aws_cognito_user_pool" "users" {
 
 resource "aws_cognito_user_pool_client" "api" {
   for_each = aws_cognito_user_pool.users
+  region   = each.value.region
 
   name                          = "${each.key}-api"
   user_pool_id                  = each.value.id

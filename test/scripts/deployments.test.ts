@@ -38,6 +38,7 @@ describe("deployments", () => {
       alarms: {},
       tracing: false,
       planFromPullRequests: false,
+      github: { deployBranches: ["main"], requireReviewers: false },
     });
   });
 

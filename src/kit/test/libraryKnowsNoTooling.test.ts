@@ -3,8 +3,8 @@ import { join, relative, resolve } from "node:path";
 
 const KIT = resolve(__dirname, "../src");
 const TARGETS = [...readFileSync(resolve(__dirname, "../../../Makefile"), "utf8").matchAll(/^([a-z][a-z-]*):/gm)].map((m) => m[1]!);
-/** The testing entry and its module that starts DynamoDB Local: the only places Java may be named. */
-const JAVA_ALLOWED = ["testing.ts", "testing/dynamoDbLocal.ts"];
+/** The testing entry and its modules that start DynamoDB Local (and its loopback launcher): the only places Java may be named. */
+const JAVA_ALLOWED = ["testing.ts", "testing/dynamoDbLocal.ts", "testing/loopbackLauncher.ts"];
 const files = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
 const lines = (file: string) =>

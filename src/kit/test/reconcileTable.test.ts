@@ -135,9 +135,9 @@ describe("reconcileTable", () => {
     const denied = continuousBackups(client, "DISABLED", "deny");
     try {
       const reports = await reconcileTable({ client, tableName, settings: { pointInTimeRecovery: true, ttlAttribute: "expiresAt" }, apply: true });
-      expect(reports.map((r) => [r.setting, r.status, r.note])).toEqual([
-        ["point-in-time recovery", "drift", "these credentials may not change it; an administrator applies it"],
-        ["TTL attribute", "updated", undefined],
+      expect(reports.map((r) => [r.setting, r.status, r.note, r.denied])).toEqual([
+        ["point-in-time recovery", "drift", "these credentials may not change it; an administrator applies it", true],
+        ["TTL attribute", "updated", undefined, undefined],
       ]);
     } finally {
       denied.remove();

@@ -53,6 +53,8 @@ export interface SettingReport {
   actual: string;
   declared: string;
   note?: string;
+  /** The credentials may read this setting but not change it: someone with more rights must apply it. */
+  denied?: true;
 }
 
 export interface ReconcileOptions {
@@ -124,8 +126,9 @@ async function reconcileOne({ name, declared, read, update }: Setting, apply: bo
     await settle();
     return { setting: name, status: "updated", actual, declared };
   } catch (error) {
-    if (isAccessDenied(error))
-      return { setting: name, status: "drift", actual, declared, note: "these credentials may not change it; an administrator applies it" };
+    if (isAccessDenied(error)) {
+      return { setting: name, status: "drift", actual, declared, note: "these credentials may not change it; an administrator applies it", denied: true };
+    }
     if (!isUnsupported(error)) throw error;
     return { setting: name, status: "unsupported", actual, declared, note: "this endpoint cannot change it; skipped" };
   }
