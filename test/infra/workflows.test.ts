@@ -43,6 +43,15 @@ describe(".github/workflows", () => {
     expect([...byAction.values()].filter((pins) => pins.size > 1)).toEqual([]);
   });
 
+  it("fail a pull request on a known vulnerability in what ships (make audit), and keep dependencies, actions and providers updated (Dependabot)", () => {
+    const audit = workflow("pull-request.yml").jobs.audit as Hcl;
+    expect((audit.steps as Hcl[]).map((s) => s.run).filter(Boolean)).toEqual(["make audit"]);
+    expect(read(join(ROOT, "Makefile"))).toMatch(/^audit: .*\n\tscripts\/audit\.sh$/m);
+    const dependabot = parse(read(join(ROOT, ".github", "dependabot.yml"))) as Hcl;
+    const ecosystems = Object.fromEntries((dependabot.updates as Hcl[]).map((u) => [u["package-ecosystem"], u.directory ?? u.directories]));
+    expect(ecosystems).toEqual({ npm: "/", "github-actions": "/", terraform: ["/infra", "/infra/bootstrap"] });
+  });
+
   it("get AWS credentials only through OIDC: role-to-assume, no keys, no secrets", () => {
     const aws = steps().filter((s) => String(s.uses ?? "").startsWith("aws-actions/configure-aws-credentials@"));
     expect(aws.length).toBe(2);
