@@ -32,8 +32,8 @@ resource "aws_lambda_function" "function" {
   environment {
     variables = merge(
       { TABLE_NAME = data.aws_dynamodb_table.main.name },
-      # Only the HTTP function signs pagination cursors.
-      each.value.http ? { CURSOR_SECRET = random_password.cursor_secret.result } : {},
+      # Only the HTTP function seals pagination cursors: the name of the parameter that holds its secret, not the secret.
+      each.value.http ? { CURSOR_SECRET_PARAMETER = local.cursor_secret_parameter } : {},
       # No NODE_OPTIONS=--enable-source-maps: it makes every cold start parse the maps (+35% module load, make bench).
       # The maps ship in the zip; `make stack` maps a logged stack back to src/.
     )

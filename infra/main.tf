@@ -4,9 +4,9 @@ data "aws_dynamodb_table" "main" {
   name = var.table_name
 }
 
-# Signs pagination cursors so that clients cannot forge or alter them. Kept in the
-# Terraform state, which lives in the private, encrypted state bucket.
-resource "random_password" "cursor_secret" {
-  length  = 48
-  special = false
+locals {
+  # The SecureString that seals pagination cursors: the pre-step creates it (scripts/secretParameter.ts), the HTTP
+  # function reads it at its cold start. Only its name is here, never its value, so neither this configuration's
+  # state nor the function's environment holds the secret.
+  cursor_secret_parameter = "/${var.function_name}/cursor-secret"
 }

@@ -8,6 +8,7 @@
  */
 import { DeleteTableCommand } from "@aws-sdk/client-dynamodb";
 import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { SSMClient } from "@aws-sdk/client-ssm";
 import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
 import { ConfigError, StarterError, createClient } from "@dynamodb-starter/kit/runtime";
@@ -20,6 +21,7 @@ import { loadDeployment, type AwsDeployment } from "./deployments";
 import { deployLocal, destroyLocal, invokeLocal, localLogFiles } from "./localDeployment";
 import { runCatchUp } from "./catchUp";
 import { runPreStep } from "./preStep";
+import { cursorSecretParameter, ensureCursorSecret } from "./secretParameter";
 import { assertTerraform, backendConfigArgs, functionName, terraform, writeVarFile } from "./terraform";
 
 /**
@@ -144,14 +146,17 @@ async function deployAws(d: AwsDeployment, { applyChanges, autoApprove, log }: {
     return terraform(d, ["plan", "-input=false", "-lock=false", `-var-file=${varFile}`]);
   }
   const client = createClient({ region: d.region });
+  const ssm = new SSMClient({ region: d.region });
   try {
     const { applied } = await runPreStep({ client, tableName: d.tableName, settings: d.table, log, functions });
+    await ensureCursorSecret(ssm, cursorSecretParameter(functionName(d, httpFunction(functions).name)), log);
     await terraform(d, ["init", "-input=false", "-reconfigure", ...backendConfigArgs(d)]);
     await terraform(d, ["apply", "-input=false", `-var-file=${varFile}`, ...(autoApprove ? ["-auto-approve"] : [])]);
     const waitSeconds = d.lambda.timeoutSeconds + PREVIOUS_CODE_MARGIN_SECONDS;
     await runCatchUp({ client, tableName: d.tableName, applied, waitSeconds, log });
   } finally {
     client.destroy();
+    ssm.destroy();
   }
 }
 

@@ -157,10 +157,13 @@ export async function ensureDynamo(d: LocalDeployment, log: (line: string) => vo
 
 const pick = (env: NodeJS.ProcessEnv, names: readonly string[]) => Object.fromEntries(names.flatMap((n) => (env[n] === undefined ? [] : [[n, env[n]!]])));
 
-/** A random secret per local deployment, kept across redeploys so that cursors stay valid. */
-function cursorSecret(file: string): string {
+/**
+ * A random secret per local deployment, kept across redeploys so that cursors stay valid: a file only its owner reads,
+ * which the function reads at its start (CURSOR_SECRET_FILE), as a deployed one reads its SSM parameter.
+ */
+function cursorSecretFile(file: string): string {
   if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
-  return readFileSync(file, "utf8").trim();
+  return file;
 }
 
 /** What every local function gets, as Lambda gives a function only its own environment (never the deployer's AWS credentials). */
@@ -199,7 +202,7 @@ export async function apiEnvironment(d: LocalDeployment, endpoint: string, handl
     ...env,
     LOCAL_API_HANDLER: handlerFile,
     LOCAL_API_PORT: String(d.apiPort),
-    CURSOR_SECRET: cursorSecret(paths.cursorSecret),
+    CURSOR_SECRET_FILE: cursorSecretFile(paths.cursorSecret),
     // Bearer tokens are checked as the deployed API's JWT authorizer checks them; `make token` signs them.
     LOCAL_API_JWT_ISSUER: issuer.issuer,
     LOCAL_API_JWT_AUDIENCES: issuer.audience,

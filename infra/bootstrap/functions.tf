@@ -85,6 +85,17 @@ data "aws_iam_policy_document" "function" {
     }
   }
 
+  # The HTTP function's cursor secret (a SecureString under the AWS managed key, whose key policy lets the account's
+  # principals decrypt through SSM): this role alone reads it.
+  dynamic "statement" {
+    for_each = each.value.http ? [1] : []
+    content {
+      sid       = "ReadTheCursorSecret"
+      actions   = ["ssm:GetParameter"]
+      resources = ["arn:aws:ssm:${each.value.region}:${local.account_id}:parameter/${each.value.function_name}/cursor-secret"]
+    }
+  }
+
   statement {
     sid = "OwnLogs"
     actions = [

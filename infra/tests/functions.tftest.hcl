@@ -32,8 +32,6 @@ mock_provider "aws" {
   }
 }
 
-mock_provider "random" {}
-
 variables {
   deployment    = "dev"
   region        = "eu-west-1"

@@ -109,6 +109,13 @@ describe("infra/bootstrap/ (parsed with the HCL parser)", () => {
         actions: ["sqs:SendMessage"],
         resources: ["arn:aws:sqs:${each.value.region}:${local.account_id}:${each.value.function_name}-failures"],
       },
+      // The HTTP function's cursor secret, and no other parameter: only this role may read it.
+      {
+        when: "${each.value.http ? [1] : []}",
+        sid: "ReadTheCursorSecret",
+        actions: ["ssm:GetParameter"],
+        resources: ["arn:aws:ssm:${each.value.region}:${local.account_id}:parameter/${each.value.function_name}/cursor-secret"],
+      },
     ]);
     expect(roles).toContain('table_arn     = "arn:aws:dynamodb:${d.region}:${local.account_id}:table/${d.table_name}"');
     // The variable takes data-plane actions only: no wildcard, no table management (migrations belong to the pre-step).

@@ -255,6 +255,18 @@ describe("the pipeline's roles cannot escalate (rendered for two deployments)", 
     expect(unknown).toEqual([]);
   });
 
+  it("lets the deploy role create the cursor secret and not read it, and the plan role neither: only the HTTP function's role reads it", () => {
+    for (const deployment of ["dev", "prod"]) {
+      const ssm = (statements: Statement[]) => statements.flatMap((s) => s.Action.filter((a) => a.startsWith("ssm:")).map((a) => [a, s.Resource]));
+      expect(ssm(everything(policy, deployerFunction, deployment))).toEqual([
+        ["ssm:PutParameter", [`arn:aws:ssm:eu-west-1:123456789012:parameter/${deployment}-api/cursor-secret`]],
+      ]);
+      expect(ssm(everything(planner, plannerFunction, deployment))).toEqual([]);
+    }
+    // And no policy reads a function's configuration beyond what Terraform needs: the secret is not in it to read.
+    expect(readFileSync(join(INFRA_DIR, "lambda.tf"), "utf8")).not.toMatch(/CURSOR_SECRET\s*=/);
+  });
+
   it("fits managed policies (6,144 characters each, minified) even for the longest deployment and function names", () => {
     const longest = "d".repeat(31);
     for (const document of [policy, planner]) expect(JSON.stringify(render(document, longest)).length).toBeLessThanOrEqual(6_144);

@@ -65,7 +65,7 @@ describe("infra/ (parsed with the HCL parser)", () => {
     const [terraform] = files["versions.tf"]!.terraform;
     expect(terraform.required_version).toMatch(/>= 1\.1\d/);
     expect(terraform.required_providers[0].aws).toEqual({ source: "hashicorp/aws", version: expect.stringMatching(/^~> \d+\.\d+$/) });
-    expect(terraform.required_providers[0].random).toEqual({ source: "hashicorp/random", version: expect.stringMatching(/^~> \d+\.\d+$/) });
+    expect(Object.keys(terraform.required_providers[0])).toEqual(["aws"]); // no random: no secret is made, or kept, in the state
     expect(files["backend.tf"]!.terraform[0].backend.s3[0]).toMatchObject({ use_lockfile: true, encrypt: true });
     expect(files["providers.tf"]!.provider.aws[0].default_tags[0].tags).toContain("var.tags");
   });
@@ -81,7 +81,10 @@ describe("infra/ (parsed with the HCL parser)", () => {
     expect(fn.filename).toBe("${each.value.zip}");
     expect(fn.source_code_hash).toBe("${filebase64sha256(each.value.zip)}");
     expect(fn.environment[0].variables).toContain("TABLE_NAME = data.aws_dynamodb_table.main.name");
-    expect(fn.environment[0].variables).toContain("each.value.http ? { CURSOR_SECRET = random_password.cursor_secret.result } : {}");
+    // The cursor secret's parameter by name, never its value: neither the environment nor the state holds it.
+    expect(fn.environment[0].variables).toContain("each.value.http ? { CURSOR_SECRET_PARAMETER = local.cursor_secret_parameter } : {}");
+    expect(tf.locals.find((l: Record<string, unknown>) => l.cursor_secret_parameter)?.cursor_secret_parameter).toBe("/${var.function_name}/cursor-secret");
+    expect(JSON.stringify(tf)).not.toMatch(/random_password|aws_ssm_parameter/);
     expect(fn.memory_size).toBe("${each.value.memory_mb}");
     expect(fn.timeout).toBe("${each.value.timeout_seconds}");
     expect(tf.locals.find((l: Record<string, unknown>) => l.function_names)?.function_names).toBe('${{ for name, _ in var.functions : name => "${var.deployment}-${name}" }}');

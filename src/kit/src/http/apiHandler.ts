@@ -12,6 +12,7 @@ import { metered, type Meter } from "../runtime/requestMeter";
 import { StarterError } from "../errors";
 import { callerOf, forbidden, unauthenticated } from "./caller";
 import { toHttpError, type ErrorMapping } from "./errors";
+import { loadCursorSecret } from "./cursorSecret";
 import { json } from "./response";
 import { createRouter, routeTable, type Match, type RouteEntry, type RouteRequest, type Routes } from "./router";
 
@@ -47,6 +48,8 @@ export function createApiHandler(api: ApiDefinition, { logRequests, ...options }
     return result.value;
   };
   const route = createRouter(withHealth(api.routes));
+  // Read while the runtime initialises the function, ahead of its first request; a failure is met by that request.
+  loadCursorSecret().catch(() => {});
 
   let served = 0;
   return async function handler(event) {
@@ -71,6 +74,7 @@ export function createApiHandler(api: ApiDefinition, { logRequests, ...options }
       try {
         const matched = route(event);
         routeName = matched.route;
+        await loadCursorSecret();
         return await matched.spec.handle({ event, params: matched.params, caller: admitted(matched, event), db, read });
       } catch (error) {
         return failure(error);

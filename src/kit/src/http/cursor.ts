@@ -2,19 +2,15 @@
  * Opaque pagination cursors: the LastEvaluatedKey and the list it belongs to,
  * encrypted and authenticated with AES-256-GCM. A client can neither read
  * the table's keys in one, nor forge or alter one, nor continue another list
- * with it: every such attempt is a 400.
+ * with it: every such attempt is a 400. The key comes from cursorSecret.ts.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { ConfigError, InvalidCursorError } from "../errors";
+import { cursorSecret } from "./cursorSecret";
 
 let key: { secret: string; bytes: Buffer } | undefined;
 function cursorKey(): Buffer {
-  const secret = process.env.CURSOR_SECRET;
-  if (!secret || secret.length < 16) {
-    throw new ConfigError(
-      "CURSOR_SECRET is not set: set it to a random secret of 16 or more characters in the function's environment (it signs pagination cursors).",
-    );
-  }
+  const secret = cursorSecret();
   if (key?.secret !== secret) key = { secret, bytes: createHash("sha256").update(secret).digest() };
   return key.bytes;
 }
