@@ -28,7 +28,7 @@ TSX := node_modules/.bin/tsx
 MIGRATE_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(DRY_RUN),--dry-run)
 DEPLOY_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(AUTO_APPROVE),--auto-approve) $(if $(DELETE_TABLE),--delete-table "$(DELETE_TABLE)")
 
-.PHONY: help install typecheck lint format build test test-slow test-all dev ui stack fuzz bench load audit infra-test bootstrap deploy plan destroy logs invoke token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock upgrade clean
+.PHONY: help install typecheck lint format build test test-slow test-all dev ui stack fuzz bench load audit infra-test infra-lock bootstrap deploy plan destroy logs invoke token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock upgrade clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -83,10 +83,21 @@ load: install ## Load-test an isolated local stack on loopback (50 connections, 
 audit: install ## Fail on high or critical advisories in production dependencies (npm audit --omit=dev)
 	scripts/audit.sh
 
+# A committed lock file pins each provider's exact version and checksums: init then refuses anything else (-lockfile=readonly).
+TF_LOCKFILE = $(if $(wildcard $(1)/.terraform.lock.hcl),-lockfile=readonly)
+
 infra-test: install ## terraform init -backend=false, validate and test (infra/tests/*.tftest.hcl, a mocked AWS provider): needs the providers downloadable, no AWS account
-	terraform -chdir=infra init -backend=false -input=false
+	@test -f infra/.terraform.lock.hcl || echo "infra-test: infra/.terraform.lock.hcl is missing: run make infra-lock and commit it" >&2
+	terraform -chdir=infra init -backend=false -input=false $(call TF_LOCKFILE,infra)
 	terraform -chdir=infra validate
 	terraform -chdir=infra test
+	terraform -chdir=infra/bootstrap init -backend=false -input=false $(call TF_LOCKFILE,infra/bootstrap)
+	terraform -chdir=infra/bootstrap validate
+
+infra-lock: ## Write both Terraform roots' provider lock files for Linux and macOS (x86-64, arm64), to commit: needs the registry reachable
+	for root in infra infra/bootstrap; do \
+	  terraform -chdir=$$root providers lock -platform=linux_amd64 -platform=linux_arm64 -platform=darwin_amd64 -platform=darwin_arm64; \
+	done
 
 bootstrap: install ## Once per AWS account: state bucket, GitHub OIDC provider, deploy and plan roles (infra/bootstrap)
 	$(TSX) scripts/bootstrap.ts $(if $(AUTO_APPROVE),--auto-approve)

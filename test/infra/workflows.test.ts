@@ -106,7 +106,21 @@ describe(".github/workflows", () => {
     expect(infraTest.steps.map((s: Hcl) => s.run).filter(Boolean)).toEqual(["make infra-test"]);
     expect(infraTest.steps.find((s: Hcl) => s.uses === "./.github/actions/setup").with).toEqual({ terraform: "true" });
     expect(infraTest.permissions?.["id-token"]).toBeUndefined(); // no AWS: nothing to assume
-    expect(read(join(ROOT, "Makefile"))).toMatch(/^infra-test:.*\n\tterraform -chdir=infra init -backend=false -input=false\n\tterraform -chdir=infra validate\n\tterraform -chdir=infra test$/m);
+    const makefile = read(join(ROOT, "Makefile"));
+    const recipe = (target: string) => new RegExp(`^${target}:.*\\n((?:\\t.*\\n)+)`, "m").exec(makefile)?.[1] ?? "";
+    // Both roots validated; a committed lock file is held to (readonly), never rewritten by a test run.
+    for (const line of [
+      "\tterraform -chdir=infra init -backend=false -input=false $(call TF_LOCKFILE,infra)",
+      "\tterraform -chdir=infra validate",
+      "\tterraform -chdir=infra test",
+      "\tterraform -chdir=infra/bootstrap init -backend=false -input=false $(call TF_LOCKFILE,infra/bootstrap)",
+      "\tterraform -chdir=infra/bootstrap validate",
+    ]) {
+      expect(recipe("infra-test")).toContain(line);
+    }
+    expect(makefile).toContain("TF_LOCKFILE = $(if $(wildcard $(1)/.terraform.lock.hcl),-lockfile=readonly)");
+    expect(recipe("infra-lock")).toContain("providers lock -platform=linux_amd64 -platform=linux_arm64 -platform=darwin_amd64 -platform=darwin_arm64");
+    expect(read(join(ROOT, ".gitignore"))).not.toMatch(/lock\.hcl/);
     const plan = pr.jobs["plan-dev"];
     expect(plan.needs).toEqual(["test", "infra-test"]);
     const runs = plan.steps.map((s: Hcl) => s.run ?? "").join("\n");
