@@ -53,6 +53,7 @@ describe("a handler module added to src/handlers/", () => {
     const vars = bootstrapVars(undefined, () => "git@github.com:acme/service.git", functions);
     expect(vars.functions.nightlyReport).toEqual({
       table_actions: ["dynamodb:DescribeTable", "dynamodb:Query", "dynamodb:Scan"],
+      http: false,
       stream: false,
       schedule: true,
     });
