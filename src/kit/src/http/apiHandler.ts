@@ -9,7 +9,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import type { Migration } from "../migrations/migration";
 import { openConnection, type Connection, type ConnectOptions } from "../runtime/connect";
 import { metered, type Meter } from "../runtime/requestMeter";
-import { StarterError } from "../errors";
+import { errorFields } from "../errorLog";
 import { callerOf, forbidden, unauthenticated } from "./caller";
 import { toHttpError, type ErrorMapping } from "./errors";
 import { loadCursorSecret } from "./cursorSecret";
@@ -123,27 +123,7 @@ function logRequest(line: { requestId: string; route: string; status: number; du
   console.log(JSON.stringify({ level: "info", type: "request", ...rest, dynamodb: { requests: meter.requests, capacityUnits: meter.capacityUnits } }));
 }
 
-/**
- * One JSON log line per failed request: never the request. The library's
- * own errors are logged with their message, which names only tables and
- * migrations and says in words what to do; any other error (the SDK's and the runtime's
- * messages quote the values they reject) by its class and code alone.
- */
+/** One JSON log line per failed request: never the request; of the error, what errorLog.ts allows. */
 function logFailure(level: "warn" | "error", requestId: string, route: string, error: unknown): void {
-  const name = error instanceof Error ? error.name : typeof error;
-  if (error instanceof StarterError) {
-    console.error(JSON.stringify({ level, requestId, route, error: name, code: error.code, message: error.message }));
-    return;
-  }
-  const { code, $metadata } = (error ?? {}) as { code?: unknown; $metadata?: { httpStatusCode?: number } };
-  console.error(
-    JSON.stringify({
-      level,
-      requestId,
-      route,
-      error: name,
-      ...(typeof code === "string" ? { code } : {}),
-      ...($metadata?.httpStatusCode ? { httpStatus: $metadata.httpStatusCode } : {}),
-    }),
-  );
+  console.error(JSON.stringify({ level, requestId, route, ...errorFields(error) }));
 }

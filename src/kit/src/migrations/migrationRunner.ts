@@ -110,6 +110,27 @@ function followProgress(umzug: Umzug<MigrationContext>, lock: MigrationLock, log
   umzug.on("reverted", (p) => onEnd(p, "reverted"));
 }
 
+/**
+ * umzug, loaded when a run starts (importing the runner, as the ops entry does, costs nothing until then). A bundle may
+ * expose a CommonJS package's exports under `default` only, as esbuild's lazy chunk of umzug does: both shapes work.
+ */
+async function loadUmzug(): Promise<typeof import("umzug")> {
+  const loaded = (await import("umzug")) as typeof import("umzug") & { default?: typeof import("umzug") };
+  return typeof loaded.Umzug === "function" ? loaded : loaded.default!;
+}
+
+/** What translating `error` gives, or `error` itself when the translation throws: a fault there never hides the cause. */
+function translatedOrOriginal(error: unknown, translate: () => unknown, log: (line: string) => void): unknown {
+  try {
+    return translate();
+  } catch (fault) {
+    log(
+      `could not translate ${error instanceof Error ? error.name : "an error"} (${fault instanceof Error ? fault.message : String(fault)}); reporting it as it was`,
+    );
+    return error;
+  }
+}
+
 /** umzug's and the lock's errors in our terms. */
 function translated(
   error: unknown,
@@ -141,8 +162,7 @@ async function underLock<T>(
   work: (umzug: Umzug<MigrationContext>, context: MigrationContext) => Promise<T[]>,
 ): Promise<T[]> {
   const { documentClient, tableName, migrations, log = () => {} } = options;
-  // Loaded here, not at the top: importing the runner (the ops entry does) costs nothing until something runs.
-  const { Umzug, MigrationError } = await import("umzug");
+  const { Umzug, MigrationError } = await loadUmzug();
   const lock = migrationLock({ documentClient, tableName, log, ...options.lock });
   if (!(await lock.acquire({ giveUpWhen: async () => !(await stillNeeded()) }))) return [];
   const storage = dynamoMigrationStorage({ documentClient, tableName, lock });
@@ -159,7 +179,7 @@ async function underLock<T>(
     followProgress(umzug, lock, log, progress);
     return await work(umzug, context);
   } catch (error) {
-    throw translated(error, options, lock, progress, MigrationError);
+    throw translatedOrOriginal(error, () => translated(error, options, lock, progress, MigrationError), log);
   } finally {
     await lock.release();
   }

@@ -31,7 +31,8 @@ import { TransactWriteCommand, type TransactWriteCommandInput } from "@aws-sdk/l
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { connect } from "../runtime/connect";
 import type { Migration } from "../migrations/migration";
-import { cancellationReasons, ConfigError, StarterError } from "../errors";
+import { cancellationReasons, ConfigError } from "../errors";
+import { errorFields } from "../errorLog";
 import { PARTITION_KEY, SORT_KEY } from "../table/keySchema";
 
 /** Partitions whose name starts with this are the kit's own (migrations, stream markers): never handed to the app. */
@@ -156,13 +157,7 @@ export function toChange(record: DynamoDBRecord): StreamChange {
   };
 }
 
-/**
- * One JSON line per refused record: its place in the stream and the error's class, never the item. As for the
- * API's failures, only the kit's own errors are logged with their message: others (the app's, the SDK's) may quote
- * the values they refuse.
- */
+/** One JSON line per refused record: its place in the stream and, as for the API's failures, what errorLog.ts allows of the error. */
 function logFailure(change: StreamChange, error: unknown): void {
-  const name = error instanceof Error ? error.name : typeof error;
-  const detail = error instanceof StarterError ? { code: error.code, message: error.message } : {};
-  console.error(JSON.stringify({ level: "error", type: "stream-record", sequenceNumber: change.sequenceNumber, event: change.event, error: name, ...detail }));
+  console.error(JSON.stringify({ level: "error", type: "stream-record", sequenceNumber: change.sequenceNumber, event: change.event, ...errorFields(error) }));
 }
