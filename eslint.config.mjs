@@ -14,11 +14,11 @@ const NO_SCRIPTS = forbid(
   "src/ never imports scripts/: the deploy pipeline, CLIs and local tooling stay out of the Lambda.",
 );
 const KIT_BY_NAME = forbid(
-  String.raw`^\.\.?/(.*/)?kit(/|$)|^@dynamodb-starter/kit(/(?!(runtime|migrations|ops|testing)$).*)?$`,
-  'Import the kit by its package name and entry: "@dynamodb-starter/kit/runtime", "/migrations" or "/testing".',
+  String.raw`^\.\.?/(.*/)?kit(/|$)|^@dynamodb-starter/kit(/(?!(runtime|migrations|ops|contract|testing)$).*)?$`,
+  'Import the kit by its package name and entry: "@dynamodb-starter/kit/runtime", "/migrations", "/ops", "/contract" or "/testing".',
 );
 const KIT_ALONE = forbid(
-  String.raw`^(\.\./)+((src/)?(app|handlers|contract)|scripts|test)(/|$)`,
+  String.raw`^(\.\./)+((src/)?(app|handlers)|scripts|test)(/|$)`,
   "The kit never imports the app, the handlers, the starter's scripts or its tests: teams replace the app and update the kit.",
 );
 

@@ -9,7 +9,7 @@ module.exports = {
   testEnvironment: "<rootDir>/src/kit/src/testing/jestQuietEnvironment.ts",
   roots: ["<rootDir>/test", "<rootDir>/src/kit/test"],
   // The kit by its package name, from its TypeScript source (as tsconfig.json's "paths" says for tsc and esbuild).
-  moduleNameMapper: { "^@dynamodb-starter/kit/(runtime|migrations|ops|testing)$": "<rootDir>/src/kit/src/$1.ts" },
+  moduleNameMapper: { "^@dynamodb-starter/kit/(runtime|migrations|ops|testing|contract)$": "<rootDir>/src/kit/src/$1.ts" },
   testMatch: ["**/*.test.ts"],
   transform: {
     // tsconfig.json resolves like a bundler for tsc; jest runs CommonJS, where import() becomes a lazy require.

@@ -7,7 +7,7 @@
 import { readdirSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { ConfigError } from "@dynamodb-starter/kit/runtime";
-import type { FunctionConfig, ScheduleTrigger, StreamTrigger } from "../src/functions";
+import type { FunctionConfig, ScheduleTrigger, StreamTrigger } from "@dynamodb-starter/kit/runtime";
 
 const ROOT = resolve(__dirname, "..");
 export const HANDLERS_DIR = join(ROOT, "src", "handlers");

@@ -17,7 +17,7 @@ import { pathToFileURL } from "node:url";
 import { ConfigError, createClient, LOCAL_REGION } from "@dynamodb-starter/kit/runtime";
 import { describeTable } from "@dynamodb-starter/kit/ops";
 import { localStreamMapping } from "@dynamodb-starter/kit/testing";
-import type { ScheduleTrigger, StreamTrigger, Trigger } from "../src/functions";
+import type { ScheduleTrigger, StreamTrigger, Trigger } from "@dynamodb-starter/kit/runtime";
 import { runCli } from "./cli";
 
 type Handler = (event: unknown, context: LocalContext) => Promise<unknown>;

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from "jose";
-import { callerClaims, type AppContract, type SampleRequest } from "../src/contract";
+import { callerClaims, type AppContract, type SampleRequest } from "@dynamodb-starter/kit/contract";
 import { ConfigError } from "@dynamodb-starter/kit/runtime";
 import { type CallerClaims } from "@dynamodb-starter/kit/testing";
 

@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { contract } from "../src/app/contract";
 import { ConfigError, StarterError, batchWriteAll, createClient, createDocumentClient, validate } from "@dynamodb-starter/kit/runtime";
-import { type SeedDefinition } from "../src/contract";
+import { type SeedDefinition } from "@dynamodb-starter/kit/contract";
 import { runCli } from "./cli";
 import { assertCredentials } from "./credentials";
 import { deploymentTable } from "./deployments";

@@ -7,7 +7,7 @@ import { apiRouteTable, ConfigError, StarterError } from "@dynamodb-starter/kit/
 import type { Artifact } from "./build";
 import type { AwsDeployment } from "./deployments";
 import { httpFunction, type FunctionSpec } from "./functions";
-import type { ScheduleTrigger, StreamTrigger } from "../src/functions";
+import type { ScheduleTrigger, StreamTrigger } from "@dynamodb-starter/kit/runtime";
 
 export const INFRA_DIR = resolve(__dirname, "..", "infra");
 const MIN_VERSION = [1, 10];

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { contract } from "../../src/app/contract";
 import { LOCAL_REGION, batchWriteAll, connect, createApiHandler, createClient, createDocumentClient, type Migration } from "@dynamodb-starter/kit/runtime";
-import { callerClaims } from "../../src/contract";
+import { callerClaims } from "@dynamodb-starter/kit/contract";
 import { describeTable, dynamoMigrationStorage, ensureTable } from "@dynamodb-starter/kit/ops";
 import { apiGatewayEvent, jwtContext, countRequests } from "@dynamodb-starter/kit/testing";
 import { backfill } from "@dynamodb-starter/kit/ops";

@@ -14,7 +14,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { contract } from "../../src/app/contract";
 import { LOCAL_REGION } from "@dynamodb-starter/kit/runtime";
-import { callerClaims } from "../../src/contract";
+import { callerClaims } from "@dynamodb-starter/kit/contract";
 import { apiGatewayEvent, jwtContext } from "@dynamodb-starter/kit/testing";
 import { relative } from "node:path";
 import { buildEntry, staticClosure, type Artifact } from "../build";

@@ -9,7 +9,7 @@ import { BatchGetCommand, type BatchGetCommandOutput } from "@aws-sdk/lib-dynamo
 import autocannon from "autocannon";
 import { contract } from "../../src/app/contract";
 import { LOCAL_REGION, createClient, createDocumentClient } from "@dynamodb-starter/kit/runtime";
-import { type SampleRequest } from "../../src/contract";
+import { type SampleRequest } from "@dynamodb-starter/kit/contract";
 import { runCli } from "../cli";
 import { isolatedLocalDeployment } from "../deployments";
 import { deployLocal, destroyLocal, localPaths } from "../localDeployment";

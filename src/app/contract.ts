@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { PutItemCommand } from "dynamodb-toolbox/entity/actions/put";
 import * as z from "zod/mini";
-import { defineSeed, type AppContract } from "../contract";
+import { defineSeed, type AppContract } from "@dynamodb-starter/kit/contract";
 import { api } from "./";
 import { createModel, keys } from "./model";
 import * as schemas from "./schemas";

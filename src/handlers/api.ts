@@ -4,8 +4,7 @@
  * HTTP, granted exactly the DynamoDB actions its routes send.
  */
 import { api } from "../app";
-import { apiRouteTable, createApiHandler } from "@dynamodb-starter/kit/runtime";
-import { defineFunction } from "../functions";
+import { apiRouteTable, createApiHandler, defineFunction } from "@dynamodb-starter/kit/runtime";
 
 export const handler = createApiHandler(api);
 /** Who may call which route: the local deployment checks tokens against it as API Gateway does. */

@@ -4,10 +4,9 @@
  * error alarm, when a count is wrong. `make invoke NAME=memberCountAudit` runs it now.
  */
 import type { Context } from "aws-lambda";
-import { connect } from "@dynamodb-starter/kit/runtime";
+import { connect, defineFunction } from "@dynamodb-starter/kit/runtime";
 import { migrations } from "../app/migrations";
 import { auditMemberCounts } from "../app/audit";
-import { defineFunction } from "../functions";
 
 export async function handler(_event: unknown, context: Pick<Context, "getRemainingTimeInMillis">) {
   const { documentClient, tableName } = await connect({ migrations });

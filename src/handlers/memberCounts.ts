@@ -4,10 +4,9 @@
  * applies each record once; the trigger below becomes the event source
  * mapping on AWS and the local deployment's stream poller.
  */
-import { createStreamHandler } from "@dynamodb-starter/kit/runtime";
+import { createStreamHandler, defineFunction } from "@dynamodb-starter/kit/runtime";
 import { migrations } from "../app/migrations";
 import { memberCountWrites } from "../app/projections";
-import { defineFunction } from "../functions";
 
 export const handler = createStreamHandler({ migrations, writes: memberCountWrites });
 

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { contract } from "../../src/app/contract";
-import { walk, type SampleRequest } from "../../src/contract";
+import { walk, type SampleRequest } from "@dynamodb-starter/kit/contract";
 import { isolatedLocalDeployment, type LocalDeployment } from "../../scripts/deployments";
 import { deployLocal, destroyLocal, localLogFiles, localPaths } from "../../scripts/localDeployment";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";

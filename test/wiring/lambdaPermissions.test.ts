@@ -1,5 +1,5 @@
 import { contract } from "../../src/app/contract";
-import { callerClaims, walk } from "../../src/contract";
+import { callerClaims, walk } from "@dynamodb-starter/kit/contract";
 import { connect, createApiHandler, type StreamHandler } from "@dynamodb-starter/kit/runtime";
 import { describeTable, ensureTable, reconcileTable } from "@dynamodb-starter/kit/ops";
 import { apiClient, countRequests, deleteTable, localClients, localEndpoint, localStreamMapping, uniqueTableName } from "@dynamodb-starter/kit/testing";

@@ -1,4 +1,4 @@
-import { walk, withCaptured, type SampleRequest } from "../../src/contract";
+import { walk, withCaptured, type SampleRequest } from "@dynamodb-starter/kit/contract";
 
 describe("walking the contract's sample requests", () => {
   it("sends each request with what earlier responses captured, in the path, query and body", async () => {

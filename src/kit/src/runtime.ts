@@ -2,7 +2,8 @@
  * What a Lambda handler imports, and all that can reach its cold start:
  * connect() and its clients and config, the HTTP API handler with its router,
  * callers, validation, responses and cursors, the error classes, and the
- * types a migration list is made of, and the stream consumer. connect() loads the migration runner
+ * types a migration list is made of, the stream consumer, and what a handler
+ * module's `config` says (defineFunction). connect() loads the migration runner
  * (and umzug) with import() only when a migration is pending.
  */
 export * from "./errors";
@@ -10,6 +11,7 @@ export { PARTITION_KEY, SORT_KEY, MIGRATIONS_PARTITION } from "./table/keySchema
 export { LOCAL_REGION, TABLE_NAME_PATTERN, TABLE_NAME_RULE, configFromEnv, configWith, isLocalEndpoint, type DynamoConfig } from "./runtime/config";
 export { createClient, createDocumentClient, type ClientOptions } from "./runtime/clients";
 export { connect, type Connection, type ConnectOptions, type OnPending } from "./runtime/connect";
+export { defineFunction, type FunctionConfig, type Trigger, type StreamTrigger, type ScheduleTrigger, type DynamoDBAction } from "./runtime/functionConfig";
 export type { Migration, MigrationContext } from "./migrations/migration";
 export { batchWriteAll, type WriteRequest } from "./data/batchWrite";
 export { createApiHandler, apiRouteTable, type ApiDefinition, type ApiHandler, type ApiHandlerOptions } from "./http/apiHandler";

@@ -6,14 +6,9 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { randomUUID } from "node:crypto";
 
-/** The claims of a token a caller presents: what the identity provider would put in it. */
-export interface CallerClaims {
-  sub: string;
-  email?: string;
-  /** Whether the provider verified `email` (the token's `email_verified`); absent: the token says nothing. */
-  emailVerified?: boolean;
-  scopes?: readonly string[];
-}
+import type { CallerClaims } from "../contract/appContract";
+
+export type { CallerClaims };
 
 export interface RequestParts {
   method: string;

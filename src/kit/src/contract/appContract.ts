@@ -1,13 +1,21 @@
 /**
- * What the kept tools (seed import, load test, benchmark, end-to-end and
- * permission tests) need to know about an app, and nothing more. The app
- * fills one AppContract (src/app/contract.ts); scripts and tests read it
- * instead of naming the app's routes, entities or keys.
+ * What the tooling (seed import, load test, benchmark, the wiring checks and
+ * the local deployment) needs to know about an app, and nothing more. The app
+ * fills one AppContract (src/app/contract.ts); the tools read it instead of
+ * naming the app's routes, entities or keys.
  */
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type * as z from "zod/mini";
-import type { ApiDefinition } from "@dynamodb-starter/kit/runtime";
-import type { CallerClaims } from "@dynamodb-starter/kit/testing";
+import type { ApiDefinition } from "../http/apiHandler";
+
+/** The claims of a token a caller presents: what the identity provider would put in it. */
+export interface CallerClaims {
+  sub: string;
+  email?: string;
+  /** Whether the provider verified `email` (the token's `email_verified`); absent: the token says nothing. */
+  emailVerified?: boolean;
+  scopes?: readonly string[];
+}
 
 /** One request to the app's API, who sends it, and the status it must get. */
 export interface SampleRequest {

@@ -1,8 +1,8 @@
 /**
  * Every module in src/handlers/ is a Lambda function: it exports its
  * `handler` and, as `config`, how it is triggered and what it may do. The
- * build, Terraform's variables, the bootstrap's roles, the permission test
- * and the local deployment all read these; nothing is listed twice.
+ * build, the infrastructure, the functions' roles, the permission check and
+ * the local deployment all read these; nothing is listed twice.
  *
  *   export const config = defineFunction({ trigger: { schedule: { expression: "rate(1 day)" } }, dynamodbActions: ["Query"] });
  */
@@ -11,7 +11,7 @@
 export interface StreamTrigger {
   /** Records per invocation, at most 10,000 (1 to 1,000 is usual). */
   batchSize: number;
-  /** Tries after the first before a record goes to the failure destination (a queue on AWS; `make logs` shows them locally). */
+  /** Tries after the first before a record goes to the failure destination (a queue on AWS, a file locally). */
   maximumRetryAttempts: number;
   /** Records older than this go to the failure destination unprocessed (60 to 604,800 s). */
   maximumRecordAgeSeconds: number;
@@ -19,7 +19,7 @@ export interface StreamTrigger {
   maximumBatchingWindowSeconds?: number;
 }
 
-/** A job run by EventBridge Scheduler (and by `make invoke NAME=...`). */
+/** A job run by EventBridge Scheduler (and on demand, locally). */
 export interface ScheduleTrigger {
   /** `rate(1 day)`, `rate(15 minutes)`, or `cron(0 3 * * ? *)`. */
   expression: string;
@@ -37,8 +37,8 @@ export interface FunctionConfig {
   trigger: Trigger;
   /**
    * Exactly the DynamoDB actions this function sends, connect()'s DescribeTable and Query included (a transaction needs
-   * the action of each of its items). Its role is granted these and no others; test/wiring/lambdaPermissions.test.ts
-   * compares them with what the function really sends.
+   * the action of each of its items). Its role is granted these and no others; the permission check compares them
+   * with what the function really sends.
    */
   dynamodbActions: readonly DynamoDBAction[];
   /** Overrides the deployment's `lambda.timeoutSeconds` (an HTTP function stays within 30 s). */
