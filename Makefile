@@ -24,11 +24,14 @@ SHELL := bash
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 
 DEPLOYMENT ?= local
-TSX := node_modules/.bin/tsx
+# Every target is a command of the starter's CLI (the @dynamodb-starter/cli package, scripts/ in the template):
+# this file only passes make's variables on. Add targets of your own in team.mk, which upgrades never touch.
+STARTER := node_modules/.bin/starter
+CLI := node_modules/@dynamodb-starter/cli
 MIGRATE_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(DRY_RUN),--dry-run)
 DEPLOY_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(AUTO_APPROVE),--auto-approve) $(if $(DELETE_TABLE),--delete-table "$(DELETE_TABLE)")
 
-.PHONY: help install typecheck lint format build test test-slow test-all dev ui stack fuzz bench load audit infra-test infra-lock bootstrap deploy plan destroy logs invoke token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock upgrade clean
+.PHONY: help install typecheck lint format build test test-slow test-all test-template dev ui stack fuzz bench load audit infra-test infra-lock bootstrap deploy plan destroy logs invoke token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock upgrade clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -53,108 +56,117 @@ format: install ## Format every source file with prettier
 	node_modules/.bin/prettier --write --log-level warn .
 
 build: install ## Bundle every function (each module of src/handlers/) with esbuild into dist/<name>.zip and print sizes
-	$(TSX) scripts/build.ts
+	$(STARTER) build
 
 # Tests named *.slow.test.ts wait on something slow by nature (DynamoDB Local's delayed index statuses, whole
 # leases across processes, a DynamoDB Local outage, npm pack and install, two clones upgraded, a load run):
 # `make test-slow` runs them, and CI runs both.
 JEST_FAST := --testPathIgnorePatterns /node_modules/ '\.slow\.test\.ts$$'
+JEST_SLOW := --testPathPattern '\.slow\.test\.ts$$'
 
-test: install ## Type-check and lint (side by side), then every test but the slow ones, against a DynamoDB Local started for the run
+test: install ## Type-check and lint (side by side), then your tests (test/) and the checks of your contract, against a DynamoDB Local started for the run
 	@$(MAKE) --no-print-directory --output-sync=target -j2 typecheck lint
 	node_modules/.bin/jest $(JEST_FAST)
 
-test-slow: install ## The slow tests only (*.slow.test.ts): skewed clocks across processes, delayed index statuses, npm pack, upgrade, load
-	node_modules/.bin/jest --testPathPattern '\.slow\.test\.ts$$'
+test-slow: install ## The slow tests only (*.slow.test.ts) of your tests and your contract's checks
+	node_modules/.bin/jest $(JEST_SLOW) --passWithNoTests
 
-test-all: install ## Type-check, lint and every test, slow ones included
+test-all: install ## Type-check, lint and every test of yours, slow ones included
 	@$(MAKE) --no-print-directory --output-sync=target -j2 typecheck lint
 	node_modules/.bin/jest
+
+test-template: install ## The kit's and the CLI's own suites, slow tests included (the template's CI runs them; a service need not)
+	node_modules/.bin/jest -c src/kit/jest.config.js
+	node_modules/.bin/jest -c scripts/jest.config.js
 
 fuzz: install ## Run the property-based tests (*.property.test.ts) with FUZZ_RUNS runs each (default 20000)
 	FUZZ_RUNS=$${FUZZ_RUNS:-20000} node_modules/.bin/jest --testPathPattern '\.property\.test\.ts$$' --testTimeout 3600000
 
 bench: install ## Measure connect(), migrations, cold start, backfill and HTTP side by side; writes bench/results.json
-	$(TSX) scripts/measure/bench.ts
+	$(STARTER) bench
 
 load: install ## Load-test an isolated local stack on loopback (50 connections, 5,000 requests) and check the table
-	$(TSX) scripts/measure/load.ts
+	$(STARTER) load
 
 audit: install ## Fail on high or critical advisories in production dependencies (npm audit --omit=dev)
-	scripts/audit.sh
+	$(CLI)/src/audit.sh
 
-# A committed lock file pins each provider's exact version and checksums: init then refuses anything else (-lockfile=readonly).
-TF_LOCKFILE = $(if $(wildcard $(1)/.terraform.lock.hcl),-lockfile=readonly)
+# Each module's committed lock file (in the CLI's terraform/<module>/) pins every provider's version and checksums: init then
+# refuses anything else (-lockfile=readonly). Both run in a root the CLI assembles under dist/terraform/.
+TF_LOCKFILE = $(if $(wildcard $(CLI)/terraform/$(1)/.terraform.lock.hcl),-lockfile=readonly)
 
-infra-test: install ## terraform init -backend=false, validate and test (infra/tests/*.tftest.hcl, a mocked AWS provider): needs the providers downloadable, no AWS account
-	@test -f infra/.terraform.lock.hcl || echo "infra-test: infra/.terraform.lock.hcl is missing: run make infra-lock and commit it" >&2
-	terraform -chdir=infra init -backend=false -input=false $(call TF_LOCKFILE,infra)
-	terraform -chdir=infra validate
-	terraform -chdir=infra test
-	terraform -chdir=infra/bootstrap init -backend=false -input=false $(call TF_LOCKFILE,infra/bootstrap)
-	terraform -chdir=infra/bootstrap validate
+infra-test: install ## terraform init -backend=false, validate and test (the CLI's terraform/service/tests, a mocked AWS provider): needs the providers downloadable, no AWS account
+	@test -f $(CLI)/terraform/service/.terraform.lock.hcl || echo "infra-test: $(CLI)/terraform/service/.terraform.lock.hcl is missing: run make infra-lock and commit it" >&2
+	$(STARTER) terraform service init -backend=false -input=false $(call TF_LOCKFILE,service)
+	$(STARTER) terraform service validate
+	$(STARTER) terraform service test
+	$(STARTER) terraform bootstrap init -backend=false -input=false $(call TF_LOCKFILE,bootstrap)
+	$(STARTER) terraform bootstrap validate
 
-infra-lock: ## Write both Terraform roots' provider lock files for Linux and macOS (x86-64, arm64), to commit: needs the registry reachable
-	for root in infra infra/bootstrap; do \
-	  terraform -chdir=$$root providers lock -platform=linux_amd64 -platform=linux_arm64 -platform=darwin_amd64 -platform=darwin_arm64; \
+infra-lock: ## Write both Terraform modules' provider lock files for Linux and macOS (x86-64, arm64), to commit: needs the registry reachable
+	for module in service bootstrap; do \
+	  $(STARTER) terraform $$module providers lock -platform=linux_amd64 -platform=linux_arm64 -platform=darwin_amd64 -platform=darwin_arm64; \
 	done
 
-bootstrap: install ## Once per AWS account: state bucket, GitHub OIDC provider, deploy and plan roles (infra/bootstrap)
-	$(TSX) scripts/bootstrap.ts $(if $(AUTO_APPROVE),--auto-approve)
+bootstrap: install ## Once per AWS account: state bucket, GitHub OIDC provider, deploy and plan roles (scripts/terraform/bootstrap)
+	$(STARTER) bootstrap $(if $(AUTO_APPROVE),--auto-approve)
 
 deploy: install ## Deploy DEPLOYMENT (default local: DynamoDB Local, the built API on localhost, the stream consumers and scheduled jobs)
-	$(TSX) scripts/deploy.ts deploy $(DEPLOY_FLAGS)
+	$(STARTER) deploy $(DEPLOY_FLAGS)
 
 plan: install ## Show what terraform would change for an AWS DEPLOYMENT
-	$(TSX) scripts/deploy.ts plan $(DEPLOY_FLAGS)
+	$(STARTER) plan $(DEPLOY_FLAGS)
 
 dev: install ## The local stack, every function rebuilt and reloaded on every save under src/ (DynamoDB Local and its data kept); Ctrl-C stops it
-	$(TSX) scripts/dev.ts
+	$(STARTER) dev
 
 ui: install ## dynamodb-admin on the local DynamoDB (make deploy or make dev running), opened on the table: http://127.0.0.1:8001
-	$(TSX) scripts/ui.ts
+	$(STARTER) ui
 
 stack: install ## Map a stack trace the function logged back to src/ with the build's source maps: make stack < stack.txt
-	@$(TSX) scripts/stack.ts $(NAME)
+	@$(STARTER) stack $(NAME)
 
 destroy: install ## Tear DEPLOYMENT down (local: stop it and delete its data; AWS: keeps the table unless DELETE_TABLE)
-	$(TSX) scripts/deploy.ts destroy $(DEPLOY_FLAGS)
+	$(STARTER) destroy $(DEPLOY_FLAGS)
 
 logs: install ## Follow DEPLOYMENT's logs (local: every function's, and the stream consumers' failure destinations; NAME=function for one)
-	$(TSX) scripts/deploy.ts logs $(DEPLOY_FLAGS) $(if $(NAME),--name "$(NAME)")
+	$(STARTER) logs $(DEPLOY_FLAGS) $(if $(NAME),--name "$(NAME)")
 
 invoke: install ## Run a scheduled job of the local deployment now: make invoke NAME=memberCountAudit
-	$(TSX) scripts/deploy.ts invoke $(DEPLOY_FLAGS) $(if $(NAME),--name "$(NAME)")
+	$(STARTER) invoke $(DEPLOY_FLAGS) $(if $(NAME),--name "$(NAME)")
 
 token: install ## Print a bearer token of the local deployment's issuer: SUB=<subject> [EMAIL=...] [EMAIL_VERIFIED=false] [SCOPES="a b"]
-	@$(TSX) scripts/token.ts $(if $(SUB),--sub "$(SUB)") $(if $(EMAIL),--email "$(EMAIL)") $(if $(EMAIL_VERIFIED),--email-verified "$(EMAIL_VERIFIED)") $(if $(SCOPES),--scopes "$(SCOPES)")
+	@$(STARTER) token $(if $(SUB),--sub "$(SUB)") $(if $(EMAIL),--email "$(EMAIL)") $(if $(EMAIL_VERIFIED),--email-verified "$(EMAIL_VERIFIED)") $(if $(SCOPES),--scopes "$(SCOPES)")
 
 seed: install ## Import FILE (default src/app/seed.json) into DEPLOYMENT's table; validates everything first
-	$(TSX) scripts/seed.ts --deployment "$(DEPLOYMENT)" $(if $(FILE),--file "$(FILE)")
+	$(STARTER) seed --deployment "$(DEPLOYMENT)" $(if $(FILE),--file "$(FILE)")
 
 migration: install ## Write the next numbered migration NAME=add-thing from the template and append it to the index
 	@test -n "$(NAME)" || { echo "usage: make migration NAME=add-thing  (lowercase words joined by dashes)" >&2; exit 2; }
-	$(TSX) scripts/newMigration.ts "$(NAME)"
+	$(STARTER) migration "$(NAME)"
 
 migrate: install ## Create the table if missing, reconcile its settings, apply pending migrations under the lock
-	$(TSX) scripts/migrate.ts up $(MIGRATE_FLAGS)
+	$(STARTER) migrate up $(MIGRATE_FLAGS)
 
 migrate-catch-up: install ## Run declared backfills once more, for what the previous code wrote (make deploy does it after the switch)
-	$(TSX) scripts/migrate.ts catch-up --deployment "$(DEPLOYMENT)" $(if $(ONLY),"--only=$(ONLY)")
+	$(STARTER) migrate catch-up --deployment "$(DEPLOYMENT)" $(if $(ONLY),"--only=$(ONLY)")
 
 migrate-status: install ## Show executed, pending and unknown migrations and the lock holder
-	$(TSX) scripts/migrate.ts status --deployment "$(DEPLOYMENT)"
+	$(STARTER) migrate status --deployment "$(DEPLOYMENT)"
 
 migrate-down: install ## Revert migration TO=<name> and every migration after it, newest first
 	@test -n "$(TO)" || { echo "usage: make migrate-down TO=<migration name>  (see make migrate-status)" >&2; exit 2; }
-	$(TSX) scripts/migrate.ts down --to "$(TO)" $(MIGRATE_FLAGS)
+	$(STARTER) migrate down --to "$(TO)" $(MIGRATE_FLAGS)
 
 migrate-unlock: install ## Release the migration lock of a process known to be dead
-	$(TSX) scripts/migrate.ts unlock $(MIGRATE_FLAGS)
+	$(STARTER) migrate unlock $(MIGRATE_FLAGS)
 
 upgrade: install ## Take the template's newer kit, scripts and tests from TEMPLATE=<git url or path>; keeps src/app, test/app, deployments
 	@test -n "$(TEMPLATE)" || { echo "usage: make upgrade TEMPLATE=<git url or path of the template> [REF=main]" >&2; exit 2; }
-	$(TSX) scripts/upgrade.ts --template "$(TEMPLATE)" $(if $(REF),--ref "$(REF)")
+	$(STARTER) upgrade --template "$(TEMPLATE)" $(if $(REF),--ref "$(REF)")
 
 clean: ## Remove build output and caches (not node_modules)
 	rm -rf dist src/kit/dist coverage node_modules/.cache
+
+# Targets of the team's own: a file of yours, beside this one, that upgrades never touch.
+-include team.mk

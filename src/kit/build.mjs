@@ -10,16 +10,7 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, "dist");
-const entries = [
-  "runtime",
-  "migrations",
-  "ops",
-  "contract",
-  "testing",
-  "testing/jestGlobalSetup",
-  "testing/jestGlobalTeardown",
-  "testing/jestQuietEnvironment",
-];
+const entries = ["runtime", "migrations", "ops", "contract", "testing"];
 const common = { platform: "node", target: "node20", logLevel: "warning", legalComments: "none" };
 const sources = (dir) =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));

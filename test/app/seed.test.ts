@@ -1,4 +1,4 @@
-import { readSeedFile, SeedValidationError, validateSeed, writeSeed } from "../../scripts/seed";
+import { readSeedFile, SeedValidationError, validateSeed, writeSeed } from "../../scripts/src/seed";
 import { contract } from "../../src/app/contract";
 import { createService } from "../../src/app/service";
 import { ensureTable } from "@dynamodb-starter/kit/ops";

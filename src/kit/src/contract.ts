@@ -13,6 +13,7 @@ export {
   type CallerClaims,
   type SampleRequest,
   type LoadMix,
+  type CreatedKey,
   type SeedDefinition,
   type SeedRecords,
 } from "./contract/appContract";

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, startLocalDynamo, type LocalDynamo } from "../src/testing/dynamoDbLocal";
+import { freePort, startLocalDynamo, type LocalDynamo } from "@dynamodb-starter/cli/testing";
 import { ensureTable } from "../src/table/ensureTable";
 import type * as Notes from "./support/testApp";
 import { localClients } from "../src/testing/tables";

@@ -1,5 +1,5 @@
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
-import { startLocalDynamo } from "../src/testing/dynamoDbLocal";
+import { startLocalDynamo } from "@dynamodb-starter/cli/testing";
 import { addGlobalSecondaryIndex } from "../src/table/globalSecondaryIndex";
 import { ensureTable } from "../src/table/ensureTable";
 import { localClients } from "../src/testing/tables";

@@ -81,11 +81,21 @@ function valueAt(body: unknown, path: string, what: string): string {
   return String(value);
 }
 
+/** The key of the item a create writes, or how to read it from the create's response when the server makes the id. */
+export type CreatedKey = Record<string, unknown> | ((response: unknown) => Record<string, unknown>);
+
+/**
+ * The load test's requests. Setup requests may `capture` values, as the walkthrough does; the creates and reads use
+ * them as `{{name}}` (an id the server made for a setup item, say).
+ */
 export interface LoadMix {
-  /** Sent once before the load, so that `reads` find something. */
+  /** Sent once before the load, in order, so that `reads` find something. */
   setup: readonly SampleRequest[];
-  /** The n-th create of the load, and the key of the item it writes: checked afterwards to be stored exactly when acknowledged. */
-  create(n: number): { request: SampleRequest; key: Record<string, unknown> };
+  /**
+   * The n-th create of the load, and the key of the item it writes: checked afterwards to be stored when acknowledged
+   * (and, where the key is known before the response, not stored when not).
+   */
+  create(n: number): { request: SampleRequest; key: CreatedKey };
   /** Reads and list queries that succeed after `setup`. The first is a single-item read: the benchmark's first request after a cold start. */
   reads: readonly SampleRequest[];
 }

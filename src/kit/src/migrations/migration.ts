@@ -1,6 +1,6 @@
 /**
  * What a migration is. Migrations are plain modules listed in an explicit,
- * ordered index (`src/migrations/index.ts`): bundlers cannot glob, and the
+ * ordered index (`src/app/migrations/index.ts`): bundlers cannot glob, and the
  * order must never depend on the file system.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";

@@ -11,7 +11,7 @@ import { LOCAL_REGION } from "../runtime/config";
 
 export function localEndpoint(): string {
   const value = process.env.DYNAMODB_ENDPOINT;
-  if (!value) throw new Error("DYNAMODB_ENDPOINT is not set: run the tests through jest, whose globalSetup starts DynamoDB Local");
+  if (!value) throw new Error("DYNAMODB_ENDPOINT is not set: run the tests through jest with the starter's preset, whose global setup starts DynamoDB Local");
   return value;
 }
 

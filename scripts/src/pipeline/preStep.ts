@@ -1,0 +1,57 @@
+/**
+ * The pre-step of every deployment, before any code ships: ensure the table,
+ * reconcile its declared settings, apply pending migrations under the lock.
+ * Runs with the deployer's credentials; the Lambda never needs these rights.
+ */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { createDocumentClient, type Migration } from "@dynamodb-starter/kit/runtime";
+import { ensureTable, reconcileTable, type SettingReport, type TableSettings } from "@dynamodb-starter/kit/ops";
+import { migrator } from "@dynamodb-starter/kit/ops";
+import { needsStream, type FunctionSpec } from "../functions";
+
+export interface PreStepOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  settings: TableSettings;
+  log: (line: string) => void;
+  /** The app's migration index. */
+  migrations: readonly Migration[];
+  /** The service's functions: a stream consumer among them declares the table's stream. */
+  functions: readonly FunctionSpec[];
+  /** Apply migrations up to this one only (all pending by default). */
+  to?: string;
+}
+
+/**
+ * The deployment's table settings, and the stream when a function reads it. When none does, the stream is left as it
+ * is: turning it off would drop what it holds, so that is a decision to make by hand.
+ */
+export function declaredSettings(settings: TableSettings, functions: readonly FunctionSpec[]): TableSettings {
+  return needsStream(functions) ? { ...settings, stream: "NEW_AND_OLD_IMAGES" } : settings;
+}
+
+export interface PreStepResult {
+  created: boolean;
+  settings: SettingReport[];
+  applied: string[];
+}
+
+export async function runPreStep(options: PreStepOptions): Promise<PreStepResult> {
+  const { client, tableName, log, migrations } = options;
+  const settings = declaredSettings(options.settings, options.functions);
+  const indent = (line: string) => log(`  ${line}`);
+  log(`table "${tableName}"`);
+  const { created } = await ensureTable({ client, tableName, ...(settings.tags ? { tags: settings.tags } : {}), log: indent });
+  if (!created) indent("exists with the expected key schema");
+
+  log("table settings");
+  const reports = await reconcileTable({ client, tableName, settings, apply: true, log: indent });
+  if (reports.some((r) => r.denied)) indent("make bootstrap, run by an administrator, turns on what a protected table declares and this deploy may not");
+
+  log("migrations");
+  const applied = await migrator({ client, documentClient: createDocumentClient(client), tableName, migrations, log: indent }).up(
+    options.to ? { to: options.to } : {},
+  );
+  indent(applied.length ? `applied ${applied.length}: ${applied.join(", ")}` : "nothing pending");
+  return { created, settings: reports, applied };
+}

@@ -1,0 +1,45 @@
+output "api_url" {
+  description = "Base URL of the HTTP API."
+  value       = aws_apigatewayv2_stage.default.invoke_url
+}
+
+output "function_name" {
+  description = "Name of the HTTP API's function."
+  value       = aws_lambda_function.function[local.http_function].function_name
+}
+
+output "functions" {
+  description = "Every function of the deployment by handler name: its Lambda name, log group and execution role (created by scripts/terraform/bootstrap)."
+  value = {
+    for name, f in aws_lambda_function.function : name => {
+      function_name  = f.function_name
+      log_group_name = aws_cloudwatch_log_group.function[name].name
+      role_arn       = data.aws_iam_role.function[name].arn
+    }
+  }
+}
+
+output "stream_failure_queues" {
+  description = "Per stream consumer, the SQS queue holding the batches it gave up on (their place in the stream)."
+  value       = { for name, q in aws_sqs_queue.stream_failures : name => q.url }
+}
+
+output "table_arn" {
+  description = "ARN of the DynamoDB table the functions use."
+  value       = data.aws_dynamodb_table.main.arn
+}
+
+output "table_stream_arn" {
+  description = "ARN of the table's stream (turned on by the pre-step when a handler reads it)."
+  value       = data.aws_dynamodb_table.main.stream_arn
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic every alarm of the deployment notifies: subscribe a pager or chat integration here."
+  value       = aws_sns_topic.alarms.arn
+}
+
+output "dashboard_url" {
+  description = "The deployment's CloudWatch dashboard."
+  value       = "https://${var.region}.console.aws.amazon.com/cloudwatch/home?region=${var.region}#dashboards/dashboard/${aws_cloudwatch_dashboard.main.dashboard_name}"
+}
