@@ -78,7 +78,7 @@ describe("the built HTTP function, run alone from its folder", () => {
   });
 
   it("answers 503 while migrations are pending, as it does in Lambda and with MIGRATIONS_ON_CONNECT=fail, and applies none", async () => {
-    for (const settings of [{ AWS_LAMBDA_FUNCTION_NAME: "staging-http" }, { MIGRATIONS_ON_CONNECT: "fail" }]) {
+    for (const settings of [{ AWS_LAMBDA_FUNCTION_NAME: "staging-http" }, { MIGRATIONS_ON_CONNECT: "fail" }] as Record<string, string>[]) {
       const answer = invoke(settings);
       expect({ settings, statusCode: answer.statusCode }).toEqual({ settings, statusCode: 503 });
     }
