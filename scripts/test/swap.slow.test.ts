@@ -6,7 +6,7 @@
  * places was touched: the packages and the glue serve an app they were never told about.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TEMPLATE_ROOT as ROOT } from "./support/env";
@@ -16,9 +16,9 @@ const TEAM_OWNS = ["src/app", "src/handlers", "test/app", "infra"];
 const clone = join(mkdtempSync(join(tmpdir(), "swap-")), "service");
 const git = (...args: string[]) => execFileSync("git", args, { cwd: clone, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
 
-/** make in the clone; node_modules is this repository's (linked), so the install step is marked done, never rerun. */
+/** make in the clone, whose node_modules is this repository's (linked): see beforeAll. */
 const make = (target: string) =>
-  spawnSync("make", ["--no-print-directory", "-o", "node_modules/.package-lock.json", target], {
+  spawnSync("make", ["--no-print-directory", target], {
     cwd: clone,
     encoding: "utf8",
     env: { ...process.env, LOCAL_STATE_DIR: join(clone, ".local") },
@@ -29,6 +29,10 @@ const tail = (run: ReturnType<typeof make>) => `${run.stdout}\n${run.stderr}`.sp
 beforeAll(() => {
   execFileSync("git", ["clone", "--quiet", ROOT, clone]);
   symlinkSync(join(ROOT, "node_modules"), join(clone, "node_modules"));
+  // The clone's lock file is this repository's, byte for byte, but checked out just now: dated back, it is older than
+  // the installed tree, so make's install step (npm ci, which would empty the linked node_modules) never runs.
+  if (!readFileSync(join(clone, "package-lock.json")).equals(readFileSync(join(ROOT, "package-lock.json")))) throw new Error("commit package-lock.json first");
+  utimesSync(join(clone, "package-lock.json"), new Date(0), new Date(0));
   for (const owned of TEAM_OWNS) {
     rmSync(join(clone, owned), { recursive: true, force: true });
     cpSync(join(FIXTURE.root, owned), join(clone, owned), { recursive: true });
