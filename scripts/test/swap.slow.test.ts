@@ -6,17 +6,16 @@
  * places was touched: the packages and the glue serve an app they were never told about.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TEMPLATE_ROOT as ROOT } from "./support/env";
+import { linkNodeModules, TEMPLATE_ROOT as ROOT } from "./support/env";
 import { FIXTURE } from "./support/functions";
 
 const TEAM_OWNS = ["src/app", "src/handlers", "test/app", "infra"];
 const clone = join(mkdtempSync(join(tmpdir(), "swap-")), "service");
-const git = (...args: string[]) => execFileSync("git", args, { cwd: clone, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
 
-/** make in the clone, whose node_modules is this repository's (linked): see beforeAll. */
+/** make in the clone, whose installed packages are this repository's (linked), its own workspaces its own. */
 const make = (target: string) =>
   spawnSync("make", ["--no-print-directory", target], {
     cwd: clone,
@@ -28,9 +27,9 @@ const tail = (run: ReturnType<typeof make>) => `${run.stdout}\n${run.stderr}`.sp
 
 beforeAll(() => {
   execFileSync("git", ["clone", "--quiet", ROOT, clone]);
-  symlinkSync(join(ROOT, "node_modules"), join(clone, "node_modules"));
+  linkNodeModules(clone);
   // The clone's lock file is this repository's, byte for byte, but checked out just now: dated back, it is older than
-  // the installed tree, so make's install step (npm ci, which would empty the linked node_modules) never runs.
+  // the installed tree, so make's install step (npm ci, which would empty the linked packages) never runs.
   if (!readFileSync(join(clone, "package-lock.json")).equals(readFileSync(join(ROOT, "package-lock.json")))) throw new Error("commit package-lock.json first");
   utimesSync(join(clone, "package-lock.json"), new Date(0), new Date(0));
   for (const owned of TEAM_OWNS) {
@@ -52,7 +51,7 @@ describe("the fixture app swapped in for the example", () => {
     expect(slow.stdout + slow.stderr).toMatch(/PASS scripts\/checks\/localDeployment\.slow\.test\.ts/);
 
     // Every change in the clone is inside what the team owns.
-    const changed = git("status", "--porcelain", "--untracked-files=all")
+    const changed = execFileSync("git", ["status", "--porcelain", "--untracked-files=all"], { cwd: clone, encoding: "utf8" })
       .split("\n")
       .filter(Boolean)
       .map((line) => line.slice(3));

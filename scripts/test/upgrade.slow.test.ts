@@ -11,11 +11,11 @@
  * upgrade, named, changing nothing.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { upgrade, UpgradeError } from "../src/upgrade";
-import { TEMPLATE_ROOT as ROOT } from "./support/env";
+import { linkNodeModules, TEMPLATE_ROOT as ROOT } from "./support/env";
 import { FIXTURE } from "./support/functions";
 
 const work = mkdtempSync(join(tmpdir(), "upgrade-"));
@@ -50,7 +50,7 @@ beforeAll(() => {
   mkdirSync(team);
   execFileSync("sh", ["-c", `git -C "${upstream}" archive HEAD | tar -x -C "${team}"`]);
   git(team, "init", "--quiet");
-  symlinkSync(join(ROOT, "node_modules"), join(team, "node_modules")); // ignored by git, like an installed one
+  linkNodeModules(team); // ignored by git, like an installed one
   git(team, "add", "-A");
   git(team, "commit", "--quiet", "-m", "Initial commit");
 
