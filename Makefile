@@ -58,8 +58,7 @@ format: install ## Format every source file with prettier
 build: install ## Bundle every function (each module of src/handlers/) with esbuild into dist/<name>.zip and print sizes
 	$(STARTER) build
 
-# Tests named *.slow.test.ts wait on something slow by nature (DynamoDB Local's delayed index statuses, whole
-# leases across processes, a DynamoDB Local outage, npm pack and install, two clones upgraded, a load run):
+# Tests named *.slow.test.ts wait on something slow by nature (a whole local deployment, processes, clones):
 # `make test-slow` runs them, and CI runs both.
 JEST_FAST := --testPathIgnorePatterns /node_modules/ '\.slow\.test\.ts$$'
 JEST_SLOW := --testPathPattern '\.slow\.test\.ts$$'
