@@ -20,7 +20,7 @@ import { dirname, join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError, createClient } from "@dynamodb-starter/kit/runtime";
 import { httpFunction, loadFunctions, type FunctionSpec } from "../functions";
-import { assertCredentials } from "./credentials";
+import { checkCredentials } from "./credentials";
 import { loadAccountSettings, loadAwsDeployments, type AwsDeployment } from "../deployments";
 import { project, type Project } from "../project";
 import { githubApi, GithubCheckError, githubProblems, githubToken, type GithubApi } from "./githubChecks";
@@ -160,13 +160,7 @@ export async function main(
     `bootstrap: state bucket ${vars.state_bucket} in ${vars.region}; roles for ${Object.keys(vars.deployments).join(", ")}, assumable from ${vars.github_repository}`,
   );
   log(`  terraform ${assertTerraform()}`);
-  const client = createClient({ region: vars.region });
-  try {
-    await assertCredentials(client, vars.region);
-  } finally {
-    client.destroy();
-  }
-  log("  AWS credentials found");
+  await checkCredentials(vars.region, log);
   await assertBucketIsOursToCreate(vars, existsSync(bootstrapStateFile(p)), log);
   await assertGithubGatesDeploys(github(), vars.github_repository, deployments, log);
 

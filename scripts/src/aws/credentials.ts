@@ -1,6 +1,6 @@
 /** Fails early, with the fix, when the deployer has no AWS credentials (DynamoDB Local needs none). */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { StarterError } from "@dynamodb-starter/kit/runtime";
+import { createClient, StarterError } from "@dynamodb-starter/kit/runtime";
 
 export class MissingCredentialsError extends StarterError<"MISSING_CREDENTIALS"> {
   override name = "MissingCredentialsError";
@@ -20,4 +20,15 @@ export async function assertCredentials(client: DynamoDBClient, region: string):
         `Nothing was changed.`,
     );
   }
+}
+
+/** A deploy's or bootstrap's pre-flight line: credentials for `region` resolve, or the command stops with the fix. */
+export async function checkCredentials(region: string, log: (line: string) => void): Promise<void> {
+  const client = createClient({ region });
+  try {
+    await assertCredentials(client, region);
+  } finally {
+    client.destroy();
+  }
+  log("  AWS credentials found");
 }

@@ -11,7 +11,7 @@ import { ConfigError, StarterError, createClient } from "@dynamodb-starter/kit/r
 import { describeTable } from "@dynamodb-starter/kit/ops";
 import { buildFunctions } from "../build";
 import { httpFunction, type FunctionSpec } from "../functions";
-import { assertCredentials } from "../aws/credentials";
+import { checkCredentials } from "../aws/credentials";
 import { cursorSecretParameter, ensureCursorSecret } from "../aws/secretParameter";
 import { assembleRoot, assertTerraform, backendConfigArgs, functionName, terraform, writeVarFile } from "../aws/terraform";
 import type { AwsDeployment } from "../deployments";
@@ -109,13 +109,7 @@ export async function preflight(d: AwsDeployment, log: (line: string) => void): 
   log(`deployment "${d.name}": table ${d.tableName} in ${d.region}, state s3://${d.state.bucket}/${d.state.key}`);
   backendConfigArgs(d); // refuses a deployment whose state would be written without its KMS key
   log(`  terraform ${assertTerraform()}`);
-  const client = createClient({ region: d.region });
-  try {
-    await assertCredentials(client, d.region);
-  } finally {
-    client.destroy();
-  }
-  log("  AWS credentials found");
+  await checkCredentials(d.region, log);
   const s3 = new S3Client({ region: d.state.region });
   try {
     await s3.send(new HeadBucketCommand({ Bucket: d.state.bucket }));
