@@ -38,7 +38,7 @@ afterAll(() => {
 describe("the packed kit", () => {
   it("ships JavaScript for import and require, type declarations, the README and CHANGELOG, and no source or tests", () => {
     const paths = packed.files.map((f) => f.path);
-    for (const entry of ["runtime", "migrations", "ops", "testing"]) {
+    for (const entry of ["runtime", "migrations", "ops", "contract", "testing"]) {
       expect(paths).toEqual(expect.arrayContaining([`dist/${entry}.mjs`, `dist/cjs/${entry}.js`, `dist/types/${entry}.d.ts`]));
     }
     expect(paths).toEqual(expect.arrayContaining(["package.json", "README.md", "CHANGELOG.md"]));
