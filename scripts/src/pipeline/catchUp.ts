@@ -7,7 +7,6 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createDocumentClient, type Migration } from "@dynamodb-starter/kit/runtime";
-import { setTimeout as sleep } from "node:timers/promises";
 import { migrator, type CatchUpResult, type Migrator } from "@dynamodb-starter/kit/ops";
 
 export interface CatchUpOptions {
@@ -15,8 +14,6 @@ export interface CatchUpOptions {
   tableName: string;
   /** The migrations the pre-step applied in this deploy; those that declare a backfill are caught up. */
   applied: readonly string[];
-  /** How long the previous code may still run: its function's timeout and a margin (0 locally: it was stopped). */
-  waitSeconds: number;
   log: (line: string) => void;
   migrations: readonly Migration[];
 }
@@ -34,15 +31,15 @@ export async function catchUp(m: Migrator, log: (line: string) => void, only?: r
   if (results.length === 0) log("no executed migration declares a backfill: nothing to catch up");
 }
 
-/** After the switch to the new code: waits out the previous code, then catches up this deploy's backfills. */
-export async function runCatchUp({ client, tableName, applied, waitSeconds, log, migrations }: CatchUpOptions): Promise<void> {
-  const backfilled = applied.filter((name) => migrations.some((m) => m.name === name && m.backfill));
+/** The backfills among `applied`: what a catch-up pass runs again. */
+export const backfilledAmong = (applied: readonly string[], migrations: readonly Migration[]) =>
+  applied.filter((name) => migrations.some((m) => m.name === name && m.backfill));
+
+/** Once the previous code has stopped: catches up this deploy's backfills. */
+export async function runCatchUp({ client, tableName, applied, log, migrations }: CatchUpOptions): Promise<void> {
+  const backfilled = backfilledAmong(applied, migrations);
   if (backfilled.length === 0) return;
   log(`catch-up of ${backfilled.join(", ")}`);
-  if (waitSeconds > 0) {
-    log(`  waiting ${waitSeconds} s for the previous code's last invocations to end (its longest function timeout and a margin)`);
-    await sleep(waitSeconds * 1_000);
-  }
   const m = migrator({ client, documentClient: createDocumentClient(client), tableName, migrations, log: (line) => log(`  ${line}`) });
   await catchUp(m, (line) => log(`  ${line}`), backfilled);
 }

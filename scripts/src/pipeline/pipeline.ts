@@ -1,9 +1,10 @@
 /**
  * Every deploy, whatever ships it: one sequence over one deployment. It
  * checks first what can be checked without changing anything, builds, runs
- * the pre-step (table, declared settings and stream, migrations under the
- * lock), ships, and once the previous release has finished its last
- * invocations runs the catch-up pass of the backfills the pre-step applied.
+ * the pre-step (table, declared settings and stream, the expand migrations
+ * under the lock), ships, and once the previous release has finished its last
+ * invocations applies the contract migrations and runs the catch-up pass of
+ * the backfills this deploy applied.
  * AWS (Terraform), the local deployment (processes) and `make dev` (a reload
  * on each save) differ only in their Ship.
  */
@@ -12,7 +13,10 @@ import type { Migration } from "@dynamodb-starter/kit/runtime";
 import type { TableSettings } from "@dynamodb-starter/kit/ops";
 import { buildFunctions, sizeReport, type Artifact } from "../build";
 import type { FunctionSpec } from "../functions";
-import { runCatchUp } from "./catchUp";
+import { createDocumentClient } from "@dynamodb-starter/kit/runtime";
+import { migrator } from "@dynamodb-starter/kit/ops";
+import { setTimeout as sleep } from "node:timers/promises";
+import { backfilledAmong, runCatchUp } from "./catchUp";
 import { runPreStep, type PreStepResult } from "./preStep";
 
 /**
@@ -45,7 +49,7 @@ export interface DeployResult extends PreStepResult {
   artifacts: Artifact[];
 }
 
-/** The sequence: pre-flight, build, pre-step, ship, catch-up. */
+/** The sequence: pre-flight, build, pre-step (expands), ship, then contracts and catch-up. */
 export async function runDeploy({ tableName, settings, functions, migrations }: DeployTarget, ship: Ship, log: (line: string) => void): Promise<DeployResult> {
   await ship.preflight(log);
   log("build");
@@ -53,13 +57,58 @@ export async function runDeploy({ tableName, settings, functions, migrations }: 
   log(sizeReport(artifacts));
   const client = await ship.connect(log);
   try {
-    const result = await runPreStep({ client, tableName, settings, log, functions, migrations });
+    const result = await runPreStep({ client, tableName, settings, log, functions, migrations, contractsAfterShift: true });
     await ship.ship(artifacts, log);
-    await runCatchUp({ client, tableName, applied: result.applied, waitSeconds: ship.drainSeconds, log, migrations });
-    return { ...result, artifacts };
+    const contracted = await afterShift({
+      client,
+      tableName,
+      migrations,
+      deferred: result.deferred,
+      applied: result.applied,
+      drainSeconds: ship.drainSeconds,
+      log,
+    });
+    return { ...result, applied: [...result.applied, ...contracted], artifacts };
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * Once the new code takes all traffic: waits out the previous release's last invocations (when anything is left to
+ * do), applies the contract migrations the pre-step deferred, then catches up every backfill this deploy applied.
+ */
+async function afterShift({
+  client,
+  tableName,
+  migrations,
+  deferred,
+  applied,
+  drainSeconds,
+  log,
+}: {
+  client: DynamoDBClient;
+  tableName: string;
+  migrations: readonly Migration[];
+  deferred: readonly string[];
+  applied: readonly string[];
+  drainSeconds: number;
+  log: (line: string) => void;
+}): Promise<string[]> {
+  if (deferred.length === 0 && backfilledAmong(applied, migrations).length === 0) return [];
+  if (drainSeconds > 0) {
+    log(`waiting ${drainSeconds} s for the previous release's last invocations to end (its longest function timeout and a margin)`);
+    await sleep(drainSeconds * 1_000);
+  }
+  let contracted: string[] = [];
+  if (deferred.length) {
+    log(`contract migrations, the previous release gone: ${deferred.join(", ")}`);
+    const m = migrator({ client, documentClient: createDocumentClient(client), tableName, migrations, log: (line) => log(`  ${line}`) });
+    contracted = await m.up({ to: deferred.at(-1)! });
+    log(`  applied ${contracted.length}: ${contracted.join(", ")}`);
+  }
+  await runCatchUp({ client, tableName, applied: [...applied, ...contracted], log, migrations });
+  return contracted;
 }
 
 /**

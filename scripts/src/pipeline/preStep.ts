@@ -5,8 +5,7 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createDocumentClient, type Migration } from "@dynamodb-starter/kit/runtime";
-import { ensureTable, reconcileTable, type SettingReport, type TableSettings } from "@dynamodb-starter/kit/ops";
-import { migrator } from "@dynamodb-starter/kit/ops";
+import { ensureTable, migrator, reconcileTable, splitAtContract, type SettingReport, type TableSettings } from "@dynamodb-starter/kit/ops";
 import { needsStream, type FunctionSpec } from "../functions";
 
 export interface PreStepOptions {
@@ -20,6 +19,11 @@ export interface PreStepOptions {
   functions: readonly FunctionSpec[];
   /** Apply migrations up to this one only (all pending by default). */
   to?: string;
+  /**
+   * A deploy's pre-step: apply the expands only, up to the first pending contract, and leave that contract and what
+   * follows it for after the new code has taken all traffic (PreStepResult.deferred).
+   */
+  contractsAfterShift?: boolean;
 }
 
 /**
@@ -34,6 +38,8 @@ export interface PreStepResult {
   created: boolean;
   settings: SettingReport[];
   applied: string[];
+  /** Pending migrations left for after the shift: a contract and everything after it. */
+  deferred: string[];
 }
 
 export async function runPreStep(options: PreStepOptions): Promise<PreStepResult> {
@@ -49,9 +55,12 @@ export async function runPreStep(options: PreStepOptions): Promise<PreStepResult
   if (reports.some((r) => r.denied)) indent("make bootstrap, run by an administrator, turns on what a protected table declares and this deploy may not");
 
   log("migrations");
-  const applied = await migrator({ client, documentClient: createDocumentClient(client), tableName, migrations, log: indent }).up(
-    options.to ? { to: options.to } : {},
-  );
+  const m = migrator({ client, documentClient: createDocumentClient(client), tableName, migrations, log: indent });
+  const { before, after: deferred } = options.contractsAfterShift ? splitAtContract(migrations, (await m.status()).pending) : { before: [], after: [] };
+  const to = options.contractsAfterShift ? before.at(-1) : options.to;
+  const applied = options.contractsAfterShift && before.length === 0 ? [] : await m.up(to ? { to } : {});
   indent(applied.length ? `applied ${applied.length}: ${applied.join(", ")}` : "nothing pending");
-  return { created, settings: reports, applied };
+  if (deferred.length)
+    indent(`after the new code takes all traffic: ${deferred.join(", ")} (${deferred[0]} is a contract: the previous release reads what it changes)`);
+  return { created, settings: reports, applied, deferred };
 }

@@ -28,6 +28,8 @@ function mapSafe(value: unknown, depth = 1): boolean {
 
 export const eventDataAsJson: Migration = {
   name: "0004-event-data-as-json",
+  // A contract: the previous release reads events' `data` maps, which this rewrites into `dataJson`. A deploy applies it once the new code takes all traffic.
+  kind: "contract",
 
   backfill: {
     filter: eventsWith("data"),

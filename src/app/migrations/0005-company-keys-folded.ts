@@ -80,6 +80,8 @@ async function move({ documentClient, tableName, log, signal }: MigrationContext
 
 export const companyKeysFolded: Migration = {
   name: "0005-company-keys-folded",
+  // A contract: the previous release looks companies up by their names as entered, the keys this moves. A deploy applies it once the new code takes all traffic.
+  kind: "contract",
 
   async up({ context }) {
     await move(context, () => (item) => fold(String(item.pk).slice(PREFIX.length)));

@@ -5,7 +5,7 @@
  * part of every cold start and stays small: the runner, the lock and the
  * backfill machinery are in /ops, and reach a migration through its context.
  */
-export type { Migration, MigrationContext } from "./migrations/migration";
+export type { Migration, MigrationContext, MigrationKind } from "./migrations/migration";
 export type { BackfillSpec } from "./data/backfill";
 export type { Item, Transform, Filter } from "./data/itemRewrite";
 export { addGlobalSecondaryIndex, removeGlobalSecondaryIndex, type IndexDefinition } from "./table/globalSecondaryIndex";

@@ -7,6 +7,7 @@
  */
 export { migrator, type Migrator, type MigratorOptions, type CatchUpResult } from "./migrations/migrationRunner";
 export { migrationStatus, type MigrationStatus } from "./migrations/migrationStatus";
+export { splitAtContract, isContract } from "./migrations/migration";
 export { migrationLock, type MigrationLock, type MigrationLockOptions, type LockHolder, type LockCondition } from "./migrations/migrationLock";
 export { dynamoMigrationStorage, type MigrationStorageOptions } from "./migrations/migrationStorage";
 export { ensureTable, type EnsureTableOptions, type EnsureTableResult } from "./table/ensureTable";

@@ -12,7 +12,7 @@ export { LOCAL_REGION, TABLE_NAME_PATTERN, TABLE_NAME_RULE, configFromEnv, confi
 export { createClient, createDocumentClient, type ClientOptions } from "./runtime/clients";
 export { connect, type Connection, type ConnectOptions, type OnPending } from "./runtime/connect";
 export { defineFunction, type FunctionConfig, type Trigger, type StreamTrigger, type ScheduleTrigger, type DynamoDBAction } from "./runtime/functionConfig";
-export type { Migration, MigrationContext } from "./migrations/migration";
+export type { Migration, MigrationContext, MigrationKind } from "./migrations/migration";
 export { batchWriteAll, type WriteRequest } from "./data/batchWrite";
 export { createApiHandler, apiRouteTable, type ApiDefinition, type ApiHandler, type ApiHandlerOptions } from "./http/apiHandler";
 export {

@@ -40,12 +40,35 @@ export interface MigrationContext {
  * previous code wrote in the old shape meanwhile. Its filter must find
  * exactly those. Interrupted, it resumes from its checkpoints instead of
  * starting again.
+ *
+ * `kind` says what the release still serving (the previous code) makes of it.
+ * An `"expand"` (the default) only adds what the new code needs and the old
+ * code ignores: a deploy applies it before the new code takes traffic. A
+ * `"contract"` removes or rewrites what the previous release reads: a deploy
+ * applies it only once the new code takes all traffic and the previous
+ * code's last invocations are over, and a rollback past it is refused.
  */
 export interface Migration {
   name: string;
+  kind?: MigrationKind;
   up?(params: { context: MigrationContext }): Promise<void>;
   backfill?: BackfillSpec;
   down(params: { context: MigrationContext }): Promise<void>;
+}
+
+export type MigrationKind = "expand" | "contract";
+
+export const isContract = (migration: Pick<Migration, "kind">) => migration.kind === "contract";
+
+/**
+ * The pending migrations a deploy applies before the new code takes traffic (`before`: each expand up to the first
+ * contract), and those it applies after (`after`: that contract and everything after it, in order: an expand that
+ * follows a contract may build on it).
+ */
+export function splitAtContract(migrations: readonly Migration[], pending: readonly string[]): { before: string[]; after: string[] } {
+  const byName = new Map(migrations.map((m) => [m.name, m]));
+  const first = pending.findIndex((name) => byName.get(name) && isContract(byName.get(name)!));
+  return first < 0 ? { before: [...pending], after: [] } : { before: pending.slice(0, first), after: pending.slice(first) };
 }
 
 /** Throws on an index that would leave the migration state ambiguous: empty or repeated names. */
@@ -55,6 +78,8 @@ export function validateMigrationIndex(migrations: readonly Migration[]): void {
     if (!m.name) throw new ConfigError(`migration at position ${i} of the migration index has no name`);
     if (!m.up && !m.backfill) throw new ConfigError(`migration "${m.name}" has neither up nor backfill: it would do nothing`);
     if (seen.has(m.name)) throw new ConfigError(`migration "${m.name}" appears twice in the migration index; names must be unique`);
+    if (m.kind !== undefined && m.kind !== "expand" && m.kind !== "contract")
+      throw new ConfigError(`migration "${m.name}" has kind "${String(m.kind)}": a migration is an "expand" (the default) or a "contract"`);
     seen.add(m.name);
   }
 }
