@@ -14,6 +14,7 @@
 #   SUB=id EMAIL=a@b EMAIL_VERIFIED=false SCOPES="x y"  token: the token's subject, email (verified unless told), scopes
 #   ONLY=name         migrate-catch-up: catch up only this migration's backfill (default: every executed one)
 #   LOCAL_API_PORT, LOCAL_DYNAMODB_PORT, LOCAL_UI_PORT  ports of the local deployment and make ui (3000, 8000, 8001)
+#   BASE=ref          test-compat: the previous release to check against (default: the merge base with main)
 #   TEMPLATE=url|path REF=branch  upgrade: the template repository to take the kit and tooling from (REF default main)
 
 SHELL := bash
@@ -31,7 +32,7 @@ CLI := node_modules/@dynamodb-starter/cli
 MIGRATE_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(DRY_RUN),--dry-run)
 DEPLOY_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(AUTO_APPROVE),--auto-approve) $(if $(DELETE_TABLE),--delete-table "$(DELETE_TABLE)")
 
-.PHONY: help install typecheck lint format build test test-slow test-all test-template dev ui stack fuzz bench load audit infra-test infra-lock bootstrap deploy plan destroy logs invoke token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock upgrade clean
+.PHONY: help install typecheck lint format build test test-slow test-all test-compat test-template dev ui stack fuzz bench load audit infra-test infra-lock bootstrap deploy plan destroy logs invoke token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock upgrade clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -73,6 +74,9 @@ test-slow: install ## The slow tests only (*.slow.test.ts) of your tests and you
 test-all: install ## Type-check, lint and every test of yours, slow ones included
 	@$(MAKE) --no-print-directory --output-sync=target -j2 typecheck lint
 	node_modules/.bin/jest
+
+test-compat: install ## The previous release (BASE=ref, default the merge base with main) on this revision's table, and this revision on its data
+	$(STARTER) test-compat $(if $(BASE),--base "$(BASE)")
 
 test-template: install ## The kit's and the CLI's own suites, slow tests included (the template's CI runs them; a service need not)
 	node_modules/.bin/jest -c src/kit/jest.config.js

@@ -38,6 +38,10 @@ export const COMMANDS: Record<string, Command> = {
     what: "once per AWS account: the bootstrap's Terraform",
     run: async (argv) => load<typeof import("./aws/bootstrap")>("./aws/bootstrap").main(argv),
   },
+  "test-compat": {
+    what: "the previous release on this revision's table, and this revision on the previous release's data",
+    run: async (argv) => load<typeof import("./compat/compat")>("./compat/compat").main(argv),
+  },
   upgrade: { what: "take a newer template's packages and glue", run: async (argv) => load<typeof import("./upgrade")>("./upgrade").main(argv) },
   bench: { what: "measure and write bench/results.json", run: async (argv) => load<typeof import("./measure/bench")>("./measure/bench").main(argv) },
   load: { what: "load-test an isolated local stack", run: async () => load<typeof import("./measure/load")>("./measure/load").main() },

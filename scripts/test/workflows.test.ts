@@ -102,6 +102,8 @@ describe(".github/workflows", () => {
     const test = workflow("test.yml").jobs.test;
     expect(test.steps.map((s: Hcl) => s.run).filter(Boolean)).toEqual(["make test", "make test-slow"]);
     expect(test.steps.find((s: Hcl) => s.uses === "./.github/actions/setup").with).toEqual({ java: "true" });
+    // make test-slow compares with the previous release (make test-compat): the checkout holds the history.
+    expect(test.steps.find((s: Hcl) => String(s.uses).startsWith("actions/checkout@")).with["fetch-depth"]).toBe(0);
     expect(read(join(ROOT, "README.md"))).toContain("make test");
 
     const pr = workflow("pull-request.yml");

@@ -1,5 +1,5 @@
-import { cpSync, mkdirSync, readdirSync, rmSync, symlinkSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
+import { linkInstalledPackages } from "../../src/scratch";
 import { assertTerraform } from "../../src/aws/terraform";
 
 /** Runs a test body with some environment variables set (or, given undefined, removed), restoring them after. */
@@ -44,23 +44,5 @@ export function terraformOnPath(): boolean {
  */
 export const TEMPLATE_ROOT = resolve(__dirname, "..", "..", "..");
 
-/**
- * node_modules for a scratch copy of the repository at `root`: each installed package is this repository's (linked),
- * but the workspaces (@dynamodb-starter/kit and /cli) and the bins that run them are the copy's own, and so are the
- * caches. What the copy runs of ours is then its own files, and nothing it does reaches this repository's tree.
- */
-export function linkNodeModules(root: string): void {
-  const from = join(TEMPLATE_ROOT, "node_modules");
-  const to = join(root, "node_modules");
-  mkdirSync(join(to, "@dynamodb-starter"), { recursive: true });
-  for (const entry of readdirSync(from)) {
-    if (entry === "@dynamodb-starter" || entry === ".bin" || entry === ".cache") continue;
-    symlinkSync(join(from, entry), join(to, entry));
-  }
-  symlinkSync(join(root, "src", "kit"), join(to, "@dynamodb-starter", "kit"));
-  symlinkSync(join(root, "scripts"), join(to, "@dynamodb-starter", "cli"));
-  // The bins are relative links (../jest/bin/jest.js): copied as links, they resolve inside the copy.
-  cpSync(join(from, ".bin"), join(to, ".bin"), { recursive: true, verbatimSymlinks: true });
-  rmSync(join(to, ".package-lock.json"), { force: true });
-  cpSync(join(from, ".package-lock.json"), join(to, ".package-lock.json"));
-}
+/** node_modules for a scratch copy of this repository (see scratch.ts). */
+export const linkNodeModules = (root: string) => linkInstalledPackages(root, TEMPLATE_ROOT);
