@@ -104,6 +104,22 @@ describe("connect()", () => {
     expect(await runsOf(admin.documentClient, tableName, "m0001")).toBe(0);
   });
 
+  it("with onPending 'fail', serves before its contracts run (they run once the release takes all traffic), never before its expands", async () => {
+    const tableName = await freshTable("connect-contract");
+    const [first, second, third] = countingMigrations(3);
+    const migrations: Migration[] = [first!, { ...second!, kind: "contract" }, third!];
+    const lines: string[] = [];
+    await connect({ tableName, client: freshClient(), migrations: [first!], log: quiet }); // the expand, applied by the pre-step
+
+    const connection = await connect({ tableName, client: freshClient(), migrations, onPending: "fail", log: (line) => lines.push(line) });
+    expect(connection.tableName).toBe(tableName);
+    expect(lines).toEqual([`table "${tableName}": m0002, m0003 will run once this release takes all traffic (m0002 is a contract)`]);
+    expect(await runsOf(admin.documentClient, tableName, "m0002")).toBe(0);
+    // An expand still pending, before the contract: not ready.
+    const other = await freshTable("connect-expand-first");
+    await expect(connect({ tableName: other, client: freshClient(), migrations, onPending: "fail", log: quiet })).rejects.toThrow(PendingMigrationsError);
+  });
+
   it("fails inside Lambda by default instead of migrating with the function's role", async () => {
     const tableName = await freshTable("connect-lambda");
     process.env.AWS_LAMBDA_FUNCTION_NAME = "api";

@@ -27,6 +27,7 @@ import { describeTable } from "../table/describeTable";
 import { ConfigError, PendingMigrationsError, TableNotFoundError, TableNotReadyError } from "../errors";
 import type { Migration } from "../migrations/migration";
 import { migrationStatus } from "../migrations/migrationStatus";
+import { splitAtContract } from "../migrations/migration";
 import { dynamoMigrationStorage } from "../migrations/migrationStorage";
 import { assertKeySchema } from "../table/keySchema";
 
@@ -166,7 +167,14 @@ async function prepare(connection: Connection, options: ConnectOptions): Promise
     log(`table "${tableName}" has migrations this code does not know (${unknown.join(", ")}): newer code has migrated it.`);
   }
   if (pending.length === 0) return;
-  if ((options.onPending ?? defaultOnPending()) === "fail") throw new PendingMigrationsError(tableName, pending);
+  const onPending = options.onPending ?? defaultOnPending();
+  // A deploy applies a contract (and what follows it) only once this code takes all the traffic: code is written to
+  // serve before its contracts run, so only a pending expand means the table is not ready for it.
+  if (onPending === "fail" && splitAtContract(migrations, pending).before.length === 0) {
+    log(`table "${tableName}": ${pending.join(", ")} will run once this release takes all traffic (${pending[0]} is a contract)`);
+    return;
+  }
+  if (onPending === "fail") throw new PendingMigrationsError(tableName, pending);
 
   const { migrator } = await import("../migrations/migrationRunner");
   await migrator({ client, documentClient, tableName, migrations, log }).up();
