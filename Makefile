@@ -32,7 +32,7 @@ CLI := node_modules/@dynamodb-starter/cli
 MIGRATE_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(DRY_RUN),--dry-run)
 DEPLOY_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(AUTO_APPROVE),--auto-approve) $(if $(DELETE_TABLE),--delete-table "$(DELETE_TABLE)")
 
-.PHONY: help install typecheck lint format build test test-slow test-all test-compat test-template dev ui stack fuzz bench load audit infra-test infra-lock bootstrap deploy plan destroy logs invoke token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock upgrade clean
+.PHONY: help install typecheck lint format build test test-slow test-all test-compat test-template dev ui stack fuzz bench load audit infra-test infra-lock bootstrap deploy plan rollback destroy logs invoke token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock upgrade clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -116,6 +116,9 @@ bootstrap: install ## Once per AWS account: state bucket, GitHub OIDC provider, 
 
 deploy: install ## Deploy DEPLOYMENT (default local: DynamoDB Local, the built API on localhost, the stream consumers and scheduled jobs)
 	$(STARTER) deploy $(DEPLOY_FLAGS)
+
+rollback: install ## Point DEPLOYMENT's functions back at the previous release; refused, naming it, when a contract migration ran since
+	$(STARTER) rollback --deployment "$(DEPLOYMENT)"
 
 plan: install ## Show what terraform would change for an AWS DEPLOYMENT
 	$(STARTER) plan $(DEPLOY_FLAGS)

@@ -3,6 +3,7 @@
  * the AWS ones live in infra/deployments.json, validated as a whole on load
  * (unknown keys included, so a typo is an error rather than a silent default).
  */
+import { SHIFTS, type Shift } from "./aws/release";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -95,6 +96,12 @@ const awsDeployment = z.strictObject({
     }),
     {},
   ),
+  /**
+   * How a deploy moves each function's traffic to its new version: one of CodeDeploy's predefined Lambda shifts
+   * (AllAtOnce; Canary10Percent5Minutes, 10, 15, 30; Linear10PercentEvery1Minute, 2, 3, 10 Minutes), rolled back by
+   * CodeDeploy on the functions' alarms.
+   */
+  release: z._default(z.strictObject({ shift: z._default(z.enum(SHIFTS), "AllAtOnce") }), { shift: "AllAtOnce" }),
   /** X-Ray active tracing of the function. */
   tracing: z._default(z.boolean(), false),
   /** Whether pull requests may run `make plan` of this deployment (they can then read its Terraform state). */
@@ -142,6 +149,11 @@ export interface LocalDeployment {
   table: TableSettings;
   /** The service it runs: its handlers, its contract. */
   project: Project;
+  /**
+   * How a deploy over a running local deployment moves the API to the new build: `share` of the requests for
+   * `seconds`, then all of them (LOCAL_SHIFT_SHARE, LOCAL_SHIFT_SECONDS; 0.5 and 10 by default).
+   */
+  shift: { share: number; seconds: number };
 }
 
 export interface AwsDeployment {
@@ -163,6 +175,7 @@ export interface AwsDeployment {
     api4xxRate?: number | undefined;
     dynamodbThrottles?: number | undefined;
   };
+  release: { shift: Shift };
   tracing: boolean;
   planFromPullRequests: boolean;
   github: { deployBranches: string[]; requireReviewers: boolean };
@@ -197,6 +210,10 @@ export function localDeployment(env: NodeJS.ProcessEnv = process.env, p: Project
     buildDir: p.distDir,
     table: { deletionProtection: false, ttlAttribute: "expiresAt" },
     project: p,
+    shift: {
+      share: fraction(env.LOCAL_SHIFT_SHARE, 0.5, "LOCAL_SHIFT_SHARE"),
+      seconds: whole(env.LOCAL_SHIFT_SECONDS, 10, 0, 3_600, "LOCAL_SHIFT_SECONDS"),
+    },
   };
 }
 
@@ -223,6 +240,20 @@ export async function isolatedLocalDeployment(prefix: string, p: Project = proje
   const env = { LOCAL_STATE_DIR: stateDir, LOCAL_API_PORT: String(await freePort()), LOCAL_DYNAMODB_PORT: String(await freePort()) };
   // Its own build directory too: two isolated deployments (tests running in parallel) never rebuild dist/ under each other.
   return { ...localDeployment(env, p), buildDir: join(stateDir, "dist") };
+}
+
+function fraction(value: string | undefined, fallback: number, variable: string): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!(n > 0 && n < 1)) throw new ConfigError(`${variable}="${value}" is not a share of the requests: a number between 0 and 1, such as 0.25`);
+  return n;
+}
+
+function whole(value: string | undefined, fallback: number, min: number, max: number, variable: string): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${variable}="${value}" is not a whole number of seconds from ${min} to ${max}`);
+  return n;
 }
 
 function port(value: string | undefined, fallback: number, variable: string): number {
@@ -294,6 +325,7 @@ function loadDeploymentsFile(file: string): { deployments: Map<string, AwsDeploy
         api: d.api,
         auth: d.auth,
         alarms: d.alarms,
+        release: d.release,
         tracing: d.tracing,
         planFromPullRequests: d.planFromPullRequests,
         github: d.github,

@@ -21,6 +21,7 @@ export const COMMANDS: Record<string, Command> = {
   build: { what: "bundle every function (each module of src/handlers/)", run: async (argv) => load<typeof import("./build")>("./build").main(argv) },
   deploy: { what: "deploy a deployment (the local one by default)", run: deploy("deploy") },
   plan: { what: "what terraform would change for an AWS deployment", run: deploy("plan") },
+  rollback: { what: "back to the previous release, unless a contract migration ran since", run: deploy("rollback") },
   destroy: { what: "tear a deployment down", run: deploy("destroy") },
   logs: { what: "follow a deployment's logs", run: deploy("logs") },
   invoke: { what: "run a scheduled job of the local deployment now", run: deploy("invoke") },

@@ -100,6 +100,7 @@ describe("deploy CLI", () => {
       routes: expect.objectContaining({ "GET /events/{eventId}": { public: true, scopes: [] } }),
       tags: {},
       tracing: false,
+      traffic_shift: "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
       alarm_email: "",
       alarm_thresholds: {},
     });

@@ -36,6 +36,7 @@ describe("deployments", () => {
       api: { throttlingBurst: 100, throttlingRate: 50, corsOrigins: [] },
       auth: { ...auth, createUserPool: false },
       alarms: {},
+      release: { shift: "AllAtOnce" },
       tracing: false,
       planFromPullRequests: false,
       github: { deployBranches: ["main"], requireReviewers: false },

@@ -33,6 +33,7 @@ async function deploy(migrations: Migration[]) {
     ship: async () => {
       executedAtShip.push((await migrator({ ...admin, tableName, migrations }).status()).executed);
       lines.push("shipped");
+      return { http: "v1" };
     },
     drainSeconds: 0,
   };

@@ -13,6 +13,7 @@ import type { AwsDeployment } from "../deployments";
 import { httpFunction, type FunctionSpec } from "../functions";
 import type { ScheduleTrigger, StreamTrigger } from "@dynamodb-starter/kit/runtime";
 import { CLI_ROOT, loadContract, project, type Project } from "../project";
+import { codeDeployConfig } from "./release";
 
 /** The deployment's Terraform configuration, and the bootstrap's: the CLI's own files. */
 export const SERVICE_MODULE = join(CLI_ROOT, "terraform", "service");
@@ -129,6 +130,7 @@ export function writeVarFile(
     routes: Object.fromEntries(apiRouteTable(contract.api).map(({ routeKey, public: open, scopes }) => [routeKey, { public: open, scopes }])),
     tags: deployment.tags,
     tracing: deployment.tracing,
+    traffic_shift: codeDeployConfig(deployment.release.shift),
     alarm_email: deployment.alarms.email ?? "",
     // Only the thresholds the deployment sets: scripts/terraform/service/variables.tf has the defaults.
     alarm_thresholds: Object.fromEntries(
@@ -169,6 +171,19 @@ export function terraform(root: string, args: string[]): Promise<void> {
     child.on("error", reject);
     child.on("exit", (code) =>
       code === 0 ? resolvePromise() : reject(new TerraformError(`terraform ${args[0]} failed (exit ${code}); its output is above.`)),
+    );
+  });
+}
+
+/** An output of the root's state (terraform output -json <name>), parsed. */
+export function terraformOutput<T>(root: string, name: string): Promise<T> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn("terraform", [`-chdir=${root}`, "output", "-json", name], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.on("error", reject);
+    child.on("exit", (code) =>
+      code === 0 ? resolvePromise(JSON.parse(out) as T) : reject(new TerraformError(`terraform output ${name} failed (exit ${code}); its output is above.`)),
     );
   });
 }

@@ -13,12 +13,11 @@
  * A failure names the migration and the request. Migrations are frozen history: a base migration this revision no
  * longer lists, in the same place, is refused.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { DeleteTableCommand } from "@aws-sdk/client-dynamodb";
 import { ConfigError, LOCAL_REGION, createClient, createDocumentClient, type Migration } from "@dynamodb-starter/kit/runtime";
 import { callerClaims, walk, withCaptured, type CallerClaims, type SampleRequest } from "@dynamodb-starter/kit/contract";
@@ -26,6 +25,7 @@ import { ensureTable, migrator, splitAtContract } from "@dynamodb-starter/kit/op
 import { apiGatewayEvent, jwtContext } from "@dynamodb-starter/kit/testing";
 import { buildEntry } from "../build";
 import { httpFunction, loadFunctions } from "../functions";
+import { BuiltFunction } from "../local/builtFunction";
 import { startLocalDynamo } from "../local/dynamoDbLocal";
 import { loadContract, project, tsxEntry, type Project } from "../project";
 import { linkInstalledPackages } from "../scratch";
@@ -65,33 +65,8 @@ export function defaultBase(root: string): string | undefined {
   return parent.status === 0 ? parent.stdout.trim() : undefined;
 }
 
-/** A built HTTP function in a process of its own, sent one event at a time. */
-class BuiltApi {
-  private readonly child: ChildProcess;
-  private readonly answers: ((answer: { statusCode: number; body: string }) => void)[] = [];
-
-  constructor(handlerFile: string, env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, [join(__dirname, "invoker.mjs")], {
-      env: { PATH: process.env.PATH, COMPAT_HANDLER: handlerFile, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...env },
-      stdio: ["pipe", "ignore", "inherit", "pipe"],
-    });
-    createInterface({ input: this.child.stdio[3] as NodeJS.ReadableStream }).on("line", (line) => this.answers.shift()?.(JSON.parse(line)));
-  }
-
-  send(event: unknown): Promise<{ statusCode: number; body: string }> {
-    return new Promise((resolve) => {
-      this.answers.push(resolve);
-      this.child.stdin!.write(`${JSON.stringify(event)}\n`);
-    });
-  }
-
-  stop(): void {
-    this.child.kill();
-  }
-}
-
 /** Sends sample requests through `api` as their callers; a reply other than the expected status is a failure. */
-function requester(api: BuiltApi, callers: Record<string, CallerClaims>, failures: string[], context: string) {
+function requester(api: BuiltFunction, callers: Record<string, CallerClaims>, failures: string[], context: string) {
   return async (request: SampleRequest) => {
     const { method, path, query, body } = request;
     const event = apiGatewayEvent({
@@ -230,7 +205,7 @@ export async function runCompat({
     });
     const failures: string[] = [];
     const api = (file: string, tableName: string, onPending: string) => {
-      const started = new BuiltApi(file, env(tableName, onPending));
+      const started = new BuiltFunction(file, env(tableName, onPending));
       stops.unshift(() => started.stop());
       return started;
     };

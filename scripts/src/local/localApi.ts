@@ -10,13 +10,22 @@
  * headers over 10,240 bytes, a body over 10 MB), and, being a server on a
  * developer's machine, any request not addressed to loopback (loopback.ts).
  *
+ * Each release of the function runs in a worker thread of its own
+ * (handlerWorker.mjs). LOCAL_API_ROUTING names a file listing the releases
+ * and their shares of the requests, read again whenever it changes: a deploy
+ * adds the new build beside the old one for a while (the local shift), then
+ * leaves one. A release's 5xx answers and crashes are appended to
+ * LOCAL_API_EVENTS, where the deploy watches for them; a crashed release
+ * takes no more requests. LOCAL_API_HANDLER serves one build alone.
+ *
  * Run as a process by the local deployment:
- *   node --import tsx scripts/src/local/localApi.ts    (LOCAL_API_HANDLER, LOCAL_API_PORT and the above from the environment)
+ *   node --import tsx scripts/src/local/localApi.ts    (LOCAL_API_ROUTING or LOCAL_API_HANDLER, LOCAL_API_PORT and the above from the environment)
  */
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { readFileSync } from "node:fs";
-import { pathToFileURL } from "node:url";
+import { appendFileSync, existsSync, readFileSync, statSync, watchFile } from "node:fs";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import type { JSONWebKeySet } from "jose";
 import { ConfigError, type RouteEntry } from "@dynamodb-starter/kit/runtime";
 import { apiGatewayEvent } from "@dynamodb-starter/kit/testing";
@@ -24,7 +33,124 @@ import { runCli } from "../cli";
 import { jwtAuthorizer, type Decision } from "./jwtAuthorizer";
 import { isLoopbackHost } from "./loopback";
 
-type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
+/** A release of the function and its share of the requests (the routing file holds a list of them). */
+export interface RoutedRelease {
+  id: string;
+  /** Its built entry, index.mjs. */
+  handler: string;
+  weight: number;
+}
+
+/** What the API appends to its events file: a release ready, answering 5xx, crashed. */
+export type ReleaseEvent =
+  | { release: string; kind: "ready" }
+  | { release: string; kind: "5xx"; status: number; route: string; requestId: string }
+  | { release: string; kind: "crash"; message: string };
+
+type Answer = { type: "result"; result: unknown } | { type: "error"; message: string } | { type: "crash"; message: string };
+
+/** One release's worker thread: invoked one event at a time per call, as many calls at once as come. */
+class ReleaseWorker {
+  readonly ready: Promise<RouteEntry[]>;
+  crashed: string | undefined;
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, (answer: Answer) => void>();
+  private next = 0;
+
+  constructor(
+    readonly release: RoutedRelease,
+    private readonly note: (event: ReleaseEvent) => void,
+  ) {
+    this.worker = new Worker(join(__dirname, "handlerWorker.mjs"), { workerData: { handler: release.handler, release: release.id } });
+    this.ready = new Promise((resolve, reject) => {
+      this.worker.on("message", (message: { type: string; id?: number; routes?: RouteEntry[] } & Record<string, unknown>) => {
+        if (message.type === "ready") {
+          this.note({ release: release.id, kind: "ready" });
+          resolve(message.routes ?? []);
+        } else {
+          this.pending.get(message.id!)?.(message as unknown as Answer);
+          this.pending.delete(message.id!);
+        }
+      });
+      const crash = (why: string) => {
+        if (this.crashed !== undefined) return;
+        this.crashed = why;
+        this.note({ release: release.id, kind: "crash", message: why });
+        reject(new ConfigError(`release ${release.id} (${release.handler}) did not start: ${why}`));
+        for (const answer of this.pending.values()) answer({ type: "crash", message: why });
+        this.pending.clear();
+      };
+      this.worker.on("error", (error) => crash(error.message));
+      this.worker.on("exit", (code) => crash(`its process exited (code ${code})`));
+    });
+    this.ready.catch(() => {});
+  }
+
+  invoke(event: APIGatewayProxyEventV2, functionName: string, deadline: number): Promise<Answer> {
+    if (this.crashed !== undefined) return Promise.resolve({ type: "crash", message: this.crashed });
+    const id = this.next++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.worker.postMessage({ id, event, functionName, deadline });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.crashed ??= "stopped";
+    await this.worker.terminate();
+  }
+}
+
+/** The releases to serve: the routing file's, read again when it changes, or the one handler given. */
+class Releases {
+  private workers = new Map<string, ReleaseWorker>();
+  private routing: RoutedRelease[] = [];
+  private seen = "";
+
+  constructor(
+    private readonly source: { routingFile: string } | { handlerFile: string },
+    private readonly note: (event: ReleaseEvent) => void,
+  ) {}
+
+  /** Starts the workers of the current routing (and stops those it no longer lists); resolves once all are ready. */
+  async refresh(): Promise<void> {
+    let routing: RoutedRelease[];
+    if ("handlerFile" in this.source) routing = [{ id: "local", handler: this.source.handlerFile, weight: 1 }];
+    else {
+      const stamp = existsSync(this.source.routingFile) ? String(statSync(this.source.routingFile).mtimeMs) : "";
+      if (stamp === this.seen) return;
+      this.seen = stamp;
+      routing = (JSON.parse(readFileSync(this.source.routingFile, "utf8")) as { releases: RoutedRelease[] }).releases;
+    }
+    this.routing = routing;
+    for (const release of routing) if (!this.workers.has(release.id)) this.workers.set(release.id, new ReleaseWorker(release, this.note));
+    for (const [id, worker] of this.workers) {
+      if (!routing.some((r) => r.id === id)) {
+        this.workers.delete(id);
+        void worker.stop();
+      }
+    }
+    await Promise.allSettled([...this.workers.values()].map((w) => w.ready));
+  }
+
+  /** The routes the newest release exports: API Gateway's, as the deploy that added it configured them. */
+  async routes(): Promise<RouteEntry[]> {
+    const newest = this.routing.at(-1);
+    return newest ? this.workers.get(newest.id)!.ready : [];
+  }
+
+  /** A release by the routing's weights, among those not crashed. */
+  pick(): ReleaseWorker | undefined {
+    const live = this.routing.filter((r) => r.weight > 0 && this.workers.get(r.id)?.crashed === undefined);
+    let draw = Math.random() * live.reduce((sum, r) => sum + r.weight, 0);
+    for (const release of live) if ((draw -= release.weight) < 0) return this.workers.get(release.id);
+    return live.length ? this.workers.get(live.at(-1)!.id) : undefined;
+  }
+
+  get multiple(): boolean {
+    return this.routing.length > 1;
+  }
+}
 
 /** API Gateway's own limits: a 10 MB request payload, 10,240 bytes of request line and header values, a 30 s integration timeout. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -103,23 +229,6 @@ export function writeResult(res: ServerResponse, result: unknown): void {
   res.end(body);
 }
 
-function lambdaContext(requestId: string, functionName: string, deadline: number): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: "$LATEST",
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: "256",
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: "local",
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
-
 const gatewayError = (res: ServerResponse, statusCode: number, message: string, headers: Record<string, string> = {}) =>
   writeResult(res, { statusCode, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ message }) });
 
@@ -132,20 +241,35 @@ export interface LocalAuth {
 
 export async function startLocalApi({
   handlerFile,
+  routingFile,
+  eventsFile,
   port,
   host = "127.0.0.1",
   auth,
 }: {
-  handlerFile: string;
+  handlerFile?: string;
+  routingFile?: string;
+  eventsFile?: string;
   port: number;
   host?: string;
   auth?: LocalAuth;
 }): Promise<Server> {
-  const { handler, routes = [] } = (await import(pathToFileURL(handlerFile).href)) as { handler: Handler; routes?: RouteEntry[] };
-  if (typeof handler !== "function") throw new ConfigError(`${handlerFile} exports no handler function`);
-  const authorize = auth
-    ? jwtAuthorizer({ issuer: auth.issuer, audiences: auth.audiences, routes, jwks: JSON.parse(readFileSync(auth.jwksFile, "utf8")) as JSONWebKeySet })
-    : async (): Promise<Decision> => ({ allow: true });
+  if (!handlerFile && !routingFile) throw new ConfigError("startLocalApi needs a handlerFile or a routingFile");
+  const note = (event: ReleaseEvent) => eventsFile && appendFileSync(eventsFile, `${JSON.stringify(event)}\n`);
+  const releases = new Releases(routingFile ? { routingFile } : { handlerFile: handlerFile! }, note);
+  await releases.refresh();
+  // A deploy changes the routing with no request in flight: start (or stop) the releases it names at once.
+  if (routingFile) watchFile(routingFile, { interval: 100 }, () => void releases.refresh());
+  if (!releases.pick()) throw new ConfigError(`no release of the function could start: ${eventsFile ? `see ${eventsFile}` : "its module failed to load"}`);
+  const jwks = auth ? (JSON.parse(readFileSync(auth.jwksFile, "utf8")) as JSONWebKeySet) : undefined;
+  // One authorizer per route table: rebuilt only when a new release brings its own.
+  let authorizer: { routes: RouteEntry[]; check: ReturnType<typeof jwtAuthorizer> } | undefined;
+  const authorizerFor = async () => {
+    if (!auth) return async (): Promise<Decision> => ({ allow: true });
+    const routes = await releases.routes();
+    if (authorizer?.routes !== routes) authorizer = { routes, check: jwtAuthorizer({ issuer: auth.issuer, audiences: auth.audiences, routes, jwks: jwks! }) };
+    return authorizer.check;
+  };
   const functionName = process.env.LOCAL_API_FUNCTION_NAME ?? "local-api";
 
   const server = createServer(async (req, res) => {
@@ -165,22 +289,31 @@ export async function startLocalApi({
       res.destroy();
       return;
     }
-    const decision = await authorize(req.method ?? "GET", pathOf(req.url ?? "/"), req.headers.authorization);
+    await releases.refresh();
+    const decision = await (await authorizerFor())(req.method ?? "GET", pathOf(req.url ?? "/"), req.headers.authorization);
     if (!decision.allow) return gatewayError(res, decision.status, decision.message, decision.status === 401 ? { "www-authenticate": "Bearer" } : {});
     const event = eventFromRequest(req, Buffer.concat(chunks), new Date(), decision.jwt);
+    const release = releases.pick();
+    if (!release) return gatewayError(res, 502, "Bad Gateway");
+    // Which build answered (as API Gateway's apigw-requestid says which request): the local shift's tests read it.
+    res.setHeader("x-local-release", release.release.id);
     const started = Date.now();
     let timer: NodeJS.Timeout | undefined;
+    const route = `${event.requestContext.http.method} ${event.rawPath}`;
     try {
       const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), TIMEOUT_MS)));
-      const result = await Promise.race([handler(event, lambdaContext(event.requestContext.requestId, functionName, started + TIMEOUT_MS)), timeout]);
-      if (result === "timeout") gatewayError(res, 503, "Service Unavailable");
-      else writeResult(res, result);
-    } catch (error) {
-      // An unhandled exception in the function: API Gateway answers 500 with this body.
-      console.error(
-        JSON.stringify({ level: "error", requestId: event.requestContext.requestId, message: error instanceof Error ? error.message : String(error) }),
-      );
-      gatewayError(res, 500, "Internal Server Error");
+      const answer = await Promise.race([release.invoke(event, functionName, started + TIMEOUT_MS), timeout]);
+      if (answer === "timeout") gatewayError(res, 503, "Service Unavailable");
+      else if (answer.type === "result") {
+        writeResult(res, answer.result);
+        const status = (answer.result as { statusCode?: number } | null)?.statusCode ?? 200;
+        if (status >= 500) note({ release: release.release.id, kind: "5xx", status, route, requestId: event.requestContext.requestId });
+      } else {
+        // An unhandled exception in the function, or its crash: API Gateway answers 500 with this body.
+        console.error(JSON.stringify({ level: "error", requestId: event.requestContext.requestId, release: release.release.id, message: answer.message }));
+        gatewayError(res, 500, "Internal Server Error");
+        if (answer.type === "error") note({ release: release.release.id, kind: "5xx", status: 500, route, requestId: event.requestContext.requestId });
+      }
     } finally {
       clearTimeout(timer);
       // No line of its own: the function logs one JSON line per request, with the route pattern, as in Lambda.
@@ -201,12 +334,17 @@ export async function startLocalApi({
 }
 
 runCli(module, "localApi", async () => {
-  const handlerFile = process.env.LOCAL_API_HANDLER;
+  const { LOCAL_API_HANDLER: handlerFile, LOCAL_API_ROUTING: routingFile, LOCAL_API_EVENTS: eventsFile } = process.env;
   const port = Number(process.env.LOCAL_API_PORT);
-  if (!handlerFile || !port) throw new ConfigError("set LOCAL_API_HANDLER (a built index.mjs) and LOCAL_API_PORT");
+  if ((!handlerFile && !routingFile) || !port) throw new ConfigError("set LOCAL_API_ROUTING (or LOCAL_API_HANDLER, a built index.mjs) and LOCAL_API_PORT");
   const { LOCAL_API_JWT_ISSUER: issuer, LOCAL_API_JWT_AUDIENCES: audiences, LOCAL_API_JWKS: jwksFile } = process.env;
   const auth = issuer && audiences && jwksFile ? { issuer, audiences: audiences.split(","), jwksFile } : undefined;
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => process.exit(0));
-  await startLocalApi({ handlerFile, port, ...(auth ? { auth } : {}) });
-  console.log(`local API serving ${handlerFile} on http://127.0.0.1:${port}`);
+  await startLocalApi({
+    ...(routingFile ? { routingFile } : { handlerFile: handlerFile! }),
+    ...(eventsFile ? { eventsFile } : {}),
+    port,
+    ...(auth ? { auth } : {}),
+  });
+  console.log(`local API serving ${routingFile ?? handlerFile} on http://127.0.0.1:${port}`);
 });

@@ -4,17 +4,18 @@
  * .local/; the HTTP function's built artifact is served over HTTP by the API
  * Gateway adapter (localApi.ts), and every other function's artifact run by
  * its trigger (localFunction.ts: DynamoDB Local's stream, or a schedule). All
- * run in the background with pid and log files; deploying again replaces the
- * functions and reuses the database; destroying stops everything and deletes
- * the data.
+ * run in the background with pid and log files. Deploying again reuses the
+ * database and moves the running API to the new build gradually, as AWS does
+ * (localRelease.ts), then replaces the other functions; destroying stops
+ * everything and deletes the data.
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { LOCAL_REGION, StarterError, createClient } from "@dynamodb-starter/kit/runtime";
-import { pollUntil } from "@dynamodb-starter/kit/ops";
+import { LOCAL_REGION, StarterError, createClient, createDocumentClient } from "@dynamodb-starter/kit/runtime";
+import { migrator, pollUntil } from "@dynamodb-starter/kit/ops";
 import { kb } from "../format";
 import { httpFunction, loadFunctions, type FunctionSpec } from "../functions";
 import { rememberPorts, type LocalDeployment } from "../deployments";
@@ -22,6 +23,18 @@ import { runDeploy, type Ship } from "../pipeline/pipeline";
 import { loadContract, tsxEntry } from "../project";
 import { LocalDynamoStartError, assertPortFree, findJava, javaArgs, waitUntilReady } from "./dynamoDbLocal";
 import { ensureLocalIssuer } from "./localIssuer";
+import { markRolledBack, releaseHistory, rollbackPlan, RollbackError } from "../pipeline/releases";
+import {
+  KEPT_RELEASES,
+  localPreTrafficCheck,
+  pruneReleases,
+  releaseDir,
+  releasePaths,
+  servedRelease,
+  shiftApi,
+  stageRelease,
+  writeRouting,
+} from "./localRelease";
 import { commandLine, isAlive, runningFromPidFile, stopFromPidFile, stopProcess, tail, writePidFile } from "./processes";
 
 const DYNAMO_MARKER = "DynamoDBLocal.jar";
@@ -42,7 +55,7 @@ export function localPaths(d: LocalDeployment) {
     dynamoLog: join(d.stateDir, "dynamodb.log"),
     apiPid: join(d.stateDir, "api.pid"),
     apiLog: join(d.stateDir, "api.log"),
-    /** Each function's running copy of its build: <artifacts>/<name>/index.mjs. */
+    /** make dev's builds (a deploy's are releases: localRelease.ts). */
     artifacts: join(d.stateDir, "artifacts"),
     functionPid: (name: string) => join(d.stateDir, `${name}.pid`),
     functionLog: (name: string) => join(d.stateDir, `${name}.log`),
@@ -81,25 +94,32 @@ export function localShip(d: LocalDeployment, functions: readonly FunctionSpec[]
     },
     async ship(artifacts, log) {
       for (const artifact of artifacts) log(`  ${relative(d.project.root, join(d.buildDir, artifact.name))}: ${kb(artifact.coldBytes)} loaded at cold start`);
-      // Each running function keeps its own copy, so a later `make build` cannot swap chunks under it.
-      if (await stopFunctions(d)) log("  stopped the previous local functions");
-      rmSync(paths.artifacts, { recursive: true, force: true });
-      for (const f of functions) cpSync(join(d.buildDir, f.name), join(paths.artifacts, f.name), { recursive: true });
-
+      const id = stageRelease(d, functions);
       const url = `http://127.0.0.1:${d.apiPort}`;
       const http = httpFunction(functions);
-      const apiPid = await startApi(d, endpoint, url, http.name);
-      log(`local API (pid ${apiPid}) serves the built ${http.name} function on ${url}`);
-      const others = functions.filter((f) => f.kind !== "http");
-      const pids = await Promise.all(others.map((f) => startFunction(d, endpoint, f)));
-      others.forEach((f, i) => {
-        const trigger = f.kind === "stream" ? "table stream" : "schedule";
-        log(`local function ${f.name} (pid ${pids[i]}) runs on its ${trigger}; log ${relative(d.project.root, paths.functionLog(f.name))}`);
-      });
+      const to = { id, handler: join(releaseDir(d, id), http.name, "index.mjs"), weight: 1 };
+      const apiPid = runningFromPidFile(paths.apiPid, API_MARKER);
+      const from = servedRelease(d);
+      if (apiPid !== undefined && from && existsSync(from.handler)) {
+        // A running API keeps serving while the new build proves itself: smoke requests, then a share of the traffic.
+        const env = await apiEnvironment(d, endpoint, { handlerFile: to.handler }, http.name);
+        await localPreTrafficCheck(to.handler, env, loadContract(d.project), log);
+        await shiftApi(d, from, to, log);
+        log(`local API (pid ${apiPid}) serves release ${id} of ${http.name} on ${url}`);
+        Object.assign(started, { url, apiPid });
+      } else {
+        if (apiPid !== undefined) await stopDeployedApi(d);
+        writeRouting(d, [to]);
+        const pid = await startApi(d, endpoint, url, http.name);
+        log(`local API (pid ${pid}) serves release ${id} of ${http.name} on ${url}`);
+        Object.assign(started, { url, apiPid: pid });
+      }
+      await startTriggered(d, endpoint, functions, id, log);
       rememberPorts(d);
-      Object.assign(started, { url, apiPid });
+      pruneReleases(d);
+      return Object.fromEntries(functions.map((f) => [f.name, id]));
     },
-    // The previous release's processes were stopped before the new ones started: nothing writes the old shape any more.
+    // The previous build takes no request once the shift ends, and its other functions were stopped: nothing runs it.
     drainSeconds: 0,
   };
 }
@@ -202,13 +222,20 @@ export function triggerEnvironment(d: LocalDeployment, endpoint: string, f: Func
 }
 
 /** What the local API process gets: only what it needs. */
-export async function apiEnvironment(d: LocalDeployment, endpoint: string, handlerFile: string, name: string): Promise<NodeJS.ProcessEnv> {
+export async function apiEnvironment(
+  d: LocalDeployment,
+  endpoint: string,
+  source: { handlerFile: string } | { routing: true },
+  name: string,
+): Promise<NodeJS.ProcessEnv> {
   const paths = localPaths(d);
   const issuer = await ensureLocalIssuer(paths.issuer);
   const { AWS_LAMBDA_FUNCTION_NAME: _inLambda, ...env } = functionEnvironment(d, endpoint, name);
   return {
     ...env,
-    LOCAL_API_HANDLER: handlerFile,
+    ...("handlerFile" in source
+      ? { LOCAL_API_HANDLER: source.handlerFile }
+      : { LOCAL_API_ROUTING: releasePaths(d).routing, LOCAL_API_EVENTS: releasePaths(d).events }),
     LOCAL_API_PORT: String(d.apiPort),
     CURSOR_SECRET_FILE: cursorSecretFile(paths.cursorSecret),
     // Bearer tokens are checked as the deployed API's JWT authorizer checks them; `make token` signs them.
@@ -241,7 +268,7 @@ async function startApi(d: LocalDeployment, endpoint: string, url: string, name:
     cwd: d.project.root,
     detached: true,
     stdio: ["ignore", logFd, logFd],
-    env: await apiEnvironment(d, endpoint, join(paths.artifacts, name, "index.mjs"), name),
+    env: await apiEnvironment(d, endpoint, { routing: true }, name),
   });
   child.unref();
   const pid = child.pid!;
@@ -268,14 +295,14 @@ async function startApi(d: LocalDeployment, endpoint: string, url: string, name:
 }
 
 /** A non-HTTP function's process: its trigger, running its copy of the build. Resolves once it says it runs. */
-async function startFunction(d: LocalDeployment, endpoint: string, f: FunctionSpec): Promise<number> {
+async function startFunction(d: LocalDeployment, endpoint: string, f: FunctionSpec, release: string): Promise<number> {
   const paths = localPaths(d);
   const logFile = paths.functionLog(f.name);
   const child = spawn(process.execPath, LOCAL_FUNCTION_COMMAND, {
     cwd: d.project.root,
     detached: true,
     stdio: ["ignore", openSync(logFile, "a"), openSync(logFile, "a")],
-    env: triggerEnvironment(d, endpoint, f, join(paths.artifacts, f.name, "index.mjs")),
+    env: triggerEnvironment(d, endpoint, f, join(releaseDir(d, release), f.name, "index.mjs")),
   });
   child.unref();
   const pid = child.pid!;
@@ -305,9 +332,61 @@ export const stopDeployedApi = (d: LocalDeployment) => stopFromPidFile(localPath
 
 /** Stops every function process a `make deploy` left running (those of functions since removed too). */
 export async function stopFunctions(d: LocalDeployment): Promise<boolean> {
-  const pidFiles = existsSync(d.stateDir) ? readdirSync(d.stateDir).filter((f) => f.endsWith(".pid") && f !== "api.pid" && f !== "dynamodb.pid") : [];
-  const stopped = await Promise.all([stopDeployedApi(d), ...pidFiles.map((file) => stopFromPidFile(join(d.stateDir, file), FUNCTION_MARKER))]);
+  const stopped = await Promise.all([stopDeployedApi(d), stopTriggered(d)]);
   return stopped.some(Boolean);
+}
+
+/** Stops the stream consumers' and scheduled jobs' processes. */
+async function stopTriggered(d: LocalDeployment): Promise<boolean> {
+  const pidFiles = existsSync(d.stateDir) ? readdirSync(d.stateDir).filter((f) => f.endsWith(".pid") && f !== "api.pid" && f !== "dynamodb.pid") : [];
+  return (await Promise.all(pidFiles.map((file) => stopFromPidFile(join(d.stateDir, file), FUNCTION_MARKER)))).some(Boolean);
+}
+
+/** Runs the stream consumers and scheduled jobs of `release`, in place of those running. */
+async function startTriggered(d: LocalDeployment, endpoint: string, functions: readonly FunctionSpec[], release: string, log: (line: string) => void) {
+  const paths = localPaths(d);
+  if (await stopTriggered(d)) log("  stopped the previous release's stream consumers and scheduled jobs");
+  const others = functions.filter((f) => f.kind !== "http");
+  const pids = await Promise.all(others.map((f) => startFunction(d, endpoint, f, release)));
+  others.forEach((f, i) => {
+    const trigger = f.kind === "stream" ? "table stream" : "schedule";
+    log(`local function ${f.name} (pid ${pids[i]}) runs on its ${trigger}; log ${relative(d.project.root, paths.functionLog(f.name))}`);
+  });
+}
+
+/**
+ * `make rollback` of the local deployment: the API and the other functions back on the release before the current
+ * one, unless a contract migration has run since (releases.ts says which).
+ */
+export async function rollbackLocal(
+  d: LocalDeployment,
+  log: (line: string) => void = console.log,
+  functions: readonly FunctionSpec[] = loadFunctions(d.project),
+) {
+  const dynamo = await ensureDynamo(d, log);
+  const client = createClient({ region: LOCAL_REGION, endpoint: dynamo.endpoint });
+  try {
+    const db = createDocumentClient(client);
+    const migrations = loadContract(d.project).api.migrations;
+    const executed = (await migrator({ client, documentClient: db, tableName: d.tableName, migrations }).status()).executed;
+    const { from, to, staying } = rollbackPlan(await releaseHistory(db, d.tableName), executed, migrations);
+    const http = httpFunction(functions);
+    const id = to.versions[http.name];
+    if (!id || !existsSync(releaseDir(d, id)))
+      throw new RollbackError(`release ${to.seq}'s build (${id ?? "none"}) is no longer on disk (${KEPT_RELEASES} are kept): nothing was changed.`);
+    log(`rolling back from release ${from.seq} to release ${to.seq} (build ${id})`);
+    writeRouting(d, [{ id, handler: join(releaseDir(d, id), http.name, "index.mjs"), weight: 1 }]);
+    if (runningFromPidFile(localPaths(d).apiPid, API_MARKER) === undefined) await startApi(d, dynamo.endpoint, `http://127.0.0.1:${d.apiPort}`, http.name);
+    await startTriggered(d, dynamo.endpoint, functions, id, log);
+    await markRolledBack(db, d.tableName, from);
+    log(
+      staying.length
+        ? `rolled back. These expand migrations stay applied (the older release ignores what they add): ${staying.join(", ")}`
+        : "rolled back; no migration ran since that release",
+    );
+  } finally {
+    client.destroy();
+  }
 }
 
 /** Stops this deployment's DynamoDB Local, if running; its data stays on disk. */
@@ -336,9 +415,9 @@ export async function invokeLocal(d: LocalDeployment, f: FunctionSpec, log: (lin
         : `${f.name} reads the table's stream: write to the table to invoke it`,
     );
   }
-  const paths = localPaths(d);
-  const handlerFile = join(paths.artifacts, f.name, "index.mjs");
-  if (!existsSync(handlerFile)) throw new LocalDeploymentError(`${f.name} is not deployed locally: run make deploy first`);
+  const release = servedRelease(d);
+  const handlerFile = release ? join(releaseDir(d, release.id), f.name, "index.mjs") : "";
+  if (!release || !existsSync(handlerFile)) throw new LocalDeploymentError(`${f.name} is not deployed locally: run make deploy first`);
   const endpoint = `http://127.0.0.1:${d.dynamoPort}`;
   log(`invoking local-${f.name} (its build in ${relative(d.project.root, dirname(handlerFile))})`);
   const child = spawn(process.execPath, LOCAL_FUNCTION_COMMAND, {

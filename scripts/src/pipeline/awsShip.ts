@@ -7,15 +7,19 @@
 import { DeleteTableCommand } from "@aws-sdk/client-dynamodb";
 import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { SSMClient } from "@aws-sdk/client-ssm";
-import { ConfigError, StarterError, createClient } from "@dynamodb-starter/kit/runtime";
-import { describeTable } from "@dynamodb-starter/kit/ops";
+import { CodeDeployClient } from "@aws-sdk/client-codedeploy";
+import { LambdaClient } from "@aws-sdk/client-lambda";
+import { ConfigError, StarterError, createClient, createDocumentClient } from "@dynamodb-starter/kit/runtime";
+import { describeTable, migrator } from "@dynamodb-starter/kit/ops";
 import { buildFunctions } from "../build";
 import { httpFunction, type FunctionSpec } from "../functions";
 import { checkCredentials } from "../aws/credentials";
 import { cursorSecretParameter, ensureCursorSecret } from "../aws/secretParameter";
-import { assembleRoot, assertTerraform, backendConfigArgs, functionName, terraform, writeVarFile } from "../aws/terraform";
+import { assembleRoot, assertTerraform, backendConfigArgs, functionName, terraform, terraformOutput, writeVarFile } from "../aws/terraform";
+import { pointAliases, shiftTraffic, type FunctionRelease } from "../aws/release";
+import { markRolledBack, releaseHistory, rollbackPlan } from "./releases";
 import type { AwsDeployment } from "../deployments";
-import type { Project } from "../project";
+import { loadContract, type Project } from "../project";
 import { drainSeconds, type Ship } from "./pipeline";
 
 export class StateBucketError extends StarterError<"STATE_BUCKET"> {
@@ -45,6 +49,17 @@ export function awsShip(d: AwsDeployment, p: Project, functions: readonly Functi
       const root = await initRoot(d, p);
       const varFile = writeVarFile(d, functions, artifacts, p);
       await terraform(root, ["apply", "-input=false", `-var-file=${varFile}`, ...(autoApprove ? ["-auto-approve"] : [])]);
+      // The versions this apply published: CodeDeploy moves each live alias to them, after the pre-traffic check.
+      const published = await terraformOutput<Record<string, Omit<FunctionRelease, "name">>>(root, "releases");
+      const releases = Object.entries(published).map(([name, r]) => ({ name, ...r }));
+      const clients = { lambda: new LambdaClient({ region: d.region }), codedeploy: new CodeDeployClient({ region: d.region }) };
+      try {
+        await shiftTraffic(releases, httpFunction(functions).name, clients, { shift: d.release.shift, log, contract: loadContract(p) });
+      } finally {
+        clients.lambda.destroy();
+        clients.codedeploy.destroy();
+      }
+      return Object.fromEntries(releases.map((r) => [r.name, r.version]));
     },
     drainSeconds: drainSeconds(functions, d.lambda.timeoutSeconds),
   };
@@ -125,5 +140,40 @@ export async function preflight(d: AwsDeployment, log: (line: string) => void): 
     throw new StateBucketError(`Terraform state bucket "${d.state.bucket}" ${fix}\nNothing was changed. (Edit infra/deployments.json to use another bucket.)`);
   } finally {
     s3.destroy();
+  }
+}
+
+/**
+ * `make rollback DEPLOYMENT=x`: every live alias back on the versions of the release before the current one, at
+ * once, unless a contract migration has run since (releases.ts says which, and changes nothing).
+ */
+export async function rollbackAws(d: AwsDeployment, p: Project, functions: readonly FunctionSpec[], log: (line: string) => void): Promise<void> {
+  await checkCredentials(d.region, log);
+  const client = createClient({ region: d.region });
+  const lambda = new LambdaClient({ region: d.region });
+  try {
+    const db = createDocumentClient(client);
+    const migrations = loadContract(p).api.migrations;
+    const { executed } = await migrator({ client, documentClient: db, tableName: d.tableName, migrations }).status();
+    const { from, to, staying } = rollbackPlan(await releaseHistory(db, d.tableName), executed, migrations);
+    log(`rolling back ${d.name} from release ${from.seq} to release ${to.seq} (${to.at})`);
+    const releases = functions.map((f) => ({
+      name: f.name,
+      function_name: functionName(d, f.name),
+      alias: "live",
+      version: "",
+      application: "",
+      deployment_group: "",
+    }));
+    await pointAliases(lambda, releases, to.versions, log);
+    await markRolledBack(db, d.tableName, from);
+    log(
+      staying.length
+        ? `rolled back. These expand migrations stay applied (the older release ignores what they add): ${staying.join(", ")}`
+        : "rolled back; no migration ran since that release",
+    );
+  } finally {
+    client.destroy();
+    lambda.destroy();
   }
 }

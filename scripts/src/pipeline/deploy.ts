@@ -1,5 +1,5 @@
 /**
- * `make deploy | plan | destroy | logs | invoke [DEPLOYMENT=name] [NAME=function]`: the pipeline (pipeline.ts)
+ * `make deploy | plan | rollback | destroy | logs | invoke [DEPLOYMENT=name] [NAME=function]`: the pipeline (pipeline.ts)
  * shipped to AWS (awsShip.ts) or to the built-in local deployment (localDeployment.ts), and the commands
  * around a deployment.
  */
@@ -8,13 +8,13 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "@dynamodb-starter/kit/runtime";
 import { httpFunction, loadFunctions, type FunctionSpec } from "../functions";
 import { loadDeployment } from "../deployments";
-import { deployLocal, destroyLocal, invokeLocal, localLogFiles } from "../local/localDeployment";
+import { deployLocal, destroyLocal, invokeLocal, localLogFiles, rollbackLocal } from "../local/localDeployment";
 import { functionName } from "../aws/terraform";
 import { loadContract, project, type Project } from "../project";
-import { awsShip, destroyAws, planAws } from "./awsShip";
+import { awsShip, destroyAws, planAws, rollbackAws } from "./awsShip";
 import { runDeploy } from "./pipeline";
 
-const USAGE = "usage: deploy <deploy|plan|destroy|logs|invoke> [--deployment NAME] [--name FUNCTION] [--auto-approve] [--delete-table TABLE_NAME]";
+const USAGE = "usage: deploy <deploy|plan|rollback|destroy|logs|invoke> [--deployment NAME] [--name FUNCTION] [--auto-approve] [--delete-table TABLE_NAME]";
 
 export async function main(argv: string[], log: (line: string) => void = console.log, p: Project = project()): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -39,6 +39,8 @@ export async function main(argv: string[], log: (line: string) => void = console
         log(`\nlocal deployment is up: ${url}\n  try: curl ${url}/health\n  logs: make logs   stop and delete data: make destroy`);
         return;
       }
+      case "rollback":
+        return rollbackLocal(deployment, log, functions());
       case "destroy":
         return destroyLocal(deployment, log);
       case "logs":
@@ -60,6 +62,8 @@ export async function main(argv: string[], log: (line: string) => void = console
     }
     case "plan":
       return planAws(deployment, p, functions(), log);
+    case "rollback":
+      return rollbackAws(deployment, p, functions(), log);
     case "destroy":
       return destroyAws(deployment, p, functions(), { autoApprove: values["auto-approve"]!, deleteTable: values["delete-table"], log });
     case "logs": {

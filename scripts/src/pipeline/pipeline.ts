@@ -17,6 +17,7 @@ import { createDocumentClient } from "@dynamodb-starter/kit/runtime";
 import { migrator } from "@dynamodb-starter/kit/ops";
 import { setTimeout as sleep } from "node:timers/promises";
 import { backfilledAmong, runCatchUp } from "./catchUp";
+import { recordRelease } from "./releases";
 import { runPreStep, type PreStepResult } from "./preStep";
 
 /**
@@ -32,8 +33,11 @@ export interface Ship {
   build: { dir: string; zip: boolean };
   /** A client of the deployment's DynamoDB (a local ship starts DynamoDB Local first); destroyed after the deploy. */
   connect(log: (line: string) => void): Promise<DynamoDBClient>;
-  /** Puts the built functions into service. */
-  ship(artifacts: readonly Artifact[], log: (line: string) => void): Promise<void>;
+  /**
+   * Puts the built functions into service, gradually where it can, and says what went live per function (a Lambda
+   * version, a local release): what `make rollback` returns to. Throws when the release was rolled back.
+   */
+  ship(artifacts: readonly Artifact[], log: (line: string) => void): Promise<Record<string, string>>;
   /** How long the previous release may still run once `ship` resolved: 0 where shipping stopped it. */
   drainSeconds: number;
 }
@@ -47,6 +51,8 @@ export interface DeployTarget {
 
 export interface DeployResult extends PreStepResult {
   artifacts: Artifact[];
+  /** The release's number in the deployment's record (releases.ts). */
+  release: number;
 }
 
 /** The sequence: pre-flight, build, pre-step (expands), ship, then contracts and catch-up. */
@@ -58,7 +64,7 @@ export async function runDeploy({ tableName, settings, functions, migrations }: 
   const client = await ship.connect(log);
   try {
     const result = await runPreStep({ client, tableName, settings, log, functions, migrations, contractsAfterShift: true });
-    await ship.ship(artifacts, log);
+    const versions = await ship.ship(artifacts, log);
     const contracted = await afterShift({
       client,
       tableName,
@@ -68,7 +74,12 @@ export async function runDeploy({ tableName, settings, functions, migrations }: 
       drainSeconds: ship.drainSeconds,
       log,
     });
-    return { ...result, applied: [...result.applied, ...contracted], artifacts };
+    // What went live, and what the table had run by then: make rollback's record.
+    const documentClient = createDocumentClient(client);
+    const { executed } = await migrator({ client, documentClient, tableName, migrations }).status();
+    const release = await recordRelease(documentClient, tableName, { versions, migrations: executed });
+    log(`release ${release.seq} recorded`);
+    return { ...result, applied: [...result.applied, ...contracted], artifacts, release: release.seq };
   } finally {
     client.destroy();
   }

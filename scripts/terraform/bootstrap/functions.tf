@@ -169,9 +169,10 @@ data "aws_iam_policy_document" "scheduler" {
   for_each = local.scheduled_roles
 
   statement {
-    sid       = "InvokeTheJob"
-    actions   = ["lambda:InvokeFunction"]
-    resources = ["arn:aws:lambda:${each.value.region}:${local.account_id}:function:${each.value.function_name}"]
+    sid     = "InvokeTheJob"
+    actions = ["lambda:InvokeFunction"]
+    # The schedule invokes the live alias (the version CodeDeploy released), never $LATEST.
+    resources = ["arn:aws:lambda:${each.value.region}:${local.account_id}:function:${each.value.function_name}:live"]
   }
 }
 

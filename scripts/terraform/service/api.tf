@@ -28,9 +28,10 @@ data "aws_apigatewayv2_api" "api" {
 }
 
 resource "aws_apigatewayv2_integration" "api" {
-  api_id                 = data.aws_apigatewayv2_api.api.id
-  integration_type       = "AWS_PROXY"
-  integration_uri        = aws_lambda_function.function[local.http_function].invoke_arn
+  api_id           = data.aws_apigatewayv2_api.api.id
+  integration_type = "AWS_PROXY"
+  # The live alias: CodeDeploy moves it, version by version, and the API follows.
+  integration_uri        = aws_lambda_alias.live[local.http_function].invoke_arn
   payload_format_version = "2.0"
 }
 
@@ -105,6 +106,7 @@ resource "aws_lambda_permission" "api" {
   statement_id  = "AllowHttpApiInvoke"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.function[local.http_function].function_name
+  qualifier     = aws_lambda_alias.live[local.http_function].name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${data.aws_apigatewayv2_api.api.execution_arn}/*/*"
 }

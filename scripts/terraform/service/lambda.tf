@@ -21,10 +21,12 @@ resource "aws_lambda_function" "function" {
   filename         = each.value.zip
   source_code_hash = filebase64sha256(each.value.zip)
   handler          = "index.handler"
-  runtime          = "nodejs22.x"
-  architectures    = ["arm64"]
-  memory_size      = each.value.memory_mb
-  timeout          = each.value.timeout_seconds
+  # Each deploy publishes a version; the `live` alias (releases.tf) is what every trigger invokes.
+  publish       = true
+  runtime       = "nodejs22.x"
+  architectures = ["arm64"]
+  memory_size   = each.value.memory_mb
+  timeout       = each.value.timeout_seconds
   # The HTTP function: a ceiling as well as a floor, so it never takes the whole account's concurrency.
   # The others are unreserved (-1): a stream consumer runs one invocation per shard at a time anyway.
   reserved_concurrent_executions = each.value.http ? var.lambda_reserved_concurrency : -1

@@ -19,6 +19,19 @@ output "functions" {
   }
 }
 
+output "releases" {
+  description = "Per function, what make deploy shifts: the version this apply published, and the CodeDeploy application and group that move its live alias."
+  value = {
+    for name, f in aws_lambda_function.function : name => {
+      function_name    = f.function_name
+      version          = f.version
+      alias            = aws_lambda_alias.live[name].name
+      application      = aws_codedeploy_app.function[name].name
+      deployment_group = aws_codedeploy_deployment_group.function[name].deployment_group_name
+    }
+  }
+}
+
 output "stream_failure_queues" {
   description = "Per stream consumer, the SQS queue holding the batches it gave up on (their place in the stream)."
   value       = { for name, q in aws_sqs_queue.stream_failures : name => q.url }

@@ -23,7 +23,7 @@ resource "aws_scheduler_schedule" "function" {
   }
 
   target {
-    arn      = aws_lambda_function.function[each.key].arn
+    arn      = aws_lambda_alias.live[each.key].arn
     role_arn = data.aws_iam_role.scheduler[each.key].arn
     input    = jsonencode({ source = "schedule", schedule = local.function_names[each.key] })
 

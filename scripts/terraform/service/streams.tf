@@ -19,7 +19,7 @@ resource "aws_lambda_event_source_mapping" "stream" {
   for_each = local.stream_functions
 
   event_source_arn = data.aws_dynamodb_table.main.stream_arn
-  function_name    = aws_lambda_function.function[each.key].arn
+  function_name    = aws_lambda_alias.live[each.key].arn
   # From the oldest record kept: nothing written between the pre-step and this mapping is missed.
   starting_position                  = "TRIM_HORIZON"
   batch_size                         = each.value.batch_size

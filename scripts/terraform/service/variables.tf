@@ -197,3 +197,17 @@ variable "alarm_thresholds" {
     error_message = "alarm_thresholds: counts must be at least 1, duration_ratio, api_5xx_rate and api_4xx_rate between 0 (exclusive) and 1."
   }
 }
+
+variable "traffic_shift" {
+  description = <<-EOT
+    How CodeDeploy moves each function's live alias to a new version ("release": { "shift": ... } in infra/deployments.json):
+    one of CodeDeploy's predefined Lambda configurations, rolled back automatically on a failure or an alarm.
+  EOT
+  type        = string
+  default     = "CodeDeployDefault.LambdaAllAtOnce"
+
+  validation {
+    condition     = can(regex("^CodeDeployDefault\\.Lambda(AllAtOnce|Canary10Percent(5|10|15|30)Minutes|Linear10PercentEvery(1|2|3|10)Minutes?)$", var.traffic_shift))
+    error_message = "traffic_shift is one of CodeDeploy's predefined Lambda configurations: CodeDeployDefault.LambdaAllAtOnce, ...Canary10Percent5Minutes (10, 15, 30), ...Linear10PercentEvery1Minute (2, 3, 10 Minutes)."
+  }
+}

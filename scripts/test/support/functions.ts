@@ -4,7 +4,10 @@
  * consumer, scheduled job, migrations and deployments), so that no test of the
  * CLI can pass by knowing the example.
  */
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { linkNodeModules, TEMPLATE_ROOT } from "./env";
 import { loadDeployment, type AwsDeployment } from "../../src/deployments";
 import { loadFunctions } from "../../src/functions";
 import { project } from "../../src/project";
@@ -27,3 +30,24 @@ export const writeVars = (d: AwsDeployment, dir: string) =>
     FIXTURE,
     dir,
   );
+
+/**
+ * A scratch copy of the fixture service, to change between deploys: its own folder, this repository's kit (by
+ * tsconfig paths) and installed packages (linked). Returns the project; `remove` deletes it.
+ */
+export function scratchFixture(prefix: string): { p: ReturnType<typeof project>; remove: () => void } {
+  const root = join(mkdtempSync(join(tmpdir(), `${prefix}-`)), "service");
+  cpSync(FIXTURE.root, root, { recursive: true });
+  cpSync(join(TEMPLATE_ROOT, "package.json"), join(root, "package.json"));
+  writeFileSync(
+    join(root, "tsconfig.json"),
+    JSON.stringify({
+      extends: "@dynamodb-starter/cli/presets/tsconfig.json",
+      compilerOptions: { paths: { "@dynamodb-starter/kit/*": [join(TEMPLATE_ROOT, "src", "kit", "src", "*")] } },
+      include: ["src"],
+    }),
+  );
+  writeFileSync(join(root, ".gitignore"), "node_modules/\ndist/\n.local/\n");
+  linkNodeModules(root);
+  return { p: project(root), remove: () => rmSync(join(root, ".."), { recursive: true, force: true }) };
+}

@@ -27,6 +27,7 @@ describe("terraform/bootstrap/ (parsed with the HCL parser)", () => {
       "guards.tf",
       "identity.tf",
       "outputs.tf",
+      "releases.tf",
       "roles.tf",
       "state.tf",
       "variables.tf",
@@ -154,7 +155,8 @@ describe("terraform/bootstrap/ (parsed with the HCL parser)", () => {
       {
         sid: "InvokeTheJob",
         actions: ["lambda:InvokeFunction"],
-        resources: ["arn:aws:lambda:${each.value.region}:${local.account_id}:function:${each.value.function_name}"],
+        // The live alias: the version CodeDeploy released.
+        resources: ["arn:aws:lambda:${each.value.region}:${local.account_id}:function:${each.value.function_name}:live"],
       },
     ]);
   });
@@ -310,6 +312,24 @@ describe("terraform/bootstrap/ (parsed with the HCL parser)", () => {
     });
     expect(tf.output.deploy_role_arns[0].value).toContain('aws_iam_role.github["${name}-deploy"].arn');
     expect(tf.output.plan_role_arns[0].value).toContain('aws_iam_role.github["${name}-plan"].arn');
+  });
+});
+
+describe("CodeDeploy's roles (releases.tf)", () => {
+  it("give CodeDeploy, in this account only, a role per function that moves that function's aliases and reads its alarms, nothing else", () => {
+    const [trust] = tf.data.aws_iam_policy_document.codedeploy_trust[0].statement;
+    expect(trust).toEqual({
+      actions: ["sts:AssumeRole"],
+      principals: [{ type: "Service", identifiers: ["codedeploy.amazonaws.com"] }],
+      condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: ["${local.account_id}"] }],
+    });
+    expect(tf.resource.aws_iam_role.codedeploy[0]).toMatchObject({ for_each: "${local.function_roles}", name: "${each.value.function_name}-codedeploy" });
+    const statements = tf.data.aws_iam_policy_document.codedeploy[0].statement as Hcl[];
+    expect(statements.map((s) => [s.sid, s.actions])).toEqual([
+      ["ShiftTheLiveAlias", ["lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetProvisionedConcurrencyConfig"]],
+      ["ReadTheAlarmsThatStopAShift", ["cloudwatch:DescribeAlarms"]],
+    ]);
+    for (const s of statements) for (const r of s.resources as string[]) expect(r).toContain(":${each.value.function_name}");
   });
 });
 

@@ -94,6 +94,11 @@ describe("scripts/terraform/bootstrap/policies/deployer-policy.json (what a CI r
         { StringEquals: { "iam:PassedToService": "lambda.amazonaws.com" } },
       ],
       [
+        "PassItsCodeDeployRoleToCodeDeployOnly",
+        ["arn:aws:iam::${account_id}:role/${function_name}-codedeploy"],
+        { StringEquals: { "iam:PassedToService": "codedeploy.amazonaws.com" } },
+      ],
+      [
         "SchedulePassItsRoleToSchedulerOnly",
         ["arn:aws:iam::${account_id}:role/${function_name}-scheduler"],
         { StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" } },
@@ -110,11 +115,22 @@ describe("scripts/terraform/bootstrap/policies/deployer-policy.json (what a CI r
     const kinds = Object.fromEntries(
       (["http", "stream", "schedule"] as const).map((kind) => [kind, deployerFunction.Statement.filter(keptFor(kind)).map((s) => s.Sid)]),
     );
-    const every = ["ReadTheFunctionRole", "PassTheFunctionRoleToLambdaOnly", "Function", "FunctionLogGroup", "FunctionAlarms"];
+    const every = [
+      "ReadTheFunctionRole",
+      "PassTheFunctionRoleToLambdaOnly",
+      "PassItsCodeDeployRoleToCodeDeployOnly",
+      "Function",
+      "Release",
+      "FunctionLogGroup",
+      "FunctionAlarms",
+    ];
     expect(kinds.http).toEqual([
       "ReadTheFunctionRole",
       "PassTheFunctionRoleToLambdaOnly",
+      "PassItsCodeDeployRoleToCodeDeployOnly",
       "Function",
+      "Release",
+      "HttpPreTrafficCheck",
       "HttpInvokedByApiGatewayOnly",
       "FunctionLogGroup",
       "FunctionAlarms",
@@ -132,7 +148,15 @@ describe("scripts/terraform/bootstrap/policies/deployer-policy.json (what a CI r
     const create = deployerFunction.Statement.find((s) => s.Sid === "StreamCreateMapping")!;
     expect(create).toMatchObject({
       Resource: ["*"],
-      Condition: { ArnEquals: { "lambda:FunctionArn": "arn:aws:lambda:${region}:${account_id}:function:${function_name}" } },
+      // The function or its live alias (what the mapping invokes).
+      Condition: {
+        ArnEquals: {
+          "lambda:FunctionArn": [
+            "arn:aws:lambda:${region}:${account_id}:function:${function_name}",
+            "arn:aws:lambda:${region}:${account_id}:function:${function_name}:live",
+          ],
+        },
+      },
     });
     expect(deployerFunction.Statement.filter((s) => s.Resource.includes("*")).map((s) => s.Sid)).toEqual(["StreamCreateMapping"]);
   });
@@ -158,7 +182,7 @@ describe("scripts/terraform/bootstrap/policies/planner-policy.json (what pull re
 
   it("only reads: plans take no state lock (make plan passes -lock=false)", () => {
     const reads =
-      /^(dynamodb:(Describe|List)|s3:(GetObject|ListBucket)$|kms:Decrypt$|iam:(Get|List)|lambda:(Get|List)|logs:(Describe|List)|apigateway:GET$|cloudwatch:(Describe|Get|List)|sns:(Get|List)|sqs:(Get|List)|scheduler:Get)/;
+      /^(dynamodb:(Describe|List)|s3:(GetObject|ListBucket)$|kms:Decrypt$|iam:(Get|List)|lambda:(Get|List)|logs:(Describe|List)|apigateway:GET$|cloudwatch:(Describe|Get|List)|sns:(Get|List)|sqs:(Get|List)|scheduler:Get|codedeploy:(Get|List))/;
     expect([...planner.Statement, ...plannerFunction.Statement].flatMap((s) => s.Action).filter((a) => !reads.test(a))).toEqual([]);
     expect(readFileSync(join(CLI_ROOT, "src", "pipeline", "awsShip.ts"), "utf8")).toContain('["plan", "-input=false", "-lock=false"');
   });
@@ -208,12 +232,17 @@ describe("the pipeline's roles cannot escalate (rendered for two deployments)", 
       expect(iam.filter(({ action }) => IAM_WRITE.test(action) || action.includes("*")).map(({ action }) => action)).toEqual([]);
       const own = FUNCTIONS.flatMap((f) => [
         `arn:aws:iam::123456789012:role/${deployment}-${f.name}`,
+        `arn:aws:iam::123456789012:role/${deployment}-${f.name}-codedeploy`,
         ...(f.kind === "schedule" ? [`arn:aws:iam::123456789012:role/${deployment}-${f.name}-scheduler`] : []),
       ]);
       for (const { action, s } of iam) {
         expect({ action, resources: s.Resource.filter((r) => !own.includes(r)) }).toEqual({ action, resources: [] });
         if (action === "iam:PassRole") {
-          const service = s.Resource[0]!.endsWith("-scheduler") ? "scheduler.amazonaws.com" : "lambda.amazonaws.com";
+          const service = s.Resource[0]!.endsWith("-scheduler")
+            ? "scheduler.amazonaws.com"
+            : s.Resource[0]!.endsWith("-codedeploy")
+              ? "codedeploy.amazonaws.com"
+              : "lambda.amazonaws.com";
           expect(s.Condition).toEqual({ StringEquals: { "iam:PassedToService": service } });
         }
       }
@@ -297,12 +326,18 @@ describe("the pipeline's roles cannot escalate (rendered for two deployments)", 
   it("fits managed policies (6,144 characters each, minified) even for the longest deployment and function names", () => {
     const longest = "d".repeat(31);
     for (const document of [policy, planner]) expect(JSON.stringify(render(document, longest)).length).toBeLessThanOrEqual(6_144);
+    // A function's policy holds its kind's statements only (as roles.tf keeps them): each kind's must fit.
     for (const document of [deployerFunction, plannerFunction]) {
-      const statements = render(document, longest, `${longest}-${"f".repeat(40)}`).Statement.map((s: Statement) => ({
-        ...s,
-        Sid: `${s.Sid}${"F".repeat(40)}`,
-      }));
-      expect(JSON.stringify({ Version: "2012-10-17", Statement: statements }).length).toBeLessThanOrEqual(6_144);
+      for (const kind of ["http", "stream", "schedule"] as const) {
+        const statements = render({ Statement: document.Statement.filter(keptFor(kind)) }, longest, `${longest}-${"f".repeat(40)}`).Statement.map(
+          (s: Statement) => ({
+            ...s,
+            Sid: `${s.Sid}${"F".repeat(40)}`,
+          }),
+        );
+        expect({ kind, length: JSON.stringify({ Version: "2012-10-17", Statement: statements }).length }).toEqual({ kind, length: expect.any(Number) });
+        expect(JSON.stringify({ Version: "2012-10-17", Statement: statements }).length).toBeLessThanOrEqual(6_144);
+      }
     }
   });
 
@@ -324,6 +359,8 @@ describe("the pipeline's roles cannot escalate (rendered for two deployments)", 
       "arn:aws:kms:eu-west-1:123456789012:key/state-key", // shared like the bucket; its key policy names the roles
       // Event source mappings have random ids: their statements hold them to this deployment's functions by condition.
       "arn:aws:lambda:eu-west-1:123456789012:event-source-mapping:*",
+      // CodeDeploy's predefined shifts (read only): account-wide configurations, no deployment's own.
+      "arn:aws:codedeploy:eu-west-1:123456789012:deploymentconfig:CodeDeployDefault.Lambda*",
     ]);
     for (const deployment of ["dev", "prod"]) {
       const other = deployment === "dev" ? "prod" : "dev";

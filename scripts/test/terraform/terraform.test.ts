@@ -20,6 +20,7 @@ describe("infra/ (parsed with the HCL parser)", () => {
       "main.tf",
       "outputs.tf",
       "providers.tf",
+      "releases.tf",
       "schedules.tf",
       "streams.tf",
       "variables.tf",
@@ -52,6 +53,7 @@ describe("infra/ (parsed with the HCL parser)", () => {
       "dashboard_url",
       "function_name",
       "functions",
+      "releases",
       "stream_failure_queues",
       "table_arn",
       "table_stream_arn",
@@ -124,7 +126,7 @@ describe("infra/ (parsed with the HCL parser)", () => {
     expect(mapping).toMatchObject({
       for_each: "${local.stream_functions}",
       event_source_arn: "${data.aws_dynamodb_table.main.stream_arn}",
-      function_name: "${aws_lambda_function.function[each.key].arn}",
+      function_name: "${aws_lambda_alias.live[each.key].arn}",
       starting_position: "TRIM_HORIZON",
       batch_size: "${each.value.batch_size}",
       function_response_types: ["ReportBatchItemFailures"],
@@ -157,7 +159,7 @@ describe("infra/ (parsed with the HCL parser)", () => {
       schedule_expression: "${each.value.expression}",
       schedule_expression_timezone: "${each.value.timezone}",
       flexible_time_window: [{ mode: "OFF" }],
-      target: [{ arn: "${aws_lambda_function.function[each.key].arn}", role_arn: "${data.aws_iam_role.scheduler[each.key].arn}" }],
+      target: [{ arn: "${aws_lambda_alias.live[each.key].arn}", role_arn: "${data.aws_iam_role.scheduler[each.key].arn}" }],
     });
   });
 
@@ -170,7 +172,7 @@ describe("infra/ (parsed with the HCL parser)", () => {
     expect(tf.removed).toEqual([{ from: "${aws_apigatewayv2_api.api}", lifecycle: [{ destroy: false }] }]); // older deployments keep theirs
     expect(tf.resource.aws_apigatewayv2_integration.api[0]).toMatchObject({
       integration_type: "AWS_PROXY",
-      integration_uri: "${aws_lambda_function.function[local.http_function].invoke_arn}",
+      integration_uri: "${aws_lambda_alias.live[local.http_function].invoke_arn}",
       payload_format_version: "2.0",
     });
     const [route] = tf.resource.aws_apigatewayv2_route.app;
@@ -248,5 +250,47 @@ describe("terraform CLI checks", () => {
 
   it("finds the files formatted (terraform fmt -check)", () => {
     expect(() => execFileSync("terraform", ["fmt", "-check", "-diff", "-recursive", SERVICE_DIR], { encoding: "utf8", stdio: "pipe" })).not.toThrow();
+  });
+});
+
+describe("releases (releases.tf, parsed with the HCL parser)", () => {
+  it("publish a version per deploy and invoke every function only through its live alias, which Terraform never moves", async () => {
+    const { merged } = await loadInfra();
+    expect(merged.resource.aws_lambda_function.function[0].publish).toBe(true);
+    const [alias] = merged.resource.aws_lambda_alias.live;
+    expect(alias).toMatchObject({ for_each: "${var.functions}", name: "live", function_version: "${aws_lambda_function.function[each.key].version}" });
+    expect(JSON.stringify(alias.lifecycle[0].ignore_changes)).toMatch(/function_version.*routing_config/);
+    // API Gateway may invoke the alias, and only it.
+    expect(merged.resource.aws_lambda_permission.api[0].qualifier).toBe("${aws_lambda_alias.live[local.http_function].name}");
+    // Nothing invokes $LATEST: no trigger names the function itself.
+    const triggers = JSON.stringify([
+      merged.resource.aws_apigatewayv2_integration,
+      merged.resource.aws_lambda_event_source_mapping,
+      merged.resource.aws_scheduler_schedule,
+    ]);
+    expect(triggers).not.toMatch(/aws_lambda_function\.function\[[^\]]+\]\.(arn|invoke_arn)/);
+  });
+
+  it("give each function a CodeDeploy application and blue/green group that shifts by the deployment's setting and rolls back on its alarms", async () => {
+    const { merged } = await loadInfra();
+    expect(merged.resource.aws_codedeploy_app.function[0]).toMatchObject({ for_each: "${var.functions}", compute_platform: "Lambda" });
+    const [group] = merged.resource.aws_codedeploy_deployment_group.function;
+    expect(group).toMatchObject({
+      deployment_group_name: "live",
+      deployment_config_name: "${var.traffic_shift}",
+      service_role_arn: "${data.aws_iam_role.codedeploy[each.key].arn}",
+    });
+    expect(group.deployment_style[0]).toEqual({ deployment_type: "BLUE_GREEN", deployment_option: "WITH_TRAFFIC_CONTROL" });
+    expect(group.auto_rollback_configuration[0]).toEqual({ enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] });
+    const alarms = String(group.alarm_configuration[0].alarms);
+    for (const alarm of [
+      "aws_cloudwatch_metric_alarm.lambda_errors[each.key].alarm_name",
+      "aws_cloudwatch_metric_alarm.lambda_throttles[each.key].alarm_name",
+      'aws_cloudwatch_metric_alarm.api_error_rate["5xx"].alarm_name',
+    ]) {
+      expect(alarms).toContain(alarm);
+    }
+    expect(merged.data.aws_iam_role.codedeploy[0].name).toBe("${local.function_names[each.key]}-codedeploy");
+    expect(merged.variable.traffic_shift[0].default).toBe("CodeDeployDefault.LambdaAllAtOnce");
   });
 });

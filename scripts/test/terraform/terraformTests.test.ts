@@ -37,11 +37,13 @@ describe("scripts/terraform/service/tests (terraform test, mocked AWS provider)"
     expect(new Set(FUNCTIONS.map((f) => f.kind))).toEqual(new Set(["http", "stream", "schedule"]));
   });
 
-  it("assert one role, log group and alarms, and one trigger per function, and the stream mapping's settings", () => {
+  it("assert one role, log group and alarms, one trigger and one live alias released by CodeDeploy per function, and the stream mapping's settings", () => {
     expect(Object.keys(tests.run).sort()).toEqual([
+      "every_function_released_through_its_live_alias_by_codedeploy",
       "one_function_role_log_group_and_alarms_per_handler",
       "one_trigger_per_handler",
       "refuses_a_stream_consumer_without_the_stream",
+      "refuses_a_traffic_shift_codedeploy_does_not_have",
       "refuses_unbounded_retries",
       "stream_mapping_settings",
     ]);
@@ -56,6 +58,9 @@ describe("scripts/terraform/service/tests (terraform test, mocked AWS provider)"
       "maximum_retry_attempts",
       "maximum_record_age_in_seconds",
       "aws_sqs_queue.stream_failures",
+      "aws_lambda_alias.live",
+      "aws_codedeploy_deployment_group.function",
+      "aws_lambda_permission.api",
     ]) {
       expect({ fragment, asserted: asserted().includes(fragment) }).toEqual({ fragment, asserted: true });
     }

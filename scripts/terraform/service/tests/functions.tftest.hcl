@@ -191,3 +191,46 @@ run "refuses_a_stream_consumer_without_the_stream" {
 
   expect_failures = [aws_lambda_event_source_mapping.stream]
 }
+
+run "every_function_released_through_its_live_alias_by_codedeploy" {
+  command = plan
+
+  variables {
+    traffic_shift = "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+  }
+
+  assert {
+    condition     = alltrue([for f in aws_lambda_function.function : f.publish])
+    error_message = "every function publishes a version per deploy"
+  }
+
+  assert {
+    condition     = toset(keys(aws_lambda_alias.live)) == toset(keys(var.functions)) && alltrue([for a in aws_lambda_alias.live : a.name == "live"])
+    error_message = "every function has a live alias"
+  }
+
+  assert {
+    condition     = alltrue([for g in aws_codedeploy_deployment_group.function : g.deployment_config_name == "CodeDeployDefault.LambdaCanary10Percent5Minutes"])
+    error_message = "each deployment group shifts as the deployment says"
+  }
+
+  assert {
+    condition     = contains(aws_codedeploy_deployment_group.function["api"].alarm_configuration[0].alarms, "dev-api-http-5xx-rate") && contains(aws_codedeploy_deployment_group.function["memberCounts"].alarm_configuration[0].alarms, "dev-memberCounts-errors")
+    error_message = "a shift rolls back on the function's alarms, and the API's 5xx rate for the HTTP function"
+  }
+
+  assert {
+    condition     = aws_lambda_permission.api.qualifier == "live"
+    error_message = "API Gateway may invoke the live alias"
+  }
+}
+
+run "refuses_a_traffic_shift_codedeploy_does_not_have" {
+  command = plan
+
+  variables {
+    traffic_shift = "CodeDeployDefault.LambdaCanary50Percent1Minute"
+  }
+
+  expect_failures = [var.traffic_shift]
+}
