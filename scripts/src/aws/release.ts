@@ -214,6 +214,17 @@ export async function shiftTraffic(
   }
   const failed = moving.filter(({ deploymentId }) => outcome.get(deploymentId)!.status !== "Succeeded");
   if (failed.length) {
+    // One release for all functions: those that did shift go back too, so no function runs code the others do not.
+    const shifted = moving.filter(({ deploymentId }) => outcome.get(deploymentId)!.status === "Succeeded");
+    if (shifted.length) {
+      log(`  moving back the functions that had shifted: ${shifted.map(({ release }) => release.function_name).join(", ")}`);
+      await pointAliases(
+        clients.lambda,
+        shifted.map(({ release }) => release),
+        Object.fromEntries(shifted.map(({ release, from }) => [release.name, from])),
+        log,
+      );
+    }
     throw new ReleaseError(
       `the release was rolled back: the live aliases point at the previous versions again:\n` +
         failed

@@ -176,6 +176,22 @@ describe("a release on AWS", () => {
     expect(lambda.aliases["staging-http"]).toEqual({ version: "3", weights: {} });
   });
 
+  it("moves back the functions that did shift when another one is rolled back: one release for all", async () => {
+    const lambda = fakeLambda({ "staging-http": { version: "3", weights: {} }, "staging-ticketSales": { version: "7", weights: {} } }, await table(true));
+    const codedeploy = fakeCodeDeploy(lambda, "staging-ticketSales");
+    const lines: string[] = [];
+    await expect(
+      shiftTraffic(
+        [release("http", "4"), release("ticketSales", "8")],
+        "http",
+        { lambda, codedeploy },
+        { shift: "AllAtOnce", log: (line) => lines.push(line), contract, pollMs: 0 },
+      ),
+    ).rejects.toThrow(/staging-ticketSales \(back on version 7\): Stopped/);
+    expect(lambda.aliases).toEqual({ "staging-http": { version: "3", weights: {} }, "staging-ticketSales": { version: "7", weights: {} } });
+    expect(lines).toContain("  moving back the functions that had shifted: staging-http");
+  });
+
   it("shifts nothing when the new version fails its pre-traffic check: here, its table still lacks an expand it needs", async () => {
     const lambda = fakeLambda({ "staging-http": { version: "3", weights: {} } }, await table(false));
     const codedeploy = fakeCodeDeploy(lambda);
