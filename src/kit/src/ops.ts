@@ -24,6 +24,7 @@ export { describeTable } from "./table/describeTable";
 export { EXPECTED_KEY_SCHEMA, createTableInput } from "./table/keySchema";
 export { backfill, type BackfillSpec, type BackfillOptions, type BackfillResult } from "./data/backfill";
 export { readCheckpoints, type Checkpoint } from "./data/backfillCheckpoints";
+export { createBackfillWorker, type BackfillTask, type BackfillTaskResult, type BackfillWorkerOptions } from "./data/backfillWorker";
 export { pollUntil, type PollOptions, type PollResult } from "./data/backoff";
 export {
   MigrationAlreadyRecordedError,

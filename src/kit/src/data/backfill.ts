@@ -62,6 +62,10 @@ export interface BackfillOptions extends BackfillSpec {
   parallel?: number;
   /** UpdateItem requests in flight per segment (default 8): DynamoDB serves requests on different items in parallel. */
   writesInFlight?: number;
+  /** Only these segments of the `segments` (a distributed worker runs one); all of them by default. */
+  segmentsToRun?: readonly number[];
+  /** Starts no page after this time (epoch ms): a worker returns before its timeout, its checkpoints saying where it was. */
+  until?: number;
 }
 
 export interface BackfillResult {
@@ -77,6 +81,8 @@ export interface BackfillResult {
   ms: number;
   /** Segments that started from a checkpoint (or were already done) instead of from the start. */
   resumedSegments: number;
+  /** Whether every segment run is done: false when `until` came first. */
+  complete: boolean;
 }
 
 type Counts = Pick<BackfillResult, "scanned" | "written" | "gone" | "retries" | "writeUnits">;
@@ -104,22 +110,29 @@ export async function backfill(options: BackfillOptions): Promise<BackfillResult
   // The first failing segment stops the others at their next item.
   const stop = new AbortController();
   const within = { ...options, signal: signal ? AbortSignal.any([signal, stop.signal]) : stop.signal };
-  const todo = Array.from({ length: segments }, (_, s) => s).filter((s) => !plan.get(s)?.done);
+  const wanted = options.segmentsToRun ?? Array.from({ length: segments }, (_, s) => s);
+  const outside = wanted.filter((s) => !Number.isInteger(s) || s < 0 || s >= segments);
+  if (outside.length) throw new ConfigError(`segment ${outside.join(", ")} is not one of the backfill's ${segments} (0 to ${segments - 1})`);
+  const todo = wanted.filter((s) => !plan.get(s)?.done);
+  let complete = true;
   await inParallel(todo, options.parallel ?? segments, (segment) =>
-    scanSegment(within, segment, plan.get(segment), counts, progress).catch((error: unknown) => {
-      stop.abort(error);
-      throw error;
-    }),
+    scanSegment(within, segment, plan.get(segment), counts, progress)
+      .then((done) => void (complete &&= done))
+      .catch((error: unknown) => {
+        stop.abort(error);
+        throw error;
+      }),
   );
   progress(true);
-  return { ...counts, ms: Date.now() - started, resumedSegments: plan.size };
+  return { ...counts, ms: Date.now() - started, resumedSegments: plan.size, complete };
 }
 
 /**
  * Scans one segment from its checkpoint page by page, rewrites each item,
- * and saves a checkpoint once a whole page is on the table.
+ * and saves a checkpoint once a whole page is on the table. Resolves whether
+ * the segment is done (false when `until` came before its last page).
  */
-async function scanSegment(options: BackfillOptions, segment: number, from: Checkpoint | undefined, counts: Counts, progress: Progress) {
+async function scanSegment(options: BackfillOptions, segment: number, from: Checkpoint | undefined, counts: Counts, progress: Progress): Promise<boolean> {
   const { documentClient, tableName, segments = 4, pageSize, filter, migration, signal, maxWritesPerSecond } = options;
   const budget = maxWritesPerSecond ? writeBudget(maxWritesPerSecond / segments) : undefined;
   progress.budgets.add(budget);
@@ -154,7 +167,8 @@ async function scanSegment(options: BackfillOptions, segment: number, from: Chec
         await saveCheckpoint({ documentClient, tableName, fence: options.fence }, { ...checkpoint, updatedAt: new Date().toISOString() });
       }
       progress();
-    } while (ExclusiveStartKey);
+    } while (ExclusiveStartKey && !(options.until !== undefined && Date.now() >= options.until));
+    return ExclusiveStartKey === undefined;
   } finally {
     progress.budgets.delete(budget);
   }
