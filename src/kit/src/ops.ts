@@ -5,7 +5,7 @@
  * their checkpoints. connect() loads the runner lazily, only when something
  * is pending.
  */
-export { migrator, type Migrator, type MigratorOptions, type CatchUpResult } from "./migrations/migrationRunner";
+export { migrator, type Migrator, type MigratorOptions, type CatchUpResult, type BackfillRun } from "./migrations/migrationRunner";
 export { migrationStatus, type MigrationStatus } from "./migrations/migrationStatus";
 export { splitAtContract, isContract } from "./migrations/migration";
 export { migrationLock, type MigrationLock, type MigrationLockOptions, type LockHolder, type LockCondition } from "./migrations/migrationLock";

@@ -41,6 +41,11 @@ export interface BackfillSpec {
    * an equal share, and halves it while DynamoDB throttles.
    */
   maxWritesPerSecond?: number;
+  /**
+   * Where a deploy runs it: "in-process" (the pre-step's own process), "distributed" (the Step Functions engine, a
+   * worker per segment), or by default chosen by the table's size (the deployment's threshold).
+   */
+  engine?: "in-process" | "distributed";
 }
 
 export interface BackfillOptions extends BackfillSpec {

@@ -26,7 +26,7 @@ export interface BackfillTask {
   totalSegments: number;
   /** The migration lock's owner for this run: the process that started it and holds the lock throughout. */
   lockOwner: string;
-  /** This segment's writes per second (the run's budget shared by its segments), if the migration sets one. */
+  /** This segment's writes per second (the run's budget shared by its segments); 0 or absent: no budget. */
   maxWritesPerSecond?: number;
 }
 
@@ -61,7 +61,7 @@ const isTask = (task: unknown): task is BackfillTask => {
     Number.isInteger(t.totalSegments) &&
     t.segment! >= 0 &&
     t.segment! < t.totalSegments! &&
-    (t.maxWritesPerSecond === undefined || (typeof t.maxWritesPerSecond === "number" && t.maxWritesPerSecond > 0))
+    (t.maxWritesPerSecond === undefined || (typeof t.maxWritesPerSecond === "number" && t.maxWritesPerSecond >= 0))
   );
 };
 

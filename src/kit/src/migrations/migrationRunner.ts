@@ -7,7 +7,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Umzug } from "umzug";
-import { backfill, type BackfillResult } from "../data/backfill";
+import { backfill, type BackfillResult, type BackfillSpec } from "../data/backfill";
 import { assertNoOrphanCheckpoints } from "../data/backfillCheckpoints";
 import { ConfigError, MigrationFailedError, MigrationLockLostError } from "../errors";
 import { validateMigrationIndex, type Migration, type MigrationContext } from "./migration";
@@ -25,6 +25,23 @@ export interface MigratorOptions {
   lock?: Pick<MigrationLockOptions, "leaseMs" | "waitTimeoutMs" | "owner">;
   /** Stops the run from outside: the migration in progress stops like on a lost lock. */
   signal?: AbortSignal;
+  /**
+   * Runs a migration's declared backfill elsewhere than in this process (a deploy's Step Functions engine, past a
+   * table size), while this run holds the lock; `inProcess` is the run it replaces, to fall back on. Not used by the
+   * catch-up pass.
+   */
+  backfillEngine?: (run: BackfillRun) => Promise<BackfillResult>;
+}
+
+/** A migration's backfill, as an engine gets it: the migration, its declared spec, the lock's owner and signal. */
+export interface BackfillRun {
+  migration: string;
+  spec: BackfillSpec;
+  /** The migration lock's owner: workers check it, and fence their checkpoints on it. */
+  owner: string;
+  /** Aborted when this process loses the lock: the engine stops its run. */
+  signal: AbortSignal;
+  inProcess: () => Promise<BackfillResult>;
 }
 
 export interface Migrator {
@@ -87,7 +104,15 @@ interface Progress {
 function contextFor(options: MigratorOptions, lock: MigrationLock, signal: AbortSignal, progress: Progress): MigrationContext {
   const { client, documentClient, tableName, log = () => {} } = options;
   const base = { client, documentClient, tableName, log, signal };
-  return { ...base, backfill: (spec) => backfill({ ...base, ...spec, migration: progress.running, fence: lock.fenced, owner: lock.owner }) };
+  return {
+    ...base,
+    backfill: (spec) => {
+      const inProcess = () => backfill({ ...base, ...spec, migration: progress.running, fence: lock.fenced, owner: lock.owner });
+      return options.backfillEngine && progress.running
+        ? options.backfillEngine({ migration: progress.running, spec, owner: lock.owner, signal, inProcess })
+        : inProcess();
+    },
+  };
 }
 
 /** Logs each migration's start and end, checks the lock before each, and keeps `progress` current. */
