@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { apiRouteTable } from "@dynamodb-starter/kit/runtime";
 import { httpFunction } from "../src/functions";
+import { BACKFILL_WORKER } from "../src/build";
 import { writeVarFile } from "../src/aws/terraform";
 import { contract, functions, service, someAwsDeployment } from "./service";
 
@@ -10,7 +11,7 @@ import { contract, functions, service, someAwsDeployment } from "./service";
 describe("the app's routes at the edge", () => {
   it("reach Terraform's variables from the app's route table, each with its scopes; only the public ones skip the authorizer", () => {
     const dir = mkdtempSync(join(tmpdir(), "routes-"));
-    const zips = functions.map((f) => ({ name: f.name, zipFile: join(dir, `${f.name}.zip`) }));
+    const zips = [...functions.map((f) => f.name), BACKFILL_WORKER].map((name) => ({ name, zipFile: join(dir, `${name}.zip`) }));
     const vars = JSON.parse(readFileSync(writeVarFile(someAwsDeployment(), functions, zips, service, dir), "utf8"));
     const table = apiRouteTable(contract.api);
     expect(vars.routes).toEqual(Object.fromEntries(table.map((r) => [r.routeKey, { public: r.public, scopes: r.scopes }])));

@@ -11,7 +11,7 @@
  */
 import { build as esbuild, type BuildOptions, type Metafile } from "esbuild";
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import { kb, textTable } from "./format";
 import { loadFunctions, type FunctionSpec } from "./functions";
 import { project, type Project } from "./project";
@@ -40,6 +40,24 @@ export function buildFunctions(
   { zip = true }: { zip?: boolean } = {},
 ): Promise<Artifact[]> {
   return Promise.all(functions.map((f) => buildEntry(f.file, outRoot, f.name, { zip })));
+}
+
+/** The backfill worker's function name (<deployment>-backfill) and artifact (dist/backfillWorker/). */
+export const BACKFILL_WORKER = "backfillWorker";
+
+/**
+ * The backfill worker, built like a handler from an entry written here: the kit's worker over the app's migration
+ * index (src/app/migrations/index.ts, by convention), so it runs this release's backfills.
+ */
+export async function buildBackfillWorker(p: Project, outRoot: string, options: { zip?: boolean } = {}): Promise<Artifact> {
+  const entry = join(p.distDir, "entries", `${BACKFILL_WORKER}.ts`);
+  mkdirSync(dirname(entry), { recursive: true });
+  const index = relative(dirname(entry), join(p.migrationsDir, "index")).split(sep).join("/");
+  writeFileSync(
+    entry,
+    `// Written by the starter's build: the backfill worker over this service's migrations.\nimport { createBackfillWorker } from "@dynamodb-starter/kit/ops";\nimport { migrations } from "${index}";\n\nexport const handler = createBackfillWorker({ migrations });\n`,
+  );
+  return buildEntry(entry, outRoot, BACKFILL_WORKER, options);
 }
 
 /** The handlers' esbuild settings: `make build`, the benchmark's comparison handlers and `make dev`'s watch build. */

@@ -29,6 +29,9 @@ const stateKey = z.string().check(
   z.maxLength(512),
 );
 const roleArn = z.string().check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "an IAM role ARN"));
+/** The default threshold: a backfill of fewer items takes under about an hour in one process (make bench's rates). */
+export const DISTRIBUTED_ABOVE_ITEMS = 5_000_000;
+
 const int = (min: number, max: number) => z.number().check(z.int(), z.minimum(min), z.maximum(max));
 
 const awsDeployment = z.strictObject({
@@ -102,6 +105,13 @@ const awsDeployment = z.strictObject({
    * CodeDeploy on the functions' alarms.
    */
   release: z._default(z.strictObject({ shift: z._default(z.enum(SHIFTS), "AllAtOnce") }), { shift: "AllAtOnce" }),
+  /**
+   * From how many items (DescribeTable's estimate) a migration's declared backfill runs on the backfill state machine
+   * (Step Functions Distributed Map) instead of in the deploy's own process.
+   */
+  backfills: z._default(z.strictObject({ distributedAboveItems: z._default(int(0, 1e12), DISTRIBUTED_ABOVE_ITEMS) }), {
+    distributedAboveItems: DISTRIBUTED_ABOVE_ITEMS,
+  }),
   /** X-Ray active tracing of the function. */
   tracing: z._default(z.boolean(), false),
   /** Whether pull requests may run `make plan` of this deployment (they can then read its Terraform state). */
@@ -154,6 +164,8 @@ export interface LocalDeployment {
    * `seconds`, then all of them (LOCAL_SHIFT_SHARE, LOCAL_SHIFT_SECONDS; 0.5 and 10 by default).
    */
   shift: { share: number; seconds: number };
+  /** From how many items a declared backfill runs on the local state machine (LOCAL_DISTRIBUTED_ABOVE_ITEMS). */
+  backfills: { distributedAboveItems: number };
 }
 
 export interface AwsDeployment {
@@ -176,6 +188,7 @@ export interface AwsDeployment {
     dynamodbThrottles?: number | undefined;
   };
   release: { shift: Shift };
+  backfills: { distributedAboveItems: number };
   tracing: boolean;
   planFromPullRequests: boolean;
   github: { deployBranches: string[]; requireReviewers: boolean };
@@ -214,6 +227,7 @@ export function localDeployment(env: NodeJS.ProcessEnv = process.env, p: Project
       share: fraction(env.LOCAL_SHIFT_SHARE, 0.5, "LOCAL_SHIFT_SHARE"),
       seconds: whole(env.LOCAL_SHIFT_SECONDS, 10, 0, 3_600, "LOCAL_SHIFT_SECONDS"),
     },
+    backfills: { distributedAboveItems: whole(env.LOCAL_DISTRIBUTED_ABOVE_ITEMS, DISTRIBUTED_ABOVE_ITEMS, 0, 1e12, "LOCAL_DISTRIBUTED_ABOVE_ITEMS") },
   };
 }
 
@@ -326,6 +340,7 @@ function loadDeploymentsFile(file: string): { deployments: Map<string, AwsDeploy
         auth: d.auth,
         alarms: d.alarms,
         release: d.release,
+        backfills: d.backfills,
         tracing: d.tracing,
         planFromPullRequests: d.planFromPullRequests,
         github: d.github,

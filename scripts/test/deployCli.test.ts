@@ -101,6 +101,7 @@ describe("deploy CLI", () => {
       tags: {},
       tracing: false,
       traffic_shift: "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
+      backfill_worker_zip: zip("backfillWorker"),
       alarm_email: "",
       alarm_thresholds: {},
     });

@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, write
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { bootstrapVars } from "../src/aws/bootstrap";
-import { buildFunctions } from "../src/build";
+import { BACKFILL_WORKER, buildFunctions } from "../src/build";
 import { isolatedLocalDeployment, type LocalDeployment } from "../src/deployments";
 import { loadFunctions, type FunctionSpec } from "../src/functions";
 import { deployLocal, destroyLocal, invokeLocal, localPaths } from "../src/local/localDeployment";
@@ -76,7 +76,7 @@ describe("a handler module added to the handlers folder", () => {
     const [built] = await buildFunctions(d.buildDir, [added!]);
     expect(built!.zipBytes).toBeGreaterThan(100_000);
     const dev = fixtureDeployment();
-    const artifacts = functions.map((f) => ({ name: f.name, zipFile: join(d.buildDir, `${f.name}.zip`) }));
+    const artifacts = [...functions.map((f) => f.name), BACKFILL_WORKER].map((name) => ({ name, zipFile: join(d.buildDir, `${name}.zip`) }));
     const tfvars = JSON.parse(readFileSync(writeVarFile(dev, functions, artifacts, FIXTURE, d.stateDir), "utf8")) as { functions: Record<string, unknown> };
     expect(tfvars.functions.nightlyReport).toEqual({
       zip: expect.stringMatching(/nightlyReport\.zip$/),
@@ -89,7 +89,7 @@ describe("a handler module added to the handlers folder", () => {
 
   it("is refused with the reason when it exports no config, or names its function after a GitHub role", () => {
     writeFileSync(join(handlersDir, "deploy.ts"), NEW_HANDLER);
-    expect(() => loadFunctions(FIXTURE, handlersDir)).toThrow('must be camelCase letters and digits (at most 40), and not "deploy" or "plan"');
+    expect(() => loadFunctions(FIXTURE, handlersDir)).toThrow('must be camelCase letters and digits (at most 40), and not "deploy", "plan" or "backfill"');
     rmSync(join(handlersDir, "deploy.ts"));
     writeFileSync(join(handlersDir, "bare.ts"), "export const handler = async () => 1;\n");
     expect(() => loadFunctions(FIXTURE, handlersDir)).toThrow("must export a `handler` function and a `config`");

@@ -10,6 +10,7 @@ import { deleteTable, localClients, localEndpoint, uniqueTableName } from "@dyna
 import { createClient } from "@dynamodb-starter/kit/runtime";
 import { tmpdir } from "node:os";
 import { runDeploy, type Ship } from "../src/pipeline/pipeline";
+import { FIXTURE } from "./support/functions";
 
 const admin = localClients();
 afterAll(() => admin.client.destroy());
@@ -36,9 +37,13 @@ async function deploy(migrations: Migration[]) {
       return { http: "v1" };
     },
     drainSeconds: 0,
+    backfills: {
+      distributedAboveItems: Number.MAX_SAFE_INTEGER,
+      machine: () => ({ name: "none", prepare: async () => false, start: async () => Promise.reject(new Error("not here")) }),
+    },
   };
   try {
-    const result = await runDeploy({ tableName, settings: {}, functions: [], migrations }, ship, (line) => lines.push(line));
+    const result = await runDeploy({ project: FIXTURE, tableName, settings: {}, functions: [], migrations }, ship, (line) => lines.push(line));
     return { result, lines, executedAtShip: executedAtShip[0], executed: (await migrator({ ...admin, tableName, migrations }).status()).executed };
   } finally {
     await deleteTable(admin.client, tableName);

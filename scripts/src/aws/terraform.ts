@@ -14,6 +14,7 @@ import { httpFunction, type FunctionSpec } from "../functions";
 import type { ScheduleTrigger, StreamTrigger } from "@dynamodb-starter/kit/runtime";
 import { CLI_ROOT, loadContract, project, type Project } from "../project";
 import { codeDeployConfig } from "./release";
+import { BACKFILL_WORKER } from "../build";
 
 /** The deployment's Terraform configuration, and the bootstrap's: the CLI's own files. */
 export const SERVICE_MODULE = join(CLI_ROOT, "terraform", "service");
@@ -104,6 +105,13 @@ export function assertTerraform(env: NodeJS.ProcessEnv = process.env): string {
 /** The deployment's root (dist/terraform/<name>/): where the var file's paths are relative to. */
 export const deploymentRoot = (p: Project, d: Pick<AwsDeployment, "name">) => join(p.distDir, "terraform", d.name);
 
+/** The backfill worker's zip among the built artifacts (build.ts, buildBackfillWorker). */
+function workerZip(artifacts: readonly Pick<Artifact, "name" | "zipFile">[]): string {
+  const worker = artifacts.find((a) => a.name === BACKFILL_WORKER);
+  if (!worker) throw new TerraformError(`no built backfill worker among the artifacts (${BACKFILL_WORKER}.zip): build it with the functions`);
+  return worker.zipFile;
+}
+
 /** Variables for the configuration's variables.tf, written as a JSON var file so tags and quoting need no shell escaping. */
 export function writeVarFile(
   deployment: AwsDeployment,
@@ -131,6 +139,8 @@ export function writeVarFile(
     tags: deployment.tags,
     tracing: deployment.tracing,
     traffic_shift: codeDeployConfig(deployment.release.shift),
+    // The backfill state machine's worker: created by Terraform, its code uploaded by the pre-step before a run.
+    backfill_worker_zip: relative(deploymentRoot(p, deployment), workerZip(artifacts)),
     alarm_email: deployment.alarms.email ?? "",
     // Only the thresholds the deployment sets: scripts/terraform/service/variables.tf has the defaults.
     alarm_thresholds: Object.fromEntries(

@@ -23,6 +23,7 @@ import { runDeploy, type Ship } from "../pipeline/pipeline";
 import { loadContract, tsxEntry } from "../project";
 import { LocalDynamoStartError, assertPortFree, findJava, javaArgs, waitUntilReady } from "./dynamoDbLocal";
 import { ensureLocalIssuer } from "./localIssuer";
+import { localBackfillMachine } from "./localBackfillMachine";
 import { markRolledBack, releaseHistory, rollbackPlan, RollbackError } from "../pipeline/releases";
 import {
   KEPT_RELEASES,
@@ -121,6 +122,11 @@ export function localShip(d: LocalDeployment, functions: readonly FunctionSpec[]
     },
     // The previous build takes no request once the shift ends, and its other functions were stopped: nothing runs it.
     drainSeconds: 0,
+    backfills: {
+      distributedAboveItems: d.backfills.distributedAboveItems,
+      machine: (worker) =>
+        localBackfillMachine({ workerFile: worker.entry, env: { ...functionEnvironment(d, endpoint, "backfill"), MIGRATIONS_ON_CONNECT: "fail" } }),
+    },
   };
 }
 
@@ -130,7 +136,7 @@ export async function deployLocal(
   functions: readonly FunctionSpec[] = loadFunctions(d.project),
 ): Promise<LocalDeployResult> {
   const started: Partial<LocalDeployResult> = {};
-  const target = { tableName: d.tableName, settings: d.table, functions, migrations: loadContract(d.project).api.migrations };
+  const target = { project: d.project, tableName: d.tableName, settings: d.table, functions, migrations: loadContract(d.project).api.migrations };
   await runDeploy(target, localShip(d, functions, started), log);
   return started as LocalDeployResult;
 }

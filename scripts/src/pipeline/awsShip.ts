@@ -11,12 +11,13 @@ import { CodeDeployClient } from "@aws-sdk/client-codedeploy";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { ConfigError, StarterError, createClient, createDocumentClient } from "@dynamodb-starter/kit/runtime";
 import { describeTable, migrator } from "@dynamodb-starter/kit/ops";
-import { buildFunctions } from "../build";
+import { buildBackfillWorker, buildFunctions } from "../build";
 import { httpFunction, type FunctionSpec } from "../functions";
 import { checkCredentials } from "../aws/credentials";
 import { cursorSecretParameter, ensureCursorSecret } from "../aws/secretParameter";
 import { assembleRoot, assertTerraform, backendConfigArgs, functionName, terraform, terraformOutput, writeVarFile } from "../aws/terraform";
 import { pointAliases, shiftTraffic, type FunctionRelease } from "../aws/release";
+import { awsBackfillMachine } from "../aws/backfillMachine";
 import { markRolledBack, releaseHistory, rollbackPlan } from "./releases";
 import type { AwsDeployment } from "../deployments";
 import { loadContract, type Project } from "../project";
@@ -62,13 +63,14 @@ export function awsShip(d: AwsDeployment, p: Project, functions: readonly Functi
       return Object.fromEntries(releases.map((r) => [r.name, r.version]));
     },
     drainSeconds: drainSeconds(functions, d.lambda.timeoutSeconds),
+    backfills: { distributedAboveItems: d.backfills.distributedAboveItems, machine: (worker) => awsBackfillMachine(d, worker) },
   };
 }
 
 /** `make plan`: the pre-flight, the build, and what Terraform would change; no pre-step (the table must exist to be read). */
 export async function planAws(d: AwsDeployment, p: Project, functions: readonly FunctionSpec[], log: (line: string) => void): Promise<void> {
   await preflight(d, log);
-  const artifacts = await buildFunctions(p.distDir, functions);
+  const artifacts = [...(await buildFunctions(p.distDir, functions)), await buildBackfillWorker(p, p.distDir)];
   const root = await initRoot(d, p);
   log("pre-step skipped by plan (the table must exist for the plan's data source to read it)");
   // No state lock: a plan changes nothing, and its role (pull requests') may not write to the state bucket.
@@ -86,7 +88,8 @@ export async function destroyAws(
     throw new ConfigError(`DELETE_TABLE must repeat the table name to delete it: DELETE_TABLE=${d.tableName}. Nothing was changed.`);
   }
   await preflight(d, log);
-  const artifacts = await buildFunctions(p.distDir, functions); // the configuration hashes the zips even to destroy
+  // The configuration hashes the zips even to destroy.
+  const artifacts = [...(await buildFunctions(p.distDir, functions)), await buildBackfillWorker(p, p.distDir)];
   const root = await initRoot(d, p);
   await terraform(root, ["destroy", "-input=false", `-var-file=${writeVarFile(d, functions, artifacts, p)}`, ...(autoApprove ? ["-auto-approve"] : [])]);
 

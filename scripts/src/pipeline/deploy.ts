@@ -56,7 +56,13 @@ export async function main(argv: string[], log: (line: string) => void = console
 
   switch (command) {
     case "deploy": {
-      const target = { tableName: deployment.tableName, settings: deployment.table, functions: functions(), migrations: loadContract(p).api.migrations };
+      const target = {
+        project: p,
+        tableName: deployment.tableName,
+        settings: deployment.table,
+        functions: functions(),
+        migrations: loadContract(p).api.migrations,
+      };
       await runDeploy(target, awsShip(deployment, p, target.functions, { autoApprove: values["auto-approve"]! }), log);
       return;
     }

@@ -11,7 +11,9 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Migration } from "@dynamodb-starter/kit/runtime";
 import type { TableSettings } from "@dynamodb-starter/kit/ops";
-import { buildFunctions, sizeReport, type Artifact } from "../build";
+import { buildBackfillWorker, buildFunctions, sizeReport, type Artifact } from "../build";
+import type { Project } from "../project";
+import { backfillEngine, type BackfillMachine } from "./backfillEngine";
 import type { FunctionSpec } from "../functions";
 import { createDocumentClient } from "@dynamodb-starter/kit/runtime";
 import { migrator } from "@dynamodb-starter/kit/ops";
@@ -40,9 +42,13 @@ export interface Ship {
   ship(artifacts: readonly Artifact[], log: (line: string) => void): Promise<Record<string, string>>;
   /** How long the previous release may still run once `ship` resolved: 0 where shipping stopped it. */
   drainSeconds: number;
+  /** Where backfills past `distributedAboveItems` items run: the backfill state machine, with this release's worker. */
+  backfills: { distributedAboveItems: number; machine(worker: Artifact): BackfillMachine };
 }
 
 export interface DeployTarget {
+  /** The service: its migrations folder is what the backfill worker is built over. */
+  project: Project;
   tableName: string;
   settings: TableSettings;
   functions: readonly FunctionSpec[];
@@ -56,15 +62,28 @@ export interface DeployResult extends PreStepResult {
 }
 
 /** The sequence: pre-flight, build, pre-step (expands), ship, then contracts and catch-up. */
-export async function runDeploy({ tableName, settings, functions, migrations }: DeployTarget, ship: Ship, log: (line: string) => void): Promise<DeployResult> {
+export async function runDeploy(
+  { project, tableName, settings, functions, migrations }: DeployTarget,
+  ship: Ship,
+  log: (line: string) => void,
+): Promise<DeployResult> {
   await ship.preflight(log);
   log("build");
   const artifacts = await buildFunctions(ship.build.dir, functions, { zip: ship.build.zip });
-  log(sizeReport(artifacts));
+  const worker = await buildBackfillWorker(project, ship.build.dir, { zip: ship.build.zip });
+  log(sizeReport([...artifacts, worker]));
   const client = await ship.connect(log);
   try {
-    const result = await runPreStep({ client, tableName, settings, log, functions, migrations, contractsAfterShift: true });
-    const versions = await ship.ship(artifacts, log);
+    const engine = backfillEngine({
+      client,
+      documentClient: createDocumentClient(client),
+      tableName,
+      distributedAboveItems: ship.backfills.distributedAboveItems,
+      machine: ship.backfills.machine(worker),
+      log,
+    });
+    const result = await runPreStep({ client, tableName, settings, log, functions, migrations, contractsAfterShift: true, backfillEngine: engine });
+    const versions = await ship.ship([...artifacts, worker], log);
     const contracted = await afterShift({
       client,
       tableName,
@@ -73,6 +92,7 @@ export async function runDeploy({ tableName, settings, functions, migrations }: 
       applied: result.applied,
       drainSeconds: ship.drainSeconds,
       log,
+      backfillEngine: engine,
     });
     // What went live, and what the table had run by then: make rollback's record.
     const documentClient = createDocumentClient(client);
@@ -97,6 +117,7 @@ async function afterShift({
   applied,
   drainSeconds,
   log,
+  backfillEngine: engine,
 }: {
   client: DynamoDBClient;
   tableName: string;
@@ -105,6 +126,7 @@ async function afterShift({
   applied: readonly string[];
   drainSeconds: number;
   log: (line: string) => void;
+  backfillEngine: ReturnType<typeof backfillEngine>;
 }): Promise<string[]> {
   if (deferred.length === 0 && backfilledAmong(applied, migrations).length === 0) return [];
   if (drainSeconds > 0) {
@@ -114,7 +136,14 @@ async function afterShift({
   let contracted: string[] = [];
   if (deferred.length) {
     log(`contract migrations, the previous release gone: ${deferred.join(", ")}`);
-    const m = migrator({ client, documentClient: createDocumentClient(client), tableName, migrations, log: (line) => log(`  ${line}`) });
+    const m = migrator({
+      client,
+      documentClient: createDocumentClient(client),
+      tableName,
+      migrations,
+      log: (line) => log(`  ${line}`),
+      backfillEngine: engine,
+    });
     contracted = await m.up({ to: deferred.at(-1)! });
     log(`  applied ${contracted.length}: ${contracted.join(", ")}`);
   }

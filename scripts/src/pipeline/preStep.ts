@@ -5,7 +5,15 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createDocumentClient, type Migration } from "@dynamodb-starter/kit/runtime";
-import { ensureTable, migrator, reconcileTable, splitAtContract, type SettingReport, type TableSettings } from "@dynamodb-starter/kit/ops";
+import {
+  ensureTable,
+  migrator,
+  reconcileTable,
+  splitAtContract,
+  type MigratorOptions,
+  type SettingReport,
+  type TableSettings,
+} from "@dynamodb-starter/kit/ops";
 import { needsStream, type FunctionSpec } from "../functions";
 
 export interface PreStepOptions {
@@ -24,6 +32,8 @@ export interface PreStepOptions {
    * follows it for after the new code has taken all traffic (PreStepResult.deferred).
    */
   contractsAfterShift?: boolean;
+  /** Where declared backfills run (backfillEngine.ts): in this process by default. */
+  backfillEngine?: MigratorOptions["backfillEngine"];
 }
 
 /**
@@ -55,7 +65,14 @@ export async function runPreStep(options: PreStepOptions): Promise<PreStepResult
   if (reports.some((r) => r.denied)) indent("make bootstrap, run by an administrator, turns on what a protected table declares and this deploy may not");
 
   log("migrations");
-  const m = migrator({ client, documentClient: createDocumentClient(client), tableName, migrations, log: indent });
+  const m = migrator({
+    client,
+    documentClient: createDocumentClient(client),
+    tableName,
+    migrations,
+    log: indent,
+    ...(options.backfillEngine ? { backfillEngine: options.backfillEngine } : {}),
+  });
   const { before, after: deferred } = options.contractsAfterShift ? splitAtContract(migrations, (await m.status()).pending) : { before: [], after: [] };
   const to = options.contractsAfterShift ? before.at(-1) : options.to;
   const applied = options.contractsAfterShift && before.length === 0 ? [] : await m.up(to ? { to } : {});

@@ -76,13 +76,19 @@ resource "aws_iam_policy" "github" {
 
 # Per role and per function of the service, what deploying (or planning) that function touches: its role (passed to
 # Lambda only), the function, its log group and alarms; for a stream consumer its failure queue and event source
-# mapping, for a scheduled job its schedule and the scheduler's role (passed to Scheduler only). Statements named
-# Http*, Stream* and Schedule* are kept only for functions of that kind. One managed policy per function: a role holds 10
-# by default, so a service of more than 9 functions asks for the quota to be raised (up to 20).
+# mapping, for a scheduled job its schedule and the scheduler's role (passed to Scheduler only). The backfill worker
+# (<deployment>-backfill) is a function too, with its state machine and that machine's role (passed to Step Functions
+# only) and no CodeDeploy release. Statements named Http*, Stream*, Schedule* and Backfill* are kept only for functions
+# of that kind, Release* for the service's own. One managed policy per function: a role holds 10 by default, so a
+# service of more than 8 functions asks for the quota to be raised (up to 20).
 locals {
+  policy_functions = merge(
+    { for name, f in var.functions : name => { http = f.http, stream = f.stream, schedule = f.schedule, backfill = false } },
+    { backfill = { http = false, stream = false, schedule = false, backfill = true } },
+  )
   github_function_policies = merge([
     for role, r in local.roles : {
-      for name, f in var.functions : "${role}/${name}" => {
+      for name, f in local.policy_functions : "${role}/${name}" => {
         role = role
         name = name
         statements = [
@@ -91,7 +97,7 @@ locals {
             account_id    = local.account_id
             function_name = "${r.deployment}-${name}"
           })).Statement : merge(statement, { Sid = "${statement.Sid}${title(name)}" })
-          if(!startswith(statement.Sid, "Http") || f.http) && (!startswith(statement.Sid, "Stream") || f.stream) && (!startswith(statement.Sid, "Schedule") || f.schedule)
+          if(!startswith(statement.Sid, "Http") || f.http) && (!startswith(statement.Sid, "Stream") || f.stream) && (!startswith(statement.Sid, "Schedule") || f.schedule) && (!startswith(statement.Sid, "Backfill") || f.backfill) && (!startswith(statement.Sid, "Release") || !f.backfill)
         ]
       }
     }

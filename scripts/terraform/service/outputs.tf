@@ -32,6 +32,11 @@ output "releases" {
   }
 }
 
+output "backfill_state_machine_arn" {
+  description = "The state machine that runs large backfills (make deploy starts it; its executions are in the Step Functions console)."
+  value       = aws_sfn_state_machine.backfill.arn
+}
+
 output "stream_failure_queues" {
   description = "Per stream consumer, the SQS queue holding the batches it gave up on (their place in the stream)."
   value       = { for name, q in aws_sqs_queue.stream_failures : name => q.url }

@@ -211,3 +211,8 @@ variable "traffic_shift" {
     error_message = "traffic_shift is one of CodeDeploy's predefined Lambda configurations: CodeDeployDefault.LambdaAllAtOnce, ...Canary10Percent5Minutes (10, 15, 30), ...Linear10PercentEvery1Minute (2, 3, 10 Minutes)."
   }
 }
+
+variable "backfill_worker_zip" {
+  description = "The backfill worker's zip (the kit's worker over the service's migrations), relative to the root: what creates the function; the pre-step uploads each release's before a run."
+  type        = string
+}

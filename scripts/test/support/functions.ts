@@ -12,6 +12,7 @@ import { loadDeployment, type AwsDeployment } from "../../src/deployments";
 import { loadFunctions } from "../../src/functions";
 import { project } from "../../src/project";
 import { writeVarFile } from "../../src/aws/terraform";
+import { BACKFILL_WORKER } from "../../src/build";
 
 export const FIXTURE = project(resolve(__dirname, "..", "fixtures", "tickets"));
 
@@ -26,7 +27,7 @@ export const writeVars = (d: AwsDeployment, dir: string) =>
   writeVarFile(
     d,
     FUNCTIONS,
-    FUNCTIONS.map((f) => ({ name: f.name, zipFile: join(dir, `${f.name}.zip`) })),
+    [...FUNCTIONS.map((f) => f.name), BACKFILL_WORKER].map((name) => ({ name, zipFile: join(dir, `${name}.zip`) })),
     FIXTURE,
     dir,
   );

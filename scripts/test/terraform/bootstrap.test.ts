@@ -22,6 +22,7 @@ describe("terraform/bootstrap/ (parsed with the HCL parser)", () => {
   it("is a root of its own, with local state: no backend block, providers pinned like the service module", () => {
     expect(Object.keys(files)).toEqual([
       "apis.tf",
+      "backfills.tf",
       "functions.tf",
       "github.tf",
       "guards.tf",

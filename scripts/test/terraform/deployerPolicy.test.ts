@@ -23,10 +23,16 @@ const PLACEHOLDERS = new Set(["region", "account_id", "table_name", "state_bucke
 const deployerFunction = JSON.parse(readFileSync(join(POLICIES_DIR, "deployer-function-policy.json"), "utf8")) as { Version: string; Statement: Statement[] };
 const plannerFunction = JSON.parse(readFileSync(join(POLICIES_DIR, "planner-function-policy.json"), "utf8")) as { Version: string; Statement: Statement[] };
 const FUNCTION_PLACEHOLDERS = new Set(["region", "account_id", "function_name"]);
-const keptFor = (kind: FunctionSpec["kind"]) => (s: Statement) =>
+/** A function's kind, or the backfill worker's (a function of every deployment, <deployment>-backfill). */
+type Kind = FunctionSpec["kind"] | "backfill";
+const keptFor = (kind: Kind) => (s: Statement) =>
   (!s.Sid.startsWith("Http") || kind === "http") &&
   (!s.Sid.startsWith("Stream") || kind === "stream") &&
-  (!s.Sid.startsWith("Schedule") || kind === "schedule");
+  (!s.Sid.startsWith("Schedule") || kind === "schedule") &&
+  (!s.Sid.startsWith("Backfill") || kind === "backfill") &&
+  (!s.Sid.startsWith("Release") || kind !== "backfill");
+/** The functions a role's per-function policies cover: the service's, and the backfill worker. */
+const POLICY_FUNCTIONS: { name: string; kind: Kind }[] = [...FUNCTIONS.map(({ name, kind }) => ({ name, kind })), { name: "backfill", kind: "backfill" }];
 /** As scripts/terraform/bootstrap/roles.tf renders the deploy policy: Unprotected* statements only for deployments whose table is not protected. */
 const DEPLOYMENTS = loadAwsDeployments();
 const keptForDeployment = (deployment: string) => (s: Statement) => !s.Sid.startsWith("Unprotected") || !isProtected(DEPLOYMENTS.get(deployment)!);
@@ -94,7 +100,7 @@ describe("scripts/terraform/bootstrap/policies/deployer-policy.json (what a CI r
         { StringEquals: { "iam:PassedToService": "lambda.amazonaws.com" } },
       ],
       [
-        "PassItsCodeDeployRoleToCodeDeployOnly",
+        "ReleasePassItsCodeDeployRoleToCodeDeployOnly",
         ["arn:aws:iam::${account_id}:role/${function_name}-codedeploy"],
         { StringEquals: { "iam:PassedToService": "codedeploy.amazonaws.com" } },
       ],
@@ -103,6 +109,11 @@ describe("scripts/terraform/bootstrap/policies/deployer-policy.json (what a CI r
         ["arn:aws:iam::${account_id}:role/${function_name}-scheduler"],
         { StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" } },
       ],
+      [
+        "BackfillPassItsMachineRoleToStepFunctionsOnly",
+        ["arn:aws:iam::${account_id}:role/${function_name}s"],
+        { StringEquals: { "iam:PassedToService": "states.amazonaws.com" } },
+      ],
     ]);
   });
 
@@ -110,33 +121,29 @@ describe("scripts/terraform/bootstrap/policies/deployer-policy.json (what a CI r
     const roles = readFileSync(join(BOOTSTRAP_DIR, "roles.tf"), "utf8");
     expect(roles).toContain('replace(r.policy_file, "-policy", "-function-policy")');
     expect(roles).toContain(
-      'if(!startswith(statement.Sid, "Http") || f.http) && (!startswith(statement.Sid, "Stream") || f.stream) && (!startswith(statement.Sid, "Schedule") || f.schedule)',
+      'if(!startswith(statement.Sid, "Http") || f.http) && (!startswith(statement.Sid, "Stream") || f.stream) && (!startswith(statement.Sid, "Schedule") || f.schedule) && (!startswith(statement.Sid, "Backfill") || f.backfill) && (!startswith(statement.Sid, "Release") || !f.backfill)',
     );
+    expect(roles).toContain("{ backfill = { http = false, stream = false, schedule = false, backfill = true } }");
     const kinds = Object.fromEntries(
-      (["http", "stream", "schedule"] as const).map((kind) => [kind, deployerFunction.Statement.filter(keptFor(kind)).map((s) => s.Sid)]),
+      (["http", "stream", "schedule", "backfill"] as const).map((kind) => [kind, deployerFunction.Statement.filter(keptFor(kind)).map((s) => s.Sid)]),
     );
-    const every = [
+    const base = ["ReadTheFunctionRole", "ReleaseReadItsCodeDeployRole", "PassTheFunctionRoleToLambdaOnly"];
+    const release = ["ReleasePassItsCodeDeployRoleToCodeDeployOnly", "Function", "Release"];
+    const logs = ["FunctionLogGroup", "FunctionAlarms"];
+    expect(kinds.http).toEqual([...base, ...release, "HttpPreTrafficCheck", "HttpInvokedByApiGatewayOnly", ...logs]);
+    expect(kinds.stream).toEqual([...base, ...release, ...logs, "StreamFailureQueue", "StreamCreateMapping", "StreamMapping", "StreamMappingTags"]);
+    expect(kinds.schedule).toEqual([...base, ...release, ...logs, "ScheduleReadItsRole", "SchedulePassItsRoleToSchedulerOnly", "Schedule"]);
+    // The backfill worker: a function without a CodeDeploy release, with its state machine and that machine's role.
+    expect(kinds.backfill).toEqual([
       "ReadTheFunctionRole",
       "PassTheFunctionRoleToLambdaOnly",
-      "PassItsCodeDeployRoleToCodeDeployOnly",
       "Function",
-      "Release",
-      "FunctionLogGroup",
-      "FunctionAlarms",
-    ];
-    expect(kinds.http).toEqual([
-      "ReadTheFunctionRole",
-      "PassTheFunctionRoleToLambdaOnly",
-      "PassItsCodeDeployRoleToCodeDeployOnly",
-      "Function",
-      "Release",
-      "HttpPreTrafficCheck",
-      "HttpInvokedByApiGatewayOnly",
-      "FunctionLogGroup",
-      "FunctionAlarms",
+      ...logs,
+      "BackfillStateMachine",
+      "BackfillExecutions",
+      "BackfillReadItsMachineRole",
+      "BackfillPassItsMachineRoleToStepFunctionsOnly",
     ]);
-    expect(kinds.stream).toEqual([...every, "StreamFailureQueue", "StreamCreateMapping", "StreamMapping", "StreamMappingTags"]);
-    expect(kinds.schedule).toEqual([...every, "ScheduleReadItsRole", "SchedulePassItsRoleToSchedulerOnly", "Schedule"]);
     // Who may invoke a function is the deploy's to say only for API Gateway: AddPermission names its principal.
     const permission = deployerFunction.Statement.find((s) => s.Sid === "HttpInvokedByApiGatewayOnly")!;
     expect(permission).toMatchObject({
@@ -182,7 +189,7 @@ describe("scripts/terraform/bootstrap/policies/planner-policy.json (what pull re
 
   it("only reads: plans take no state lock (make plan passes -lock=false)", () => {
     const reads =
-      /^(dynamodb:(Describe|List)|s3:(GetObject|ListBucket)$|kms:Decrypt$|iam:(Get|List)|lambda:(Get|List)|logs:(Describe|List)|apigateway:GET$|cloudwatch:(Describe|Get|List)|sns:(Get|List)|sqs:(Get|List)|scheduler:Get|codedeploy:(Get|List))/;
+      /^(dynamodb:(Describe|List)|s3:(GetObject|ListBucket)$|kms:Decrypt$|iam:(Get|List)|lambda:(Get|List)|logs:(Describe|List)|apigateway:GET$|cloudwatch:(Describe|Get|List)|sns:(Get|List)|sqs:(Get|List)|scheduler:Get|codedeploy:(Get|List)|states:(Describe|List))/;
     expect([...planner.Statement, ...plannerFunction.Statement].flatMap((s) => s.Action).filter((a) => !reads.test(a))).toEqual([]);
     expect(readFileSync(join(CLI_ROOT, "src", "pipeline", "awsShip.ts"), "utf8")).toContain('["plan", "-input=false", "-lock=false"');
   });
@@ -220,7 +227,7 @@ describe("the pipeline's roles cannot escalate (rendered for two deployments)", 
   /** Everything a role of `deployment` is granted: its policy, and one per function of the service, as the bootstrap renders them. */
   const everything = (base: object, perFunction: { Statement: Statement[] }, deployment: string): Statement[] => [
     ...render(base, deployment).Statement.filter(keptForDeployment(deployment)),
-    ...FUNCTIONS.flatMap((f) => render({ Statement: perFunction.Statement.filter(keptFor(f.kind)) }, deployment, `${deployment}-${f.name}`).Statement),
+    ...POLICY_FUNCTIONS.flatMap((f) => render({ Statement: perFunction.Statement.filter(keptFor(f.kind)) }, deployment, `${deployment}-${f.name}`).Statement),
   ];
 
   it.each([
@@ -230,9 +237,11 @@ describe("the pipeline's roles cannot escalate (rendered for two deployments)", 
     for (const deployment of ["dev", "prod"]) {
       const iam = everything(base, perFunction, deployment).flatMap((s) => s.Action.filter((a) => a.startsWith("iam:")).map((action) => ({ action, s })));
       expect(iam.filter(({ action }) => IAM_WRITE.test(action) || action.includes("*")).map(({ action }) => action)).toEqual([]);
-      const own = FUNCTIONS.flatMap((f) => [
+      const own = POLICY_FUNCTIONS.flatMap((f) => [
         `arn:aws:iam::123456789012:role/${deployment}-${f.name}`,
-        `arn:aws:iam::123456789012:role/${deployment}-${f.name}-codedeploy`,
+        ...(f.kind === "backfill"
+          ? [`arn:aws:iam::123456789012:role/${deployment}-backfills`]
+          : [`arn:aws:iam::123456789012:role/${deployment}-${f.name}-codedeploy`]),
         ...(f.kind === "schedule" ? [`arn:aws:iam::123456789012:role/${deployment}-${f.name}-scheduler`] : []),
       ]);
       for (const { action, s } of iam) {
@@ -242,7 +251,9 @@ describe("the pipeline's roles cannot escalate (rendered for two deployments)", 
             ? "scheduler.amazonaws.com"
             : s.Resource[0]!.endsWith("-codedeploy")
               ? "codedeploy.amazonaws.com"
-              : "lambda.amazonaws.com";
+              : s.Resource[0]!.endsWith("-backfills")
+                ? "states.amazonaws.com"
+                : "lambda.amazonaws.com";
           expect(s.Condition).toEqual({ StringEquals: { "iam:PassedToService": service } });
         }
       }
@@ -328,7 +339,7 @@ describe("the pipeline's roles cannot escalate (rendered for two deployments)", 
     for (const document of [policy, planner]) expect(JSON.stringify(render(document, longest)).length).toBeLessThanOrEqual(6_144);
     // A function's policy holds its kind's statements only (as roles.tf keeps them): each kind's must fit.
     for (const document of [deployerFunction, plannerFunction]) {
-      for (const kind of ["http", "stream", "schedule"] as const) {
+      for (const kind of ["http", "stream", "schedule", "backfill"] as const) {
         const statements = render({ Statement: document.Statement.filter(keptFor(kind)) }, longest, `${longest}-${"f".repeat(40)}`).Statement.map(
           (s: Statement) => ({
             ...s,

@@ -14,6 +14,7 @@ describe("infra/ (parsed with the HCL parser)", () => {
       "alarms.tf",
       "api.tf",
       "backend.tf",
+      "backfills.tf",
       "dashboard.tf",
       "iam.tf",
       "lambda.tf",
@@ -50,6 +51,7 @@ describe("infra/ (parsed with the HCL parser)", () => {
     expect(Object.keys(tf.output).sort()).toEqual([
       "alarm_topic_arn",
       "api_url",
+      "backfill_state_machine_arn",
       "dashboard_url",
       "function_name",
       "functions",
@@ -74,7 +76,8 @@ describe("infra/ (parsed with the HCL parser)", () => {
 
   it("makes one function per entry of var.functions, each from its prebuilt zip on the runtime the bundle targets", () => {
     const [fn] = tf.resource.aws_lambda_function.function;
-    expect(Object.keys(tf.resource.aws_lambda_function)).toEqual(["function"]);
+    // The service's functions, and the backfill worker (backfills.tf).
+    expect(Object.keys(tf.resource.aws_lambda_function)).toEqual(["backfill_worker", "function"]);
     expect(fn.for_each).toBe("${var.functions}");
     expect(fn.function_name).toBe("${local.function_names[each.key]}");
     expect(fn.runtime).toBe(`nodejs${NODE_TARGET.replace("node", "")}.x`);

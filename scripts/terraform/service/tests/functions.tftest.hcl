@@ -59,6 +59,7 @@ variables {
   lambda_reserved_concurrency = 20
   api_throttling              = { burst_limit = 100, rate_limit = 50 }
   log_retention_days          = 14
+  backfill_worker_zip         = "versions.tf"
 }
 
 run "one_function_role_log_group_and_alarms_per_handler" {
