@@ -28,6 +28,25 @@ export const backfillStateMachineName = (d: Pick<AwsDeployment, "name">) => `${d
 /** An execution's name: the migration's, and a random tail (names are unique per state machine for 90 days). */
 const executionName = (migration: string) => `${migration.replace(/[^\w-]/g, "-").slice(0, 70)}-${randomUUID().slice(0, 8)}`;
 
+const consoleUrl = (region: string, executionArn: string) =>
+  `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+
+/** The deployment's backfill executions still running (make migrate-status); none while its machine is not deployed. */
+export async function runningBackfillExecutions(
+  d: AwsDeployment,
+  { sfn, sts }: Pick<AwsClients, "sfn" | "sts"> = { sfn: new SFNClient({ region: d.region }), sts: new STSClient({ region: d.region }) },
+): Promise<{ name: string; since: string; where: string }[]> {
+  const { Account } = await sts.send(new GetCallerIdentityCommand({}));
+  const stateMachineArn = `arn:aws:states:${d.region}:${Account}:stateMachine:${backfillStateMachineName(d)}`;
+  try {
+    const { executions = [] } = await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: "RUNNING" }));
+    return executions.map((e) => ({ name: e.name ?? "", since: e.startDate?.toISOString() ?? "", where: consoleUrl(d.region, e.executionArn ?? "") }));
+  } catch (error) {
+    if (error instanceof StateMachineDoesNotExist) return [];
+    throw error;
+  }
+}
+
 export interface AwsClients {
   lambda: Pick<LambdaClient, "send">;
   sfn: Pick<SFNClient, "send">;
@@ -85,7 +104,7 @@ export function awsBackfillMachine(d: AwsDeployment, worker: Artifact, clients?:
         }
       })();
       return {
-        where: `https://${d.region}.console.aws.amazon.com/states/home?region=${d.region}#/v2/executions/details/${executionArn}`,
+        where: consoleUrl(d.region, executionArn ?? ""),
         done,
         async stop() {
           await sfn.send(new StopExecutionCommand({ executionArn, cause: "the deploy lost the migration lock, or stopped" }));

@@ -21,6 +21,13 @@ import { SERVICE_MODULE } from "../aws/terraform";
 /** Scan segments, from the table's size: about a million items each, 4 at least, 64 (the kit's limit) at most. */
 export const ITEMS_PER_SEGMENT = 1_000_000;
 export const MAX_SEGMENTS = 64;
+/**
+ * What one worker is assumed to write (its segment's conditional updates, 8 in flight at ~8 ms each in-region): how
+ * many workers a budget takes at once. An assumption, not a measurement; the budget caps the real rate either way.
+ */
+export const WORKER_ITEMS_PER_SECOND = 1_000;
+/** A table's default on-demand ceiling, 40,000 write units per second (a service quota): the bound without a budget. */
+export const TABLE_WRITES_PER_SECOND = 40_000;
 
 export class BackfillEngineError extends StarterError<"BACKFILL_ENGINE"> {
   override name = "BackfillEngineError";
@@ -92,13 +99,15 @@ export function backfillEngine({ client, documentClient, tableName, distributedA
     const existing = await readCheckpoints(documentClient, tableName, migration);
     const totalSegments = existing[0]?.totalSegments ?? spec.segments ?? Math.min(MAX_SEGMENTS, Math.max(4, Math.ceil(items / ITEMS_PER_SEGMENT)));
     const remaining = Array.from({ length: totalSegments }, (_, s) => s).filter((s) => !existing.find((c) => c.segment === s)?.done);
+    // As many workers at once as the budget keeps busy, each with an equal share of it.
+    const concurrency = Math.max(1, Math.min(remaining.length, Math.ceil((spec.maxWritesPerSecond ?? TABLE_WRITES_PER_SECOND) / WORKER_ITEMS_PER_SECOND)));
     const input: ExecutionInput = {
       migration,
       segments: remaining,
       totalSegments,
       lockOwner: run.owner,
-      maxWritesPerSecond: spec.maxWritesPerSecond ? spec.maxWritesPerSecond / totalSegments : 0,
-      concurrency: Math.max(1, remaining.length),
+      maxWritesPerSecond: spec.maxWritesPerSecond ? spec.maxWritesPerSecond / concurrency : 0,
+      concurrency,
     };
     const why = spec.engine === "distributed" ? "the migration asks for it" : `~${items} items, above ${distributedAboveItems}`;
     log(
@@ -125,11 +134,11 @@ export function backfillEngine({ client, documentClient, tableName, distributedA
       );
       return { scanned, written };
     };
-    let finished = false;
+    const finished = new AbortController();
     const ticker = (async () => {
-      while (!finished) {
-        await sleep(progressEveryMs);
-        if (!finished) await progress(false).catch(() => {});
+      while (!finished.signal.aborted) {
+        await sleep(progressEveryMs, undefined, { signal: finished.signal }).catch(() => {});
+        if (!finished.signal.aborted) await progress(false).catch(() => {});
       }
     })();
     try {
@@ -140,7 +149,7 @@ export function backfillEngine({ client, documentClient, tableName, distributedA
           "It was not recorded; its checkpoints stay, and the next deploy (or make migrate) resumes from them.",
       );
     } finally {
-      finished = true;
+      finished.abort();
       run.signal.removeEventListener("abort", stop);
       await ticker;
     }

@@ -1,7 +1,8 @@
 /**
  * Migration CLI, run by `make migrate*` with the deployer's credentials:
  *
- *   migrate status                 what is executed, pending, unknown; who holds the lock
+ *   migrate status                 what is executed, pending, unknown; unfinished backfills and, on AWS, their
+ *                                  running executions; who holds the lock
  *   migrate up [--to NAME]         for a deployment, the deploy's own pre-step (table, declared settings,
  *                                  the stream its consumers read, migrations); for a bare --table, the table
  *                                  and its pending migrations
@@ -21,7 +22,8 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { catchUp } from "./catchUp";
 import { assertCredentials } from "../aws/credentials";
-import { deploymentTable } from "../deployments";
+import { runningBackfillExecutions } from "../aws/backfillMachine";
+import { deploymentTable, loadDeployment } from "../deployments";
 import { loadFunctions, type FunctionSpec } from "../functions";
 import { loadContract, project, type Project } from "../project";
 import { runPreStep } from "./preStep";
@@ -54,6 +56,8 @@ interface Run {
   functions: readonly FunctionSpec[];
   migrations: readonly Migration[];
   m: Migrator;
+  /** The backfill executions running on the deployment's state machine (AWS); none elsewhere. */
+  executions: () => Promise<{ name: string; since: string; where: string }[]>;
   log: (line: string) => void;
 }
 
@@ -82,6 +86,7 @@ export async function main(
   try {
     if (!config.endpoint) await assertCredentials(client, config.region);
     const functions = settings ? loadFunctions(p) : [];
+    const d = values.deployment ? loadDeployment(values.deployment, { project: p }) : undefined;
     await run({
       client,
       documentClient,
@@ -94,6 +99,7 @@ export async function main(
       functions,
       migrations,
       m,
+      executions: async () => (d?.kind === "aws" ? runningBackfillExecutions(d) : []),
       log,
     });
   } finally {
@@ -101,11 +107,12 @@ export async function main(
   }
 }
 
-async function status({ documentClient, tableName, where, m, log }: Run): Promise<void> {
-  const [state, holder, checkpoints] = await Promise.all([
+async function status({ documentClient, tableName, where, m, executions, log }: Run): Promise<void> {
+  const [state, holder, checkpoints, running] = await Promise.all([
     m.status(),
     migrationLock({ documentClient, tableName }).holder(),
     readCheckpoints(documentClient, tableName),
+    executions(),
   ]);
   log(`migrations of ${where}:`);
   for (const name of state.executed) log(`  executed  ${name}`);
@@ -115,11 +122,12 @@ async function status({ documentClient, tableName, where, m, log }: Run): Promis
     const mine = checkpoints.filter((c) => c.migration === name);
     const sum = (field: "scanned" | "written") => mine.reduce((n, c) => n + c[field], 0);
     log(
-      `backfill of ${name} unfinished: ${mine.filter((c) => c.done).length}/${mine[0]!.totalSegments} segments done, scanned ${sum("scanned")}, written ${sum("written")}; "make migrate" resumes it`,
+      `backfill of ${name} unfinished: ${mine.filter((c) => c.done).length}/${mine[0]!.totalSegments} segments done, scanned ${sum("scanned")}, written ${sum("written")}; ${holder ? "running under the lock below" : '"make deploy" or "make migrate" resumes it'}`,
     );
     for (const c of mine)
       log(`  segment ${c.segment}: ${c.done ? "done" : "in progress"}, scanned ${c.scanned}, written ${c.written} (${c.owner}, ${c.updatedAt} its clock)`);
   }
+  for (const e of running) log(`backfill execution running on the state machine: ${e.name}, since ${e.since}: ${e.where}`);
   if (!holder) return log("lock: free");
   // Times are the holder's own clock: shown, never compared with ours.
   log(

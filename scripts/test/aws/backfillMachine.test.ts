@@ -25,7 +25,7 @@ import { deleteTable, localClients, localEndpoint, uniqueTableName } from "@dyna
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { awsBackfillMachine, type AwsClients } from "../../src/aws/backfillMachine";
+import { awsBackfillMachine, runningBackfillExecutions, type AwsClients } from "../../src/aws/backfillMachine";
 import { buildBackfillWorker, type Artifact } from "../../src/build";
 import { localBackfillMachine } from "../../src/local/localBackfillMachine";
 import { backfillEngine, type Execution, type ExecutionInput } from "../../src/pipeline/backfillEngine";
@@ -67,6 +67,7 @@ interface FakeExecution {
   executionArn: string;
   name: string;
   status: "RUNNING" | "SUCCEEDED" | "FAILED" | "ABORTED";
+  startDate?: Date;
   run?: Execution;
   error?: string;
 }
@@ -74,7 +75,12 @@ interface FakeExecution {
 /** Step Functions, Lambda and STS at the client boundary; every call recorded as [command, input]. */
 function fakeAws(tableName: string, { deployed = true, leftRunning = [] as string[], workerUpdate = ["InProgress", "Successful"] } = {}) {
   const calls: [string, Record<string, unknown>][] = [];
-  const executions: FakeExecution[] = leftRunning.map((name) => ({ executionArn: `arn:aws:states:::execution:x:${name}`, name, status: "RUNNING" }));
+  const executions: FakeExecution[] = leftRunning.map((name) => ({
+    executionArn: `arn:aws:states:::execution:x:${name}`,
+    name,
+    status: "RUNNING",
+    startDate: new Date("2026-01-02T03:04:05Z"),
+  }));
   const local = localBackfillMachine({
     workerFile: worker.entry,
     env: { TABLE_NAME: tableName, DYNAMODB_ENDPOINT: localEndpoint(), AWS_REGION: "local", AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" },
@@ -89,7 +95,10 @@ function fakeAws(tableName: string, { deployed = true, leftRunning = [] as strin
     }
     if (command instanceof UpdateFunctionCodeCommand) return {};
     if (command instanceof GetFunctionConfigurationCommand) return { LastUpdateStatus: updates.length > 1 ? updates.shift() : updates[0] };
-    if (command instanceof ListExecutionsCommand) return { executions: executions.filter((e) => e.status === command.input.statusFilter) };
+    if (command instanceof ListExecutionsCommand) {
+      if (!deployed) throw new StateMachineDoesNotExist({ message: "State Machine Does Not Exist", $metadata: {} });
+      return { executions: executions.filter((e) => e.status === command.input.statusFilter) };
+    }
     if (command instanceof StartExecutionCommand) {
       const e: FakeExecution = { executionArn: `arn:aws:states:::execution:x:${command.input.name}`, name: String(command.input.name), status: "RUNNING" };
       e.run = await local.start(JSON.parse(String(command.input.input)) as ExecutionInput, () => {});
@@ -111,7 +120,7 @@ function fakeAws(tableName: string, { deployed = true, leftRunning = [] as strin
     throw new Error(`unexpected ${command.constructor.name}`);
   };
   const clients = { lambda: { send }, sfn: { send }, sts: { send } } as unknown as AwsClients;
-  return { calls, executions, machine: awsBackfillMachine(d, worker, clients, 50) };
+  return { calls, executions, clients, machine: awsBackfillMachine(d, worker, clients, 50) };
 }
 
 const names = (calls: [string, unknown][]) => calls.map(([name]) => name.replace(/Command$/, ""));
@@ -206,4 +215,22 @@ describe("a backfill on the AWS state machine", () => {
     );
     expect(names(aws.calls)).not.toContain("StartExecution");
   }, 120_000);
+});
+
+describe("make migrate-status on AWS", () => {
+  it("lists the backfill executions still running on the deployment's state machine, none before it is deployed", async () => {
+    const aws = fakeAws("unused", { leftRunning: ["0009-something-1a2b3c4d"] });
+    expect(await runningBackfillExecutions(d, aws.clients)).toEqual([
+      {
+        name: "0009-something-1a2b3c4d",
+        since: "2026-01-02T03:04:05.000Z",
+        where: expect.stringMatching(/^https:\/\/.*#\/v2\/executions\/details\/arn:aws:states:.*0009-something-1a2b3c4d$/),
+      },
+    ]);
+    expect(aws.calls.find(([n]) => n === "ListExecutionsCommand")![1]).toEqual({
+      stateMachineArn: `arn:aws:states:${d.region}:123456789012:stateMachine:${d.name}-backfills`,
+      statusFilter: "RUNNING",
+    });
+    expect(await runningBackfillExecutions(d, fakeAws("unused", { deployed: false }).clients)).toEqual([]);
+  });
 });
