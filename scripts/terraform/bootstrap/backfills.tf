@@ -1,23 +1,6 @@
 # Per deployment, the backfill worker's role (a Lambda function: its table's data and its own logs, no table
 # management) and the backfill state machine's role (it invokes that worker, and runs its own Distributed Map child
 # executions: nothing else).
-data "aws_iam_policy_document" "states_trust" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["states.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
 resource "aws_iam_role" "backfill_worker" {
   for_each = var.deployments
 
@@ -57,7 +40,7 @@ resource "aws_iam_role" "backfill_state_machine" {
 
   name               = "${each.key}-backfills"
   description        = "The backfill state machine of ${each.key}: invokes its worker, runs its segments. Managed by scripts/terraform/bootstrap."
-  assume_role_policy = data.aws_iam_policy_document.states_trust.json
+  assume_role_policy = data.aws_iam_policy_document.service_trust["states"].json
 }
 
 data "aws_iam_policy_document" "backfill_state_machine" {

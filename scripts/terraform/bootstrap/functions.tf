@@ -35,6 +35,27 @@ data "aws_iam_policy_document" "lambda_trust" {
   }
 }
 
+# The services that assume a role of ours on this account's behalf: CodeDeploy (shifting an alias), EventBridge
+# Scheduler (invoking a job) and Step Functions (running a backfill), each only for this account's own resources.
+data "aws_iam_policy_document" "service_trust" {
+  for_each = toset(["codedeploy", "scheduler", "states"])
+
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["${each.key}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
 resource "aws_iam_role" "function" {
   for_each = local.function_roles
 
@@ -138,31 +159,12 @@ resource "aws_iam_role_policy" "tracing" {
 
 # The scheduler's role per scheduled function: assumable by EventBridge Scheduler for this account only, and
 # allowed to invoke that one function.
-data "aws_iam_policy_document" "scheduler_trust" {
-  for_each = local.scheduled_roles
-
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["scheduler.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
 resource "aws_iam_role" "scheduler" {
   for_each = local.scheduled_roles
 
   name               = "${each.value.function_name}-scheduler"
   description        = "EventBridge Scheduler invokes ${each.value.function_name} with it, and nothing else. Managed by scripts/terraform/bootstrap."
-  assume_role_policy = data.aws_iam_policy_document.scheduler_trust[each.key].json
+  assume_role_policy = data.aws_iam_policy_document.service_trust["scheduler"].json
 }
 
 data "aws_iam_policy_document" "scheduler" {

@@ -1,29 +1,12 @@
 # Per deployment and function, the role CodeDeploy shifts that function's live alias with (make deploy starts the
 # shift). It may read and move that one function's aliases and read its alarms, which stop a shift and roll it back:
 # nothing else. (AWS's managed AWSCodeDeployRoleForLambda reaches every function and topic of the account.)
-data "aws_iam_policy_document" "codedeploy_trust" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["codedeploy.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
 resource "aws_iam_role" "codedeploy" {
   for_each = local.function_roles
 
   name               = "${each.value.function_name}-codedeploy"
   description        = "CodeDeploy shifts the live alias of ${each.value.function_name} with it. Managed by scripts/terraform/bootstrap."
-  assume_role_policy = data.aws_iam_policy_document.codedeploy_trust.json
+  assume_role_policy = data.aws_iam_policy_document.service_trust["codedeploy"].json
 }
 
 data "aws_iam_policy_document" "codedeploy" {

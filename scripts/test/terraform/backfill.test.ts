@@ -69,6 +69,7 @@ describe("the backfill state machine", () => {
       ["RunItsSegments", ["states:StartExecution"], [expect.stringMatching(/:stateMachine:\$\{each\.key\}-backfills$/)]],
       ["FollowItsSegments", ["states:DescribeExecution", "states:StopExecution"], [expect.stringMatching(/:execution:\$\{each\.key\}-backfills\/\*$/)]],
     ]);
-    expect(merged.data.aws_iam_policy_document.states_trust[0].statement[0].principals).toEqual([{ type: "Service", identifiers: ["states.amazonaws.com"] }]);
+    expect(merged.resource.aws_iam_role.backfill_state_machine[0].assume_role_policy).toBe('${data.aws_iam_policy_document.service_trust["states"].json}');
+    expect(merged.resource.aws_iam_role.backfill_worker[0].assume_role_policy).toBe("${data.aws_iam_policy_document.lambda_trust.json}");
   });
 });

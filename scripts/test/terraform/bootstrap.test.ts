@@ -144,14 +144,21 @@ describe("terraform/bootstrap/ (parsed with the HCL parser)", () => {
     });
   });
 
+  it("lets CodeDeploy, EventBridge Scheduler and Step Functions assume a role of ours only for this account", () => {
+    const [trust] = tf.data.aws_iam_policy_document.service_trust;
+    expect(trust.for_each).toBe('${toset(["codedeploy", "scheduler", "states"])}');
+    expect(trust.statement).toEqual([
+      {
+        actions: ["sts:AssumeRole"],
+        principals: [{ type: "Service", identifiers: ["${each.key}.amazonaws.com"] }],
+        condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: ["${local.account_id}"] }],
+      },
+    ]);
+  });
+
   it("gives each scheduled function a role of its own for EventBridge Scheduler: this account's scheduler only, invoking that one function", () => {
     expect(tf.resource.aws_iam_role.scheduler[0]).toMatchObject({ for_each: "${local.scheduled_roles}", name: "${each.value.function_name}-scheduler" });
-    const [trust] = tf.data.aws_iam_policy_document.scheduler_trust[0].statement;
-    expect(trust).toEqual({
-      actions: ["sts:AssumeRole"],
-      principals: [{ type: "Service", identifiers: ["scheduler.amazonaws.com"] }],
-      condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: ["${local.account_id}"] }],
-    });
+    expect(tf.resource.aws_iam_role.scheduler[0].assume_role_policy).toBe('${data.aws_iam_policy_document.service_trust["scheduler"].json}');
     expect(tf.data.aws_iam_policy_document.scheduler[0].statement).toEqual([
       {
         sid: "InvokeTheJob",
@@ -318,12 +325,7 @@ describe("terraform/bootstrap/ (parsed with the HCL parser)", () => {
 
 describe("CodeDeploy's roles (releases.tf)", () => {
   it("give CodeDeploy, in this account only, a role per function that moves that function's aliases and reads its alarms, nothing else", () => {
-    const [trust] = tf.data.aws_iam_policy_document.codedeploy_trust[0].statement;
-    expect(trust).toEqual({
-      actions: ["sts:AssumeRole"],
-      principals: [{ type: "Service", identifiers: ["codedeploy.amazonaws.com"] }],
-      condition: [{ test: "StringEquals", variable: "aws:SourceAccount", values: ["${local.account_id}"] }],
-    });
+    expect(tf.resource.aws_iam_role.codedeploy[0].assume_role_policy).toBe('${data.aws_iam_policy_document.service_trust["codedeploy"].json}');
     expect(tf.resource.aws_iam_role.codedeploy[0]).toMatchObject({ for_each: "${local.function_roles}", name: "${each.value.function_name}-codedeploy" });
     const statements = tf.data.aws_iam_policy_document.codedeploy[0].statement as Hcl[];
     expect(statements.map((s) => [s.sid, s.actions])).toEqual([
