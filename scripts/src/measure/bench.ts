@@ -7,13 +7,14 @@
 import { ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { LOCAL_REGION, batchWriteAll, connect, createApiHandler, createClient, createDocumentClient, type Migration } from "@dynamodb-starter/kit/runtime";
 import { callerClaims, walk } from "@dynamodb-starter/kit/contract";
 import { describeTable, dynamoMigrationStorage, ensureTable } from "@dynamodb-starter/kit/ops";
 import { apiGatewayEvent, jwtContext, countRequests } from "@dynamodb-starter/kit/testing";
 import { backfill } from "@dynamodb-starter/kit/ops";
 import { CLI_ROOT, loadContract, project, type Project } from "../project";
+import { buildEntry } from "../build";
 import { kb, textTable } from "../format";
 import { startLocalDynamo } from "../local/dynamoDbLocal";
 import { measureColdStart, median } from "./coldStart";
@@ -424,6 +425,102 @@ async function backfillRow(endpoint: string) {
   client.destroy();
 }
 
+/** The bench's own worker: the kit's backfill worker over one migration that marks every item. */
+const BENCH_MIGRATION = "0001-bench-backfill";
+async function benchWorker(p: Project) {
+  const entry = join(p.distDir, "entries", "benchBackfillWorker.ts");
+  mkdirSync(dirname(entry), { recursive: true });
+  writeFileSync(
+    entry,
+    `// Written by make bench: the kit's backfill worker over the bench's one migration.\nimport { createBackfillWorker } from "@dynamodb-starter/kit/ops";\n\n` +
+      `export const handler = createBackfillWorker({ migrations: [{ name: "${BENCH_MIGRATION}", backfill: { transform: (item) => ({ ...item, migrated: 1 }) }, async down() {} }] });\n`,
+  );
+  return buildEntry(entry, join(p.distDir, "bench"), "benchBackfillWorker", { zip: false });
+}
+
+async function distributedBackfillRow(endpoint: string, p: Project) {
+  const items = 8_000;
+  const segments = 16;
+  log(
+    `4/${STEPS} backfill on the state machine: ${items} items, ${segments} segments, 1, 4 and 16 workers at once (aws-local-stepfunctions, a process per worker)`,
+  );
+  const client = createClient({ region: LOCAL_REGION, endpoint });
+  const documentClient = createDocumentClient(client);
+  const worker = await benchWorker(p);
+  const env = { TABLE_NAME: "", DYNAMODB_ENDPOINT: endpoint, AWS_REGION: LOCAL_REGION, AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local" };
+  const { migrator, migrationLock } = await import("@dynamodb-starter/kit/ops");
+  const { localBackfillMachine } = await import("../local/localBackfillMachine");
+  const { backfillEngine } = await import("../pipeline/backfillEngine");
+  const migration: Migration = {
+    name: BENCH_MIGRATION,
+    backfill: { engine: "distributed", segments, transform: (item) => ({ ...item, migrated: 1 }) },
+    async down() {},
+  };
+  const source = Array.from({ length: items }, (_, i) => ({ PutRequest: { Item: { pk: `ITEM#${i}`, sk: "A", n: i } } }));
+
+  const measured: Record<number, { itemsPerSecond: number; writeUnitsPerItem: number }> = {};
+  for (const workers of [1, 4, 16]) {
+    const tableName = `bench-distributed-${workers}`;
+    await ensureTable({ client, tableName });
+    await batchWriteAll({ documentClient, tableName }, source);
+    let writeUnits = 0;
+    let written = 0;
+    const machine = localBackfillMachine({
+      workerFile: worker.entry,
+      env: { ...env, TABLE_NAME: tableName },
+      onResult: (r) => ((writeUnits += (r as { writeUnits: number }).writeUnits), (written += (r as { written: number }).written)),
+    });
+    const atOnce = {
+      ...machine,
+      start: (input: Parameters<typeof machine.start>[0], l: (line: string) => void) => machine.start({ ...input, concurrency: workers }, l),
+    };
+    const engine = backfillEngine({ client, documentClient, tableName, distributedAboveItems: 0, machine: atOnce, log: () => {} });
+    const t0 = performance.now();
+    await migrator({ client, documentClient, tableName, migrations: [migration], backfillEngine: engine }).up();
+    const rate = items / ((performance.now() - t0) / 1000);
+    measured[workers] = { itemsPerSecond: rate, writeUnitsPerItem: writeUnits / written };
+    rows.push({
+      row: "",
+      measure: `on the state machine, ${workers} worker${workers === 1 ? "" : "s"} at once (${segments} segments; worker starts and lock included)`,
+      value: `${fmt(rate, 0)} items/s, ${fmt(writeUnits / written, 2)} WCU/item`,
+      compared: `in process ${fmt((results.backfill as { conditional: Record<number, { itemsPerSecond: number }> }).conditional[8]!.itemsPerSecond, 0)} items/s`,
+      ratio: `${fmt(rate / (results.backfill as { conditional: Record<number, { itemsPerSecond: number }> }).conditional[8]!.itemsPerSecond, 2)}x`,
+      target: "every item, 1.0 WCU/item",
+      ok: written === items && writeUnits / written <= 1.0,
+    });
+  }
+
+  // The worker's cold start: a fresh process loads it and runs a first call (one small segment of its own each time).
+  const tableName = "bench-worker-cold-start";
+  await ensureTable({ client, tableName });
+  const lock = migrationLock({ documentClient, tableName });
+  await lock.acquire();
+  const runs = 11;
+  const coldMs: number[] = [];
+  const { BuiltFunction } = await import("../local/builtFunction");
+  for (let segment = 0; segment < runs; segment++) {
+    const t0 = performance.now();
+    const fn = new BuiltFunction(worker.entry, { ...env, TABLE_NAME: tableName });
+    const outcome = await fn.invoke({ migration: BENCH_MIGRATION, segment, totalSegments: runs, lockOwner: lock.owner }, 60_000);
+    coldMs.push(performance.now() - t0);
+    fn.stop();
+    if (!("result" in outcome)) throw new Error(`the bench's backfill worker failed: ${JSON.stringify(outcome)}`);
+  }
+  await lock.release();
+  const api = (results.coldStart as { variant: string; coldBytes: number }[] | undefined)?.find((m) => m.variant === "api")?.coldBytes;
+  rows.push({
+    row: "",
+    measure: `the backfill worker's cold start: process start, load and a first call, medians of ${runs}`,
+    value: `${fmt(median(coldMs))} ms; bundle ${kb(worker.coldBytes)}`,
+    compared: api ? `the API's bundle ${kb(api)}, which holds none of it` : "",
+    ratio: "",
+    target: "",
+    ok: null,
+  });
+  results.distributedBackfill = { items, segments, byWorkers: measured, workerColdStartMs: coldMs, workerColdBytes: worker.coldBytes };
+  client.destroy();
+}
+
 async function httpRow() {
   log(`5/${STEPS} HTTP path: an isolated local deployment, the app's reads and its creates, 10 connections for 5 s each (the load test's runner)`);
   // Loaded here, not at the top: the local deployment's pre-step imports umzug, which row 1 checks connect() never loads.
@@ -480,6 +577,7 @@ export async function main(argv: string[], p: Project = project()): Promise<void
     await migrationsRow(dynamo.endpoint);
     await coldStartRow(dynamo.endpoint);
     await backfillRow(dynamo.endpoint);
+    await distributedBackfillRow(dynamo.endpoint, p);
   } finally {
     await dynamo.stop();
   }
