@@ -37,10 +37,20 @@ describe("deployments", () => {
       auth: { ...auth, createUserPool: false },
       alarms: {},
       release: { shift: "AllAtOnce" },
+      backfills: { distributedAboveItems: 5_000_000 },
       tracing: false,
       planFromPullRequests: false,
       github: { deployBranches: ["main"], requireReviewers: false },
     });
+  });
+
+  it("takes a backfill threshold per deployment, a whole number of items, and refuses anything else", () => {
+    const at = (backfills: unknown) => () => loadDeployment("dev", { file: file({ deployments: { dev: { ...valid, backfills } } }) });
+    expect(at({ distributedAboveItems: 0 })()).toMatchObject({ backfills: { distributedAboveItems: 0 } });
+    expect(at({ distributedAboveItems: 250_000 })()).toMatchObject({ backfills: { distributedAboveItems: 250_000 } });
+    expect(at({ distributedAboveItems: 1.5 })).toThrow(/at deployments\.dev\.backfills\.distributedAboveItems/);
+    expect(at({ distributedAboveItems: -1 })).toThrow(/at deployments\.dev\.backfills\.distributedAboveItems/);
+    expect(at({ distributedAbove: 5 })).toThrow(/Unrecognized key: "distributedAbove"/);
   });
 
   it("refuses alarm settings that cannot work, naming each", () => {

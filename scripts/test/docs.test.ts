@@ -9,6 +9,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { benchTable, PERFORMANCE_DOC, RECORDED_RUN, type Row } from "../src/measure/bench";
+import { DISTRIBUTED_ABOVE_ITEMS } from "../src/deployments";
+import * as engine from "../src/pipeline/backfillEngine";
 import { CLI_ROOT } from "../src/project";
 import { TEMPLATE_ROOT as ROOT } from "./support/env";
 
@@ -160,5 +162,16 @@ describe("the numbers in the docs", () => {
   it("notices a figure quoted in prose", () => {
     expect("a cold start of 134.1 ms, 1.10x the bare one, 2,650 items/s".match(MEASURED)).toEqual(["134.1 ms", "1.10x", "2,650 items/s"]);
     expect("items over 400 KB; at 5,000 items/s; ~5 ms; above 80%".match(MEASURED)).toBeNull();
+  });
+});
+
+describe("the backfill engine's numbers in docs/backfills.md", () => {
+  it("are the code's: the threshold's default, segments per item, the assumed worker rate and the table's ceiling", () => {
+    const doc = readFileSync(join(CLI_ROOT, "docs", "backfills.md"), "utf8");
+    const n = (x: number) => x.toLocaleString("en-US");
+    expect(doc).toContain(`"distributedAboveItems": ${DISTRIBUTED_ABOVE_ITEMS}`);
+    expect(doc).toContain(`one per ~${n(engine.ITEMS_PER_SEGMENT / 1e6)} million items, 4 at least, ${engine.MAX_SEGMENTS} at most`);
+    expect(doc).toContain(`~${n(engine.WORKER_ITEMS_PER_SECOND)} items/s per worker`);
+    expect(doc).toContain(`default ceiling of ${n(engine.TABLE_WRITES_PER_SECOND)}`);
   });
 });
