@@ -17,3 +17,4 @@ export {
   type SeedDefinition,
   type SeedRecords,
 } from "./contract/appContract";
+export { openApiDocument, undeclaredRoutes, contractChecker, type OpenApiInfo, type ContractProblem } from "./contract/openapi";

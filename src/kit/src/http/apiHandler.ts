@@ -88,10 +88,13 @@ export function createApiHandler(api: ApiDefinition, { logRequests, ...options }
 }
 
 /** The app's routes and the library's public `GET /health`, unless the app defines its own. */
+/** The route the kit adds unless the app defines its own. */
+export const HEALTH_ROUTE = "GET /health";
+
 function withHealth(routes: Routes): Routes {
   // Public, so it names nothing: not the table, not the version. It answers once connect() has checked the table.
   const health = { public: true, handle: async ({ db }: RouteRequest) => (await db(), json(200, { status: "ok" })) };
-  return { "GET /health": health, ...routes };
+  return { [HEALTH_ROUTE]: health, ...routes };
 }
 
 /** Every route of an app as the edge must know it: API Gateway's routes and authorizers, and the local deployment's checks. */
