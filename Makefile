@@ -32,7 +32,7 @@ CLI := node_modules/@dynamodb-starter/cli
 MIGRATE_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(DRY_RUN),--dry-run)
 DEPLOY_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(AUTO_APPROVE),--auto-approve) $(if $(DELETE_TABLE),--delete-table "$(DELETE_TABLE)")
 
-.PHONY: help install typecheck lint format build test test-slow test-all test-compat test-template dev ui stack fuzz bench load audit infra-test infra-lock bootstrap deploy plan rollback destroy logs invoke token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock upgrade clean
+.PHONY: help install typecheck lint format build openapi test test-slow test-all test-compat test-template dev ui stack fuzz bench load audit infra-test infra-lock bootstrap deploy plan rollback destroy logs invoke token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock upgrade clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -84,6 +84,9 @@ test-template: install ## The kit's and the CLI's own suites, slow tests include
 
 fuzz: install ## Run the property-based tests (*.property.test.ts) with FUZZ_RUNS runs each (default 20000)
 	FUZZ_RUNS=$${FUZZ_RUNS:-20000} node_modules/.bin/jest --testPathPattern '\.property\.test\.ts$$' --testTimeout 3600000
+
+openapi: install ## Write openapi.json (OpenAPI 3.1) from the routes' declarations; commit it with them (make test fails while it is stale)
+	$(STARTER) openapi
 
 bench: install ## Measure connect(), migrations, cold start, backfill and HTTP side by side; writes bench/results.json
 	$(STARTER) bench

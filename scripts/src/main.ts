@@ -44,6 +44,7 @@ export const COMMANDS: Record<string, Command> = {
     run: async (argv) => load<typeof import("./compat/compat")>("./compat/compat").main(argv),
   },
   upgrade: { what: "take a newer template's packages and glue", run: async (argv) => load<typeof import("./upgrade")>("./upgrade").main(argv) },
+  openapi: { what: "write openapi.json from the routes' declarations", run: async (argv) => load<typeof import("./openapi")>("./openapi").main(argv) },
   bench: { what: "measure and write bench/results.json", run: async (argv) => load<typeof import("./measure/bench")>("./measure/bench").main(argv) },
   load: { what: "load-test an isolated local stack", run: async () => load<typeof import("./measure/load")>("./measure/load").main() },
   terraform: {

@@ -7,8 +7,8 @@ import { join } from "node:path";
 
 /**
  * node_modules for the copy at `root`, from the service installed at `installed`: each package linked, but the
- * workspaces (@dynamodb-starter/kit and /cli) and the bins that run them are the copy's own where it has them, and so
- * are the caches. What the copy runs of ours is then its own files, and nothing it does reaches the installed tree.
+ * workspaces (@dynamodb-starter/kit and /cli) and the bins that run them are the copy's own where it has them (their
+ * unhoisted dependencies linked too), and so are the caches. What the copy runs of ours is then its own files, and nothing it does reaches the installed tree.
  */
 export function linkInstalledPackages(root: string, installed: string): void {
   const from = join(installed, "node_modules");
@@ -24,6 +24,9 @@ export function linkInstalledPackages(root: string, installed: string): void {
   ] as const) {
     const own = join(root, folder);
     symlinkSync(existsSync(join(own, "package.json")) ? own : join(from, "@dynamodb-starter", name), join(to, "@dynamodb-starter", name));
+    // A workspace's own dependencies that npm could not hoist (another version than the root's) live in its folder.
+    const nested = join(installed, folder, "node_modules");
+    if (existsSync(join(own, "package.json")) && existsSync(nested) && !existsSync(join(own, "node_modules"))) symlinkSync(nested, join(own, "node_modules"));
   }
   // The bins are relative links (../jest/bin/jest.js): copied as links, they resolve inside the copy.
   cpSync(join(from, ".bin"), join(to, ".bin"), { recursive: true, verbatimSymlinks: true });

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { linkNodeModules, TEMPLATE_ROOT as ROOT } from "./support/env";
 import { FIXTURE } from "./support/functions";
 
-const TEAM_OWNS = ["src/app", "src/handlers", "test/app", "infra"];
+const TEAM_OWNS = ["src/app", "src/handlers", "test/app", "infra", "openapi.json"];
 const clone = join(mkdtempSync(join(tmpdir(), "swap-")), "service");
 
 /** make in the clone, whose installed packages are this repository's (linked), its own workspaces its own. */

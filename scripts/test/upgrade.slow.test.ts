@@ -55,14 +55,16 @@ beforeAll(() => {
   git(team, "commit", "--quiet", "-m", "Initial commit");
 
   // The team makes the app its own: the fixture app replaces the example; a line of its own in the README.
-  for (const owned of ["src/app", "src/handlers", "test/app", "infra"]) {
+  for (const owned of ["src/app", "src/handlers", "test/app", "infra", "openapi.json"]) {
     rmSync(join(team, owned), { recursive: true, force: true });
     cpSync(join(FIXTURE.root, owned), join(team, owned), { recursive: true });
   }
   appendFileSync(join(team, "README.md"), "\n## Our team's notes\n\nOn call: #box-office.\n");
   git(team, "add", "-A");
   git(team, "commit", "--quiet", "-m", "The box office replaces the example");
-  teamOwned = Object.fromEntries(["src/app", "src/handlers", "test/app", "infra"].map((path) => [path, git(team, "rev-parse", `HEAD:${path}`)]));
+  teamOwned = Object.fromEntries(
+    ["src/app", "src/handlers", "test/app", "infra", "openapi.json"].map((path) => [path, git(team, "rev-parse", `HEAD:${path}`)]),
+  );
 
   // The template releases the kit's and the CLI's next minor versions, with a changed Terraform module.
   versions.kit.from = JSON.parse(read(upstream, "src/kit/package.json")).version;
@@ -137,7 +139,7 @@ describe("make upgrade", () => {
     });
 
     // The team's app, handlers, tests and infra/: exactly as committed; no example change arrives.
-    expect(git(team, "status", "--porcelain", "--", "src/app", "src/handlers", "test/app", "infra")).toBe("");
+    expect(git(team, "status", "--porcelain", "--", "src/app", "src/handlers", "test/app", "infra", "openapi.json")).toBe("");
     for (const [path, tree] of Object.entries(teamOwned)) expect(git(team, "rev-parse", `HEAD:${path}`)).toBe(tree);
 
     // The type check ran inside upgrade(); the team's own tests run green on the new packages.

@@ -71,6 +71,7 @@ const ada = "/users/ada@example.com";
 
 export const contract: AppContract = {
   api,
+  info: { title: "Users and companies (example)", version: "0.1.0" },
   seed,
 
   // Two users, an operator with the admin scope, and someone who typed ada's address into their own profile (the

@@ -8,9 +8,7 @@
  * condition: bad input costs no request and is a 400 even when DynamoDB is
  * down, and a refused call is a 403 that writes nothing.
  */
-import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import type * as z from "zod/mini";
-import { forbidden, json, jsonBody, parse, type Connection, type RouteRequest, type Routes } from "@dynamodb-starter/kit/runtime";
+import { forbidden, route, type Connection, type RouteRequest, type Routes } from "@dynamodb-starter/kit/runtime";
 import { actingUser, selfOf } from "./access";
 import * as schemas from "./schemas";
 import { createService, type Service } from "./service";
@@ -24,71 +22,117 @@ function serviceOf(connection: Connection): Service {
 /** For writes: the service once the table has passed connect()'s check. */
 const service = async (db: RouteRequest["db"]) => serviceOf(await db());
 
-type Params = Record<string, string>;
-const email = (params: Params) => parse(schemas.email, params.email, "email in the path");
-const company = (params: Params) => parse(schemas.companyName, params.name, "company name in the path");
-const query = <S extends z.ZodMiniType>(schema: S, event: APIGatewayProxyEventV2) => parse(schema, event.queryStringParameters ?? {}, "query parameters");
+// Each route declares its input and what it answers (schemas.ts): the kit checks the input before the handler runs,
+// the type checker holds the handler to its responses, and openapi.json (make openapi) is generated from them.
+const email = { email: schemas.email };
+const company = { name: schemas.companyName };
+/** The statuses a user's routes answer beyond the kit's own: not theirs, no such user, changed meanwhile. */
+const USER_ERRORS = [403, 404, 409];
 
 export const routes: Routes = {
   // A user makes their own profile, at the address their identity provider verified; an admin, anyone's.
-  "POST /users": async ({ event, caller, db }) => {
-    const input = parse(schemas.createUser, jsonBody(event), "user");
-    const self = selfOf(caller);
-    if (self && self.email !== input.email) throw forbidden("you create your own profile, at the email address your identity provider verified");
-    return json(201, await (await service(db)).createUser(input, self));
-  },
+  "POST /users": route({
+    summary: "Creates a user's profile (your own, at your verified email; an admin, anyone's)",
+    body: schemas.createUser,
+    responses: { 201: schemas.user },
+    errors: [403, 409],
+    handle: async ({ body, caller, db }) => {
+      const self = selfOf(caller);
+      if (self && self.email !== body.email) throw forbidden("you create your own profile, at the email address your identity provider verified");
+      return { status: 201, body: await (await service(db)).createUser(body, self) };
+    },
+  }),
   // Reads start alongside a cold start's table check (read()); writes wait for it (db()). Whose a user's items
   // are is the service's check, on the profile it reads or inside the write's condition.
-  "GET /users/{email}": async ({ params, caller, read }) => {
-    const id = email(params);
-    return json(200, await read((c) => serviceOf(c).getUser(id, selfOf(caller))));
-  },
-  "PATCH /users/{email}": async ({ event, params, caller, db }) => {
-    const id = email(params);
-    const patch = parse(schemas.updateUser, jsonBody(event), "user update");
-    return json(200, await (await service(db)).updateUser(id, patch, selfOf(caller)));
-  },
-  "DELETE /users/{email}": async ({ params, caller, db }) => {
-    const id = email(params);
-    await (await service(db)).deleteUser(id, selfOf(caller));
-    return { statusCode: 204 };
-  },
-  "GET /users/{email}/companies": async ({ event, params, caller, read }) => {
-    const id = email(params);
-    const page = query(schemas.listQuery, event);
-    return json(200, await read((c) => serviceOf(c).listUserCompanies(id, page, selfOf(caller))));
-  },
-  "POST /users/{email}/events": async ({ event, params, caller, db }) => {
-    const id = email(params);
-    const input = parse(schemas.appendEvent, jsonBody(event), "event");
-    return json(201, await (await service(db)).appendEvent(id, input, selfOf(caller)));
-  },
-  "GET /users/{email}/events": async ({ event, params, caller, read }) => {
-    const id = email(params);
-    const range = query(schemas.eventsQuery, event);
-    return json(200, await read((c) => serviceOf(c).listEvents(id, range, selfOf(caller))));
-  },
+  "GET /users/{email}": route({
+    summary: "A user's profile",
+    params: email,
+    responses: { 200: schemas.user },
+    errors: USER_ERRORS,
+    handle: async ({ params, caller, read }) => ({ status: 200, body: await read((c) => serviceOf(c).getUser(params.email, selfOf(caller))) }),
+  }),
+  "PATCH /users/{email}": route({
+    summary: "Renames a user",
+    params: email,
+    body: schemas.updateUser,
+    responses: { 200: schemas.user },
+    errors: USER_ERRORS,
+    handle: async ({ params, body, caller, db }) => ({ status: 200, body: await (await service(db)).updateUser(params.email, body, selfOf(caller)) }),
+  }),
+  "DELETE /users/{email}": route({
+    summary: "Deletes a user, their memberships and events",
+    params: email,
+    responses: { 204: null },
+    errors: USER_ERRORS,
+    handle: async ({ params, caller, db }) => {
+      await (await service(db)).deleteUser(params.email, selfOf(caller));
+      return { status: 204 };
+    },
+  }),
+  "GET /users/{email}/companies": route({
+    summary: "The companies a user belongs to, a page at a time",
+    params: email,
+    query: schemas.listQuery,
+    responses: { 200: schemas.userCompanies },
+    errors: USER_ERRORS,
+    handle: async ({ params, query, caller, read }) => ({
+      status: 200,
+      body: await read((c) => serviceOf(c).listUserCompanies(params.email, query, selfOf(caller))),
+    }),
+  }),
+  "POST /users/{email}/events": route({
+    summary: "Appends an event to a user's history",
+    params: email,
+    body: schemas.appendEvent,
+    responses: { 201: schemas.event },
+    errors: USER_ERRORS,
+    handle: async ({ params, body, caller, db }) => ({ status: 201, body: await (await service(db)).appendEvent(params.email, body, selfOf(caller)) }),
+  }),
+  "GET /users/{email}/events": route({
+    summary: "A user's events in a time range, a page at a time",
+    params: email,
+    query: schemas.eventsQuery,
+    responses: { 200: schemas.events },
+    errors: USER_ERRORS,
+    handle: async ({ params, query, caller, read }) => ({ status: 200, body: await read((c) => serviceOf(c).listEvents(params.email, query, selfOf(caller))) }),
+  }),
 
   // The caller becomes the company's owner (an admin creates it without one).
-  "POST /companies": async ({ event, caller, db }) => {
-    const input = parse(schemas.createCompany, jsonBody(event), "company");
-    return json(201, await (await service(db)).createCompany(input, actingUser(caller)));
-  },
-  "GET /companies/{name}": async ({ params, read }) => {
-    const name = company(params);
-    return json(200, await read((c) => serviceOf(c).getCompany(name)));
-  },
+  "POST /companies": route({
+    summary: "Creates a company, owned by the caller",
+    body: schemas.createCompany,
+    responses: { 201: schemas.company },
+    errors: [403, 409],
+    handle: async ({ body, caller, db }) => ({ status: 201, body: await (await service(db)).createCompany(body, actingUser(caller)) }),
+  }),
+  "GET /companies/{name}": route({
+    summary: "A company and its member count",
+    params: company,
+    responses: { 200: schemas.companyWithCount },
+    errors: [404],
+    handle: async ({ params, read }) => ({ status: 200, body: await read((c) => serviceOf(c).getCompany(params.name)) }),
+  }),
   // Its members (and admins) only: a member list is a list of email addresses.
-  "GET /companies/{name}/members": async ({ event, params, caller, read }) => {
-    const name = company(params);
-    const page = query(schemas.listQuery, event);
-    const viewer = actingUser(caller);
-    return json(200, await read((c) => serviceOf(c).listMembers(name, page, viewer)));
-  },
-  "PUT /companies/{name}/members/{email}": async ({ event, params, caller, db }) => {
-    const name = company(params);
-    const id = email(params);
-    const { role } = parse(schemas.addMembership, jsonBody(event), "membership");
-    return json(201, await (await service(db)).addMembership(name, id, role, actingUser(caller)));
-  },
+  "GET /companies/{name}/members": route({
+    summary: "A company's members, a page at a time (its members and admins only)",
+    params: company,
+    query: schemas.listQuery,
+    responses: { 200: schemas.members },
+    errors: [403, 404],
+    handle: async ({ params, query, caller, read }) => {
+      const viewer = actingUser(caller);
+      return { status: 200, body: await read((c) => serviceOf(c).listMembers(params.name, query, viewer)) };
+    },
+  }),
+  "PUT /companies/{name}/members/{email}": route({
+    summary: "Adds a member with a role (owners grant any role, admins member only)",
+    params: { ...company, ...email },
+    body: schemas.addMembership,
+    responses: { 201: schemas.membership },
+    errors: [403, 404, 409],
+    handle: async ({ params, body, caller, db }) => ({
+      status: 201,
+      body: await (await service(db)).addMembership(params.name, params.email, body.role, actingUser(caller)),
+    }),
+  }),
 };

@@ -275,7 +275,7 @@ export function createService({ documentClient, tableName }: { documentClient: D
           id,
           at,
           type,
-          ...(dataJson === undefined ? {} : { data: JSON.parse(dataJson) as unknown }),
+          ...(dataJson === undefined ? {} : { data: JSON.parse(dataJson) as Record<string, unknown> }),
         })),
         result.LastEvaluatedKey,
         scope,

@@ -196,7 +196,7 @@ describe("errors", () => {
     });
     const invalid = await api("POST", "/users", { body: { email: "not-an-email", name: "", extra: true } });
     expect(invalid.status).toBe(400);
-    expect(invalid.body.error).toMatchObject({ code: "invalid_request", message: "invalid user" });
+    expect(invalid.body.error).toMatchObject({ code: "invalid_request", message: "invalid body" });
     expect(invalid.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(["", "email", "name"]);
     expect(await api("POST", "/users", { rawBody: JSON.stringify({ email: "big@example.com", name: "x".repeat(70_000) }) })).toMatchObject({ status: 413 });
 

@@ -81,8 +81,8 @@ describe("the local deployment's releases", () => {
     // This release's one public read throws.
     edit("src/app/index.ts", (t) =>
       t.replace(
-        /handle: async \(\{ params, read \}\) => json\(200, await read\(\(c\) => tickets\(c\)\.event\([^\n]*\)\) \}/,
-        'handle: async () => { throw new Error("this release is broken"); } }',
+        /handle: async \(\{ params, read \}\) => \(\{ status: 200, body: await read\(\(c\) => tickets\(c\)\.event\(params\.eventId\)\) \}\),/,
+        'handle: async () => { throw new Error("this release is broken"); },',
       ),
     );
     expect(readFileSync(file("src/app/index.ts"), "utf8")).toContain("this release is broken");

@@ -121,6 +121,11 @@ export interface SeedDefinition<S extends Sections = Sections> {
 export interface AppContract {
   /** What the handler serves. */
   api: ApiDefinition;
+  /**
+   * The API's name and version in its OpenAPI document: bump the version with a change that breaks a
+   * consumer. Absent: "API", 0.1.0.
+   */
+  info?: { title: string; version: string; description?: string };
   /** The identities the sample requests are sent as, by name. */
   callers: Readonly<Record<string, CallerClaims>>;
   /** Every route at least once, in an order that works on an empty table: the end-to-end walkthrough and the permission test. */

@@ -2,7 +2,7 @@
  * The API's contract as OpenAPI 3.1, generated from the route table the handler serves and the edge is built from:
  * each declared route's parameters, body and responses (their zod/mini schemas as JSON Schema), the error statuses
  * every route has and the error body, the JWT bearer scheme with each route's scopes, and the public routes marked.
- * Built at build or test time (`make openapi`), never at run time: nothing of it is in a handler's bundle.
+ * Built at build or test time, never at run time: nothing of it is in a handler's bundle.
  */
 import { STATUS_CODES } from "node:http";
 import Ajv2020 from "ajv/dist/2020";
@@ -181,6 +181,9 @@ export function contractChecker(spec: Json): (routeKey: string, status: number, 
       compiled.set(key, validate);
     }
     if (validate(body)) return undefined;
-    return { operation: routeKey, status, problem: ajv.errorsText(validate.errors, { dataVar: "body" }) };
+    const problem = (validate.errors ?? [])
+      .map((e) => `body${e.instancePath} ${e.message ?? "is invalid"}${"additionalProperty" in e.params ? `: "${String(e.params.additionalProperty)}"` : ""}`)
+      .join("; ");
+    return { operation: routeKey, status, problem };
   };
 }

@@ -1,0 +1,89 @@
+/**
+ * The service's API contract: openapi.json is what its routes declare (regenerated here and compared; a stale file
+ * fails with the command that rewrites it), and every response of the contract's walkthrough is one the spec
+ * declares, with a body that matches its schema.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { callerClaims, contractChecker, walk } from "@dynamodb-starter/kit/contract";
+import { createApiHandler, apiRouteTable } from "@dynamodb-starter/kit/runtime";
+import { apiGatewayEvent, deleteTable, jwtContext, localClients, localEndpoint, uniqueTableName } from "@dynamodb-starter/kit/testing";
+import { ensureTable, migrator } from "@dynamodb-starter/kit/ops";
+import { generatedSpec, specFile } from "../src/openapi";
+import { contract, service } from "./service";
+
+const committed = existsSync(specFile(service)) ? readFileSync(specFile(service), "utf8") : "";
+const spec = JSON.parse(generatedSpec(service)) as { paths: Record<string, Record<string, { security: unknown[] }>> };
+
+it("openapi.json is what the routes declare", () => {
+  if (committed !== generatedSpec(service))
+    throw new Error(`openapi.json ${committed ? "is stale" : "is missing"}: run make openapi and commit it with the routes`);
+});
+
+it("describes every route the edge serves, with the same scopes and the same public routes", () => {
+  const operations = Object.entries(spec.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, op]) => {
+      const [security] = op.security as { jwt?: string[] }[];
+      return { routeKey: `${method.toUpperCase()} ${path}`, public: security === undefined, scopes: security?.jwt ?? [] };
+    }),
+  );
+  const edge = apiRouteTable(contract.api).map((r) => ({ routeKey: r.routeKey, public: r.public, scopes: r.scopes }));
+  const byKey = (a: { routeKey: string }, b: { routeKey: string }) => a.routeKey.localeCompare(b.routeKey);
+  expect(operations.sort(byKey)).toEqual(edge.sort(byKey));
+});
+
+describe("the walkthrough against the spec", () => {
+  const admin = localClients();
+  const tableName = uniqueTableName("contract");
+  beforeAll(async () => {
+    await ensureTable({ client: admin.client, tableName });
+    await migrator({ ...admin, tableName, migrations: contract.api.migrations }).up();
+  });
+  afterAll(async () => {
+    await deleteTable(admin.client, tableName);
+    admin.client.destroy();
+  });
+
+  it("answers only statuses the spec declares, with bodies that match their schemas", async () => {
+    const check = contractChecker(spec);
+    const handler = createApiHandler(contract.api, { tableName, endpoint: localEndpoint() });
+    const problems: string[] = [];
+    let checked = 0;
+    await walk(
+      contract.walkthrough,
+      async (r) => {
+        const reply = await handler(
+          apiGatewayEvent({
+            method: r.method,
+            rawPath: r.path,
+            rawQueryString: new URLSearchParams(r.query ?? {}).toString(),
+            headers: r.body === undefined ? {} : { "content-type": "application/json" },
+            ...(r.body === undefined ? {} : { body: JSON.stringify(r.body) }),
+            ...(callerClaims(contract, r) ? { jwt: jwtContext(callerClaims(contract, r)!) } : {}),
+          }),
+        );
+        const status = reply.statusCode ?? 200;
+        const body = reply.body ? (JSON.parse(reply.body) as unknown) : undefined;
+        const routeKey = handlerRoute(r.method, r.path);
+        const problem = routeKey ? check(routeKey, status, body) : { problem: "no operation of the spec matches it" };
+        checked++;
+        if (problem) problems.push(`${r.method} ${r.path} → ${status}: ${problem.problem}`);
+        return { status, body };
+      },
+      () => {},
+    );
+    expect(checked).toBe(contract.walkthrough.length);
+    expect(problems).toEqual([]);
+  });
+});
+
+/** The spec's operation a request goes to: its path matched segment by segment against the spec's templates. */
+function handlerRoute(method: string, rawPath: string): string | undefined {
+  const segments = rawPath.split("?")[0]!.split("/");
+  for (const path of Object.keys(spec.paths)) {
+    const template = path.split("/");
+    if (template.length === segments.length && template.every((t, i) => t.startsWith("{") || t === segments[i]) && spec.paths[path]![method.toLowerCase()]) {
+      return `${method.toUpperCase()} ${path}`;
+    }
+  }
+  return undefined;
+}
