@@ -85,7 +85,7 @@ test-template: install ## The kit's and the CLI's own suites, slow tests include
 fuzz: install ## Run the property-based tests (*.property.test.ts) with FUZZ_RUNS runs each (default 20000)
 	FUZZ_RUNS=$${FUZZ_RUNS:-20000} node_modules/.bin/jest --testPathPattern '\.property\.test\.ts$$' --testTimeout 3600000
 
-openapi: install ## Write openapi.json (OpenAPI 3.1) from the routes' declarations; commit it with them (make test fails while it is stale)
+openapi: install ## Write openapi.json (OpenAPI 3.1) and its types (src/app/openapi.d.ts) from the routes' declarations; commit them (make test fails while stale)
 	$(STARTER) openapi
 
 bench: install ## Measure connect(), migrations, cold start, backfill and HTTP side by side; writes bench/results.json

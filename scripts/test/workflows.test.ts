@@ -38,7 +38,7 @@ describe(".github/workflows", () => {
     );
     const remote = uses.filter((u) => !u.action.startsWith("./"));
     expect(remote.length).toBeGreaterThanOrEqual(8);
-    expect(remote.filter((u) => !/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/.test(u.action) || !/^# v\d+\.\d+\.\d+$/.test(u.comment))).toEqual([]);
+    expect(remote.filter((u) => !/^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40}$/.test(u.action) || !/^# v\d+\.\d+\.\d+$/.test(u.comment))).toEqual([]);
     // One version of each action everywhere.
     const byAction = new Map<string, Set<string>>();
     for (const u of remote) byAction.set(u.action.split("@")[0]!, (byAction.get(u.action.split("@")[0]!) ?? new Set()).add(u.action));
@@ -82,6 +82,7 @@ describe(".github/workflows", () => {
     expect(workflow("main.yml").permissions).toEqual(minimal);
     expect(workflow("test.yml").permissions).toEqual(minimal);
     expect(workflow("deploy.yml").permissions).toEqual(oidc);
+    expect(workflow("api-contract.yml").permissions).toEqual(minimal);
     const jobs = { ...workflow("pull-request.yml").jobs, ...workflow("main.yml").jobs } as Record<string, Hcl>;
     expect(Object.fromEntries(Object.entries(jobs).map(([name, job]) => [name, job.permissions]))).toEqual({
       test: undefined,
@@ -165,5 +166,48 @@ describe(".github/workflows", () => {
     expect({ min: min![0], max: max![0] }).toEqual({ min: ">=", max: "<" });
     expect(cmp(version, min!)).toBeGreaterThanOrEqual(0);
     expect(cmp(version, max!)).toBeLessThan(0);
+  });
+
+  describe("the API contract gate (api-contract.yml)", () => {
+    const job = workflow("api-contract.yml").jobs["breaking-changes"] as Hcl;
+    const [, base, gate] = job.steps as [Hcl, Hcl, Hcl];
+
+    it("compares the pull request's openapi.json with main's by oasdiff, failing on a breaking change, with nothing uploaded", () => {
+      expect(String(gate.uses)).toMatch(/^oasdiff\/oasdiff-action\/breaking@[0-9a-f]{40}$/);
+      expect(gate.with).toEqual({ base: "base-openapi.json", revision: "openapi.json", "fail-on": "ERR", review: "false", "github-token": "" });
+      expect(gate.if).toBe("steps.base.outputs.compare == 'true'");
+      expect(workflow("api-contract.yml").on.pull_request.types).toEqual(expect.arrayContaining(["labeled", "unlabeled", "synchronize"]));
+    });
+
+    /** The step that decides, run as the runner would, in a repository whose main has `onMain` and whose tree has `head`. */
+    function decide(onMain: object | undefined, head: object, labelled = false): string {
+      const repo = mkdtempSync(join(tmpdir(), "api-contract-"));
+      const git = (...args: string[]) => spawnSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: repo, encoding: "utf8" });
+      git("init", "--quiet");
+      writeFileSync(join(repo, "README"), "x");
+      if (onMain) writeFileSync(join(repo, "openapi.json"), JSON.stringify(onMain));
+      git("add", "-A");
+      git("commit", "--quiet", "-m", "main");
+      git("update-ref", "refs/remotes/origin/main", "HEAD");
+      writeFileSync(join(repo, "openapi.json"), JSON.stringify(head));
+      const output = join(repo, "output");
+      writeFileSync(output, "");
+      const run = spawnSync("bash", ["-eo", "pipefail", "-c", String(base.run)], {
+        cwd: repo,
+        encoding: "utf8",
+        env: { ...process.env, BASE_REF: "main", LABELLED: String(labelled), GITHUB_OUTPUT: output },
+      });
+      expect(run.status).toBe(0);
+      return read(output).trim();
+    }
+
+    it("compares unless the pull request is labelled api-breaking-change or bumps the API's major version", () => {
+      const spec = (version: string) => ({ openapi: "3.1.0", info: { title: "t", version }, paths: {} });
+      expect(decide(spec("1.2.0"), spec("1.3.0"))).toBe("compare=true");
+      expect(decide(spec("1.2.0"), spec("2.0.0"))).toBe("compare=false");
+      expect(decide(spec("1.2.0"), spec("1.2.0"), true)).toBe("compare=false");
+      expect(decide(undefined, spec("0.1.0"))).toBe("compare=false");
+      expect(base.env.LABELLED).toBe("${{ contains(github.event.pull_request.labels.*.name, 'api-breaking-change') }}");
+    });
   });
 });

@@ -6,7 +6,7 @@
  * Lambda's stream event source mapping on DynamoDB Local's own stream.
  */
 export { localEndpoint, localClients, uniqueTableName, deleteTable, itemsByKey, tableSnapshot, WRITE_OPERATIONS } from "./testing/tables";
-export { apiClient, apiEvent, TEST_CALLER, type Call, type Reply } from "./testing/apiClient";
+export { apiClient, apiEvent, handlerFetch, TEST_CALLER, type Call, type Reply } from "./testing/apiClient";
 export { apiGatewayEvent, jwtContext, type CallerClaims, type RequestParts } from "./testing/apiGatewayEvent";
 export { countRequests, type RequestCounter } from "./testing/requestCounter";
 export {
