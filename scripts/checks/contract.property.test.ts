@@ -16,7 +16,7 @@ import { contract, service } from "./service";
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_203);
 
-const spec = JSON.parse(generatedSpec(service)) as { paths: Record<string, Record<string, unknown>> };
+let spec: { paths: Record<string, Record<string, unknown>> };
 const admin = localClients();
 const tableName = uniqueTableName("contract-fuzz");
 const client = createClient({ region: LOCAL_REGION, endpoint: localEndpoint() });
@@ -24,6 +24,7 @@ const handler = createApiHandler(contract.api, { tableName, client });
 let captured: Record<string, string> = {};
 
 beforeAll(async () => {
+  spec = JSON.parse(await generatedSpec(service)) as typeof spec;
   await ensureTable({ client: admin.client, tableName });
   await migrator({ ...admin, tableName, migrations: contract.api.migrations }).up();
   captured = await walk(contract.walkthrough, send, () => {});

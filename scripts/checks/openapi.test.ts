@@ -17,11 +17,15 @@ import { CLI_ROOT } from "../src/project";
 import { contract, service } from "./service";
 
 const committed = existsSync(specFile(service)) ? readFileSync(specFile(service), "utf8") : "";
-const spec = JSON.parse(generatedSpec(service)) as { paths: Record<string, Record<string, { security: unknown[] }>> };
+let generated = "";
+let spec: { paths: Record<string, Record<string, { security: unknown[] }>> };
+beforeAll(async () => {
+  generated = await generatedSpec(service);
+  spec = JSON.parse(generated) as typeof spec;
+});
 
 it("openapi.json is what the routes declare, and src/app/openapi.d.ts its types", () => {
-  if (committed !== generatedSpec(service))
-    throw new Error(`openapi.json ${committed ? "is stale" : "is missing"}: run make openapi and commit it with the routes`);
+  if (committed !== generated) throw new Error(`openapi.json ${committed ? "is stale" : "is missing"}: run make openapi and commit it with the routes`);
   const types = existsSync(typesFile(service)) ? readFileSync(typesFile(service), "utf8") : "";
   if (types !== generatedTypes(committed))
     throw new Error(`src/app/openapi.d.ts ${types ? "is stale" : "is missing"}: run make openapi and commit it with the routes`);
@@ -41,9 +45,9 @@ function lint(text: string): { status: number | null; output: string } {
 }
 
 it("is lint-clean by Redocly's recommended rules, which do fail on a broken spec", () => {
-  const clean = lint(generatedSpec(service));
+  const clean = lint(generated);
   expect({ status: clean.status, warnings: /Warning was generated/.test(clean.output) }).toEqual({ status: 0, warnings: false });
-  const broken = JSON.parse(generatedSpec(service)) as { paths: Record<string, Record<string, { operationId?: string }>> };
+  const broken = JSON.parse(generated) as { paths: Record<string, Record<string, { operationId?: string }>> };
   const [first, second] = Object.values(broken.paths).flatMap((methods) => Object.values(methods));
   second!.operationId = first!.operationId;
   expect(lint(JSON.stringify(broken)).output).toMatch(/operation-operationId-unique/);

@@ -9,7 +9,7 @@
  * normal cold start. The AWS SDK is bundled, so the deployed version is the
  * one in package-lock.json, not whatever the runtime ships.
  */
-import { build as esbuild, type BuildOptions, type Metafile } from "esbuild";
+import { build as esbuild, type BuildOptions, type Metafile, type Plugin } from "esbuild";
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { kb, textTable } from "./format";
@@ -60,6 +60,22 @@ export async function buildBackfillWorker(p: Project, outRoot: string, options: 
   return buildEntry(entry, outRoot, BACKFILL_WORKER, options);
 }
 
+/**
+ * Response schemas serve the spec and the type checker, never a handler (it checks what it is sent, not what it
+ * answers): a route names them with lazySchema(() => import("./responses"), ...), and the handlers' build resolves
+ * that dynamic import of a module named responses to an empty one, so neither they nor the schema code they alone use
+ * reach a bundle. A static import of such a module is bundled as any other.
+ */
+export const specOnlyResponses: Plugin = {
+  name: "spec-only-responses",
+  setup(build) {
+    build.onResolve({ filter: /(^|\/)responses(\.ts)?$/ }, (args) =>
+      args.kind === "dynamic-import" ? { path: args.path, namespace: "spec-only" } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "spec-only" }, () => ({ contents: "export {};", loader: "js" }));
+  },
+};
+
 /** The handlers' esbuild settings: `make build`, the benchmark's comparison handlers and `make dev`'s watch build. */
 export const handlerBuildOptions = (entryPoint: string, outdir: string) =>
   ({
@@ -76,6 +92,7 @@ export const handlerBuildOptions = (entryPoint: string, outdir: string) =>
     outExtension: { ".js": ".mjs" },
     chunkNames: "chunks/[name]-[hash]",
     legalComments: "none",
+    plugins: [specOnlyResponses],
     logLevel: "warning",
     // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
     banner: { js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);' },

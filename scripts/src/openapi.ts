@@ -15,9 +15,9 @@ export const specFile = (p: Project) => join(p.root, "openapi.json");
 export const typesFile = (p: Project) => join(p.root, "src", "app", "openapi.d.ts");
 
 /** The spec the routes describe, as the file holds it (two-space JSON and a final newline). */
-export function generatedSpec(p: Project = project()): string {
+export async function generatedSpec(p: Project = project()): Promise<string> {
   const { api, info = { title: "API", version: "0.1.0" } } = loadContract(p);
-  return `${JSON.stringify(openApiDocument(api, info), null, 2)}\n`;
+  return `${JSON.stringify(await openApiDocument(api, info), null, 2)}\n`;
 }
 
 /**
@@ -42,7 +42,7 @@ const read = (file: string) => {
 };
 
 export async function main(_argv: string[], p: Project = project()): Promise<void> {
-  const spec = generatedSpec(p);
+  const spec = await generatedSpec(p);
   const types = generatedTypes(spec);
   const paths = Object.keys((JSON.parse(spec) as { paths: object }).paths).length;
   const changed = [

@@ -8,7 +8,7 @@
  * condition: bad input costs no request and is a 400 even when DynamoDB is
  * down, and a refused call is a 403 that writes nothing.
  */
-import { forbidden, route, type Connection, type RouteRequest, type Routes } from "@dynamodb-starter/kit/runtime";
+import { forbidden, lazySchema, route, type Connection, type RouteRequest, type Routes } from "@dynamodb-starter/kit/runtime";
 import { actingUser, selfOf } from "./access";
 import * as schemas from "./schemas";
 import { createService, type Service } from "./service";
@@ -24,6 +24,8 @@ const service = async (db: RouteRequest["db"]) => serviceOf(await db());
 
 // Each route declares its input and what it answers (schemas.ts): the kit checks the input before the handler runs,
 // the type checker holds the handler to its responses, and openapi.json (make openapi) is generated from them.
+/** A response schema of responses.ts, which only the spec's generator loads: off the handler's cold start. */
+const answer = <K extends keyof typeof import("./responses")>(key: K) => lazySchema(() => import("./responses"), key);
 const email = { email: schemas.email };
 const company = { name: schemas.companyName };
 /** The statuses a user's routes answer beyond the kit's own: not theirs, no such user, changed meanwhile. */
@@ -34,7 +36,7 @@ export const routes: Routes = {
   "POST /users": route({
     summary: "Creates a user's profile (your own, at your verified email; an admin, anyone's)",
     body: schemas.createUser,
-    responses: { 201: schemas.user },
+    responses: { 201: answer("user") },
     errors: [403, 409],
     handle: async ({ body, caller, db }) => {
       const self = selfOf(caller);
@@ -47,7 +49,7 @@ export const routes: Routes = {
   "GET /users/{email}": route({
     summary: "A user's profile",
     params: email,
-    responses: { 200: schemas.user },
+    responses: { 200: answer("user") },
     errors: USER_ERRORS,
     handle: async ({ params, caller, read }) => ({ status: 200, body: await read((c) => serviceOf(c).getUser(params.email, selfOf(caller))) }),
   }),
@@ -55,7 +57,7 @@ export const routes: Routes = {
     summary: "Renames a user",
     params: email,
     body: schemas.updateUser,
-    responses: { 200: schemas.user },
+    responses: { 200: answer("user") },
     errors: USER_ERRORS,
     handle: async ({ params, body, caller, db }) => ({ status: 200, body: await (await service(db)).updateUser(params.email, body, selfOf(caller)) }),
   }),
@@ -73,7 +75,7 @@ export const routes: Routes = {
     summary: "The companies a user belongs to, a page at a time",
     params: email,
     query: schemas.listQuery,
-    responses: { 200: schemas.userCompanies },
+    responses: { 200: answer("userCompanies") },
     errors: USER_ERRORS,
     handle: async ({ params, query, caller, read }) => ({
       status: 200,
@@ -84,7 +86,7 @@ export const routes: Routes = {
     summary: "Appends an event to a user's history",
     params: email,
     body: schemas.appendEvent,
-    responses: { 201: schemas.event },
+    responses: { 201: answer("event") },
     errors: USER_ERRORS,
     handle: async ({ params, body, caller, db }) => ({ status: 201, body: await (await service(db)).appendEvent(params.email, body, selfOf(caller)) }),
   }),
@@ -92,7 +94,7 @@ export const routes: Routes = {
     summary: "A user's events in a time range, a page at a time",
     params: email,
     query: schemas.eventsQuery,
-    responses: { 200: schemas.events },
+    responses: { 200: answer("events") },
     errors: USER_ERRORS,
     handle: async ({ params, query, caller, read }) => ({ status: 200, body: await read((c) => serviceOf(c).listEvents(params.email, query, selfOf(caller))) }),
   }),
@@ -101,14 +103,14 @@ export const routes: Routes = {
   "POST /companies": route({
     summary: "Creates a company, owned by the caller",
     body: schemas.createCompany,
-    responses: { 201: schemas.company },
+    responses: { 201: answer("company") },
     errors: [403, 409],
     handle: async ({ body, caller, db }) => ({ status: 201, body: await (await service(db)).createCompany(body, actingUser(caller)) }),
   }),
   "GET /companies/{name}": route({
     summary: "A company and its member count",
     params: company,
-    responses: { 200: schemas.companyWithCount },
+    responses: { 200: answer("companyWithCount") },
     errors: [404],
     handle: async ({ params, read }) => ({ status: 200, body: await read((c) => serviceOf(c).getCompany(params.name)) }),
   }),
@@ -117,7 +119,7 @@ export const routes: Routes = {
     summary: "A company's members, a page at a time (its members and admins only)",
     params: company,
     query: schemas.listQuery,
-    responses: { 200: schemas.members },
+    responses: { 200: answer("members") },
     errors: [403, 404],
     handle: async ({ params, query, caller, read }) => {
       const viewer = actingUser(caller);
@@ -128,7 +130,7 @@ export const routes: Routes = {
     summary: "Adds a member with a role (owners grant any role, admins member only)",
     params: { ...company, ...email },
     body: schemas.addMembership,
-    responses: { 201: schemas.membership },
+    responses: { 201: answer("membership") },
     errors: [403, 404, 409],
     handle: async ({ params, body, caller, db }) => ({
       status: 201,

@@ -109,7 +109,8 @@ export async function dev({
           });
         },
       };
-      return context({ ...handlerBuildOptions(f.file, outdir), plugins: [reload], logLevel: "error" });
+      const options = handlerBuildOptions(f.file, outdir);
+      return context({ ...options, plugins: [...options.plugins, reload], logLevel: "error" });
     }),
   );
   const next = (name: string) => new Promise<void>((resolve) => waiting.get(name)?.push(resolve));

@@ -30,7 +30,17 @@ export { callerOf, forbidden, unauthenticated, type Caller } from "./http/caller
 export { HttpError, toHttpError, type ErrorMapping } from "./http/errors";
 export { jsonBody, parse, MAX_BODY_BYTES } from "./http/request";
 export { json } from "./http/response";
-export { route, isDeclared, type DeclaredRoute, type DeclaredRequest, type RouteReply, type Responses, type RouteDeclaration } from "./http/route";
+export {
+  route,
+  lazySchema,
+  isDeclared,
+  type LazySchema,
+  type DeclaredRoute,
+  type DeclaredRequest,
+  type RouteReply,
+  type Responses,
+  type RouteDeclaration,
+} from "./http/route";
 export { validate, type Issue } from "./http/validate";
 export { exactJsonObject, exactJsonIssues, MAX_JSON_DEPTH, type JsonPath } from "./http/exactJson";
 export { encodeCursor, decodeCursor } from "./http/cursor";

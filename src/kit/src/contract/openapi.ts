@@ -9,7 +9,7 @@ import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import * as z from "zod/mini";
 import { HEALTH_ROUTE, type ApiDefinition } from "../http/apiHandler";
-import { isDeclared, type RouteDeclaration } from "../http/route";
+import { isDeclared, type LazySchema, type RouteDeclaration } from "../http/route";
 import type { Routes } from "../http/router";
 
 type Json = Record<string, unknown>;
@@ -81,7 +81,7 @@ function operation(routeKey: string, d: Omit<RouteDeclaration, "handle">): Json 
   for (const [status, schema] of Object.entries(d.responses)) {
     responses[status] = {
       description: STATUS_CODES[Number(status)] ?? status,
-      ...(schema ? { content: { "application/json": { schema: jsonSchema(schema, "output") } } } : {}),
+      ...(schema ? { content: { "application/json": { schema: jsonSchema(schema as z.ZodMiniType, "output") } } } : {}),
     };
   }
   for (const status of errors) responses[status] = { $ref: `#/components/responses/Error${status}` };
@@ -103,7 +103,17 @@ export function undeclaredRoutes(routes: Routes): string[] {
     .map(([key]) => key);
 }
 
-export function openApiDocument(api: Pick<ApiDefinition, "routes">, info: OpenApiInfo): Json {
+type Declared = Omit<RouteDeclaration, "handle">;
+
+/** A declaration with its lazy response schemas loaded. */
+async function loaded(d: Declared): Promise<Declared> {
+  const entries = await Promise.all(
+    Object.entries(d.responses).map(async ([status, schema]) => [status, schema && "load" in schema ? await (schema as LazySchema).load() : schema] as const),
+  );
+  return { ...d, responses: Object.fromEntries(entries) };
+}
+
+export async function openApiDocument(api: Pick<ApiDefinition, "routes">, info: OpenApiInfo): Promise<Json> {
   const undeclared = undeclaredRoutes(api.routes);
   if (undeclared.length > 0) {
     throw new Error(
@@ -112,9 +122,9 @@ export function openApiDocument(api: Pick<ApiDefinition, "routes">, info: OpenAp
   }
   const routes: [string, Omit<RouteDeclaration, "handle">][] = [
     ...(HEALTH_ROUTE in api.routes ? [] : [[HEALTH_ROUTE, HEALTH] as [string, Omit<RouteDeclaration, "handle">]]),
-    ...Object.entries(api.routes).map(
-      ([key, r]) => [key, (r as unknown as { declared: Omit<RouteDeclaration, "handle"> }).declared] as [string, Omit<RouteDeclaration, "handle">],
-    ),
+    ...(await Promise.all(
+      Object.entries(api.routes).map(async ([key, r]) => [key, await loaded((r as unknown as { declared: Declared }).declared)] as [string, Declared]),
+    )),
   ];
   const paths: Record<string, Json> = {};
   const statuses = new Set<number>();

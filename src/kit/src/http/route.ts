@@ -11,14 +11,30 @@ import { json } from "./response";
 import type { Result, RouteAccess, RouteRequest, RouteSpec } from "./router";
 
 type Schema = z.ZodMiniType;
-/** Status -> the schema of the body answered with it, or null for none (204). */
-export type Responses = Readonly<Record<number, Schema | null>>;
+
+/**
+ * A response schema kept off the cold path: the handler never needs it (it validates input, not its own answers), so
+ * it can live in a module that only the spec's generator loads, with import(): `lazySchema(() => import("./responses"),
+ * "user")`. The type checker still holds the handler to it.
+ */
+export interface LazySchema<S extends Schema = Schema> {
+  readonly load: () => Promise<S>;
+}
+
+export function lazySchema<M, K extends keyof M>(load: () => Promise<M>, key: K): LazySchema<M[K] & Schema> {
+  return { load: async () => (await load())[key] as M[K] & Schema };
+}
+
+/** Status -> the schema of the body answered with it (or a lazy one), or null for none (204). */
+export type Responses = Readonly<Record<number, Schema | LazySchema | null>>;
+
+type BodyOf<T> = T extends LazySchema<infer S> ? z.output<S> : T extends Schema ? z.output<T> : never;
 
 /** What a declared route's handler answers: one of its statuses, with a body of that status's schema. */
 export type RouteReply<R extends Responses> = {
-  [S in keyof R & number]: R[S] extends Schema
-    ? { status: S; body: z.output<R[S]>; headers?: Record<string, string> }
-    : { status: S; body?: undefined; headers?: Record<string, string> };
+  [S in keyof R & number]: R[S] extends null
+    ? { status: S; body?: undefined; headers?: Record<string, string> }
+    : { status: S; body: BodyOf<R[S]>; headers?: Record<string, string> };
 }[keyof R & number];
 
 type Output<S> = S extends Schema ? z.output<S> : undefined;
