@@ -5,11 +5,11 @@
  * a refused request (4xx) leaves every item of the table as it was. A few hundred in `make test`; `make fuzz` sends FUZZ_RUNS, FUZZ_SEED replays.
  */
 import fc from "fast-check";
-import { callerClaims, contractChecker, walk, withCaptured, type SampleRequest } from "@dynamodb-starter/kit/contract";
+import { callerClaims, contractChecker, operationOf, walk, withCaptured, type SampleRequest } from "@dynamodb-starter/kit/contract";
 import { createApiHandler, createClient, LOCAL_REGION } from "@dynamodb-starter/kit/runtime";
 import { ensureTable, migrator } from "@dynamodb-starter/kit/ops";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
-import { apiGatewayEvent, deleteTable, jwtContext, localClients, localEndpoint, uniqueTableName } from "@dynamodb-starter/kit/testing";
+import { apiEvent, deleteTable, localClients, localEndpoint, uniqueTableName } from "@dynamodb-starter/kit/testing";
 import { generatedSpec } from "../src/openapi";
 import { contract, service } from "./service";
 
@@ -48,31 +48,9 @@ async function snapshot(): Promise<string> {
 }
 
 async function send(r: SampleRequest, rawBody?: string): Promise<{ status: number; body: unknown }> {
-  const claims = callerClaims(contract, r);
-  const hasBody = rawBody !== undefined || r.body !== undefined;
-  const reply = await handler(
-    apiGatewayEvent({
-      method: r.method,
-      rawPath: r.path,
-      rawQueryString: new URLSearchParams(r.query ?? {}).toString(),
-      headers: hasBody ? { "content-type": "application/json" } : {},
-      ...(hasBody ? { body: rawBody ?? JSON.stringify(r.body) } : {}),
-      jwt: jwtContext(claims),
-    }),
-  );
+  const call = { ...(r.query ? { query: r.query } : {}), ...(rawBody !== undefined ? { rawBody } : r.body === undefined ? {} : { body: r.body }) };
+  const reply = await handler(apiEvent(r.method, r.path, call, callerClaims(contract, r)));
   return { status: reply.statusCode ?? 200, body: reply.body ? (JSON.parse(reply.body) as unknown) : undefined };
-}
-
-/** The spec's operation a request path goes to: literal segments first, then templates. */
-function operationOf(method: string, path: string): string | undefined {
-  const segments = path.split("/");
-  const candidates = Object.keys(spec.paths).filter((p) => {
-    const template = p.split("/");
-    return template.length === segments.length && template.every((t, i) => t.startsWith("{") || t === segments[i]) && spec.paths[p]![method.toLowerCase()];
-  });
-  const literal = (p: string) => p.split("/").filter((t) => !t.startsWith("{")).length;
-  const [best] = candidates.sort((a, b) => literal(b) - literal(a));
-  return best && `${method} ${best}`;
 }
 
 type Mutation = (r: SampleRequest) => { request: SampleRequest; rawBody?: string };
@@ -112,7 +90,7 @@ it("answers requests from the spec, valid and mutated, only as it declares, and 
       const { request, rawBody } = mutate(withCaptured(contract.walkthrough[index]!, captured));
       const before = await snapshot();
       const reply = await send(request, rawBody);
-      const operation = operationOf(request.method, request.path);
+      const operation = operationOf(spec, request.method, request.path);
       if (operation) expect({ request, problem: check(operation, reply.status, reply.body) }).toEqual({ request, problem: undefined });
       else expect([404, 405]).toContain(reply.status);
       expect(reply.status).toBeLessThan(500);

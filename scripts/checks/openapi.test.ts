@@ -8,9 +8,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { callerClaims, contractChecker, walk } from "@dynamodb-starter/kit/contract";
+import { callerClaims, contractChecker, operationOf, walk } from "@dynamodb-starter/kit/contract";
 import { createApiHandler, apiRouteTable } from "@dynamodb-starter/kit/runtime";
-import { apiGatewayEvent, deleteTable, jwtContext, localClients, localEndpoint, uniqueTableName } from "@dynamodb-starter/kit/testing";
+import { apiEvent, deleteTable, localClients, localEndpoint, uniqueTableName } from "@dynamodb-starter/kit/testing";
 import { ensureTable, migrator } from "@dynamodb-starter/kit/ops";
 import { generatedSpec, generatedTypes, specFile, typesFile } from "../src/openapi";
 import { CLI_ROOT } from "../src/project";
@@ -86,18 +86,11 @@ describe("the walkthrough against the spec", () => {
       contract.walkthrough,
       async (r) => {
         const reply = await handler(
-          apiGatewayEvent({
-            method: r.method,
-            rawPath: r.path,
-            rawQueryString: new URLSearchParams(r.query ?? {}).toString(),
-            headers: r.body === undefined ? {} : { "content-type": "application/json" },
-            ...(r.body === undefined ? {} : { body: JSON.stringify(r.body) }),
-            ...(callerClaims(contract, r) ? { jwt: jwtContext(callerClaims(contract, r)!) } : {}),
-          }),
+          apiEvent(r.method, r.path, { ...(r.query ? { query: r.query } : {}), ...(r.body === undefined ? {} : { body: r.body }) }, callerClaims(contract, r)),
         );
         const status = reply.statusCode ?? 200;
         const body = reply.body ? (JSON.parse(reply.body) as unknown) : undefined;
-        const routeKey = handlerRoute(r.method, r.path);
+        const routeKey = operationOf(spec, r.method, r.path);
         const problem = routeKey ? check(routeKey, status, body) : { problem: "no operation of the spec matches it" };
         checked++;
         if (problem) problems.push(`${r.method} ${r.path} → ${status}: ${problem.problem}`);
@@ -109,15 +102,3 @@ describe("the walkthrough against the spec", () => {
     expect(problems).toEqual([]);
   });
 });
-
-/** The spec's operation a request goes to: its path matched segment by segment against the spec's templates. */
-function handlerRoute(method: string, rawPath: string): string | undefined {
-  const segments = rawPath.split("?")[0]!.split("/");
-  for (const path of Object.keys(spec.paths)) {
-    const template = path.split("/");
-    if (template.length === segments.length && template.every((t, i) => t.startsWith("{") || t === segments[i]) && spec.paths[path]![method.toLowerCase()]) {
-      return `${method.toUpperCase()} ${path}`;
-    }
-  }
-  return undefined;
-}

@@ -17,4 +17,4 @@ export {
   type SeedDefinition,
   type SeedRecords,
 } from "./contract/appContract";
-export { openApiDocument, undeclaredRoutes, contractChecker, type OpenApiInfo, type ContractProblem } from "./contract/openapi";
+export { openApiDocument, undeclaredRoutes, contractChecker, operationOf, type OpenApiInfo, type ContractProblem } from "./contract/openapi";

@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import fc from "fast-check";
 import * as z from "zod/mini";
-import { contractChecker, openApiDocument, undeclaredRoutes } from "../src/contract";
+import { contractChecker, openApiDocument, operationOf, undeclaredRoutes } from "../src/contract";
 import { createApiHandler, HttpError, lazySchema, route, type ApiDefinition, type Routes } from "../src/runtime";
 import { apiClient } from "../src/testing";
 
@@ -122,6 +122,14 @@ describe("declared routes", () => {
       "application/json": { schema: expect.objectContaining({ type: "object", required: ["items"] }) },
     });
     expect(paths["/health"]!.get).toMatchObject({ security: [], "x-public": true });
+  });
+
+  it("finds the operation a request goes to, literal paths before templates, nothing for an unknown path or method", () => {
+    expect(operationOf(spec, "GET", "/bookmarks/abc")).toBe("GET /bookmarks/{id}");
+    expect(operationOf(spec, "get", "/bookmarks?tag=x")).toBe("GET /bookmarks");
+    expect(operationOf(spec, "GET", "/health")).toBe("GET /health");
+    expect(operationOf(spec, "POST", "/bookmarks/abc")).toBeUndefined();
+    expect(operationOf(spec, "GET", "/bookmarks/abc/more")).toBeUndefined();
   });
 
   it("refuses to describe a route that declares nothing, naming it", async () => {

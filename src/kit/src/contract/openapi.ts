@@ -197,3 +197,17 @@ export function contractChecker(spec: Json): (routeKey: string, status: number, 
     return { operation: routeKey, status, problem };
   };
 }
+
+/** The spec's operation ("GET /users/{email}") a request goes to: its path matched against the templates, literal segments first. */
+export function operationOf(spec: Json, method: string, rawPath: string): string | undefined {
+  const paths = spec.paths as Record<string, Record<string, unknown>>;
+  const segments = rawPath.split("?")[0]!.split("/");
+  const literal = (path: string) => path.split("/").filter((t) => !t.startsWith("{")).length;
+  const [best] = Object.keys(paths)
+    .filter((path) => {
+      const template = path.split("/");
+      return template.length === segments.length && template.every((t, i) => t.startsWith("{") || t === segments[i]) && paths[path]![method.toLowerCase()];
+    })
+    .sort((a, b) => literal(b) - literal(a));
+  return best && `${method.toUpperCase()} ${best}`;
+}
