@@ -39,11 +39,13 @@ describe("migrationLock", () => {
   });
 
   it("keeps a live holder's lease renewed past its length, so a waiter times out naming the holder", async () => {
-    const holder = lockOf("long-runner", 300);
+    // A lease of a second, heartbeats every third of it: a busy machine (a type check beside the tests) can stall
+    // this process for a few hundred milliseconds without the holder losing the lease.
+    const holder = lockOf("long-runner", 1_000);
     await holder.acquire();
     const firstVersion = (await stored())?.rvn;
 
-    const waiter = lockOf("impatient", 300, 1_000);
+    const waiter = lockOf("impatient", 1_000, 2_500);
     const attempt = waiter.acquire();
     await expect(attempt).rejects.toThrow(MigrationLockTimeoutError);
     await expect(attempt).rejects.toThrow("held by long-runner");
