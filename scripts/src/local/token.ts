@@ -4,7 +4,7 @@
  * issuer stands for a provider that checked the address, so an EMAIL is
  * verified unless EMAIL_VERIFIED=false says otherwise:
  *
- *   curl -H "authorization: Bearer $(make -s token SUB=ada EMAIL=ada@example.com)" http://127.0.0.1:3000/users/ada@example.com
+ *   curl -H "authorization: Bearer $(make -s token SUB=someone EMAIL=someone@example.com)" http://127.0.0.1:3000/<a route of yours>
  */
 import { parseArgs } from "node:util";
 import { ConfigError } from "@dynamodb-starter/kit/runtime";

@@ -104,7 +104,7 @@ variable "jwt_audiences" {
 }
 
 variable "routes" {
-  description = "The app's routes by route key (\"GET /users/{email}\"): public ones need no token, the others a token with one of their scopes (any token when none). Written by scripts/src/aws/terraform.ts from the app's route table."
+  description = "The app's routes by route key (\"GET /items/{id}\"): public ones need no token, the others a token with one of their scopes (any token when none). Written by scripts/src/aws/terraform.ts from the app's route table."
   type = map(object({
     public = bool
     scopes = list(string)
@@ -112,7 +112,7 @@ variable "routes" {
 
   validation {
     condition     = alltrue([for key in keys(var.routes) : can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) /[^\\s]*$", key))])
-    error_message = "every route key must be a method and a path, such as \"GET /users/{email}\"."
+    error_message = "every route key must be a method and a path, such as \"GET /items/{id}\"."
   }
 }
 

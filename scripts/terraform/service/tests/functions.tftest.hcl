@@ -40,13 +40,13 @@ variables {
   # Any file stands in for the zips: the plan only hashes them.
   functions = {
     api = { zip = "versions.tf", memory_mb = 256, timeout_seconds = 10, http = true }
-    memberCounts = {
+    changes = {
       zip             = "versions.tf"
       memory_mb       = 256
       timeout_seconds = 30
       stream          = { batch_size = 100, maximum_retry_attempts = 3, maximum_record_age_in_seconds = 3600 }
     }
-    memberCountAudit = {
+    nightly = {
       zip             = "versions.tf"
       memory_mb       = 256
       timeout_seconds = 300
@@ -66,37 +66,37 @@ run "one_function_role_log_group_and_alarms_per_handler" {
   command = plan
 
   assert {
-    condition     = toset(keys(aws_lambda_function.function)) == toset(["api", "memberCounts", "memberCountAudit"])
+    condition     = toset(keys(aws_lambda_function.function)) == toset(["api", "changes", "nightly"])
     error_message = "every entry of var.functions is a function"
   }
 
   assert {
-    condition     = aws_lambda_function.function["memberCounts"].function_name == "dev-memberCounts"
+    condition     = aws_lambda_function.function["changes"].function_name == "dev-changes"
     error_message = "a function is named <deployment>-<handler>"
   }
 
   assert {
-    condition     = length(data.aws_iam_role.function) == 3 && data.aws_iam_role.function["memberCountAudit"].name == "dev-memberCountAudit"
+    condition     = length(data.aws_iam_role.function) == 3 && data.aws_iam_role.function["nightly"].name == "dev-nightly"
     error_message = "each function reads its own role, by its own name"
   }
 
   assert {
-    condition     = aws_cloudwatch_log_group.function["memberCountAudit"].name == "/aws/lambda/dev-memberCountAudit" && length(aws_cloudwatch_log_group.function) == 3
+    condition     = aws_cloudwatch_log_group.function["nightly"].name == "/aws/lambda/dev-nightly" && length(aws_cloudwatch_log_group.function) == 3
     error_message = "each function has its own log group"
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.lambda_errors) == 3 && aws_cloudwatch_metric_alarm.lambda_errors["memberCountAudit"].alarm_name == "dev-memberCountAudit-errors"
+    condition     = length(aws_cloudwatch_metric_alarm.lambda_errors) == 3 && aws_cloudwatch_metric_alarm.lambda_errors["nightly"].alarm_name == "dev-nightly-errors"
     error_message = "each function has its own error alarm"
   }
 
   assert {
-    condition     = aws_lambda_function.function["api"].reserved_concurrent_executions == 20 && aws_lambda_function.function["memberCounts"].reserved_concurrent_executions == -1
+    condition     = aws_lambda_function.function["api"].reserved_concurrent_executions == 20 && aws_lambda_function.function["changes"].reserved_concurrent_executions == -1
     error_message = "only the HTTP function reserves concurrency"
   }
 
   assert {
-    condition     = aws_lambda_function.function["memberCountAudit"].timeout == 300 && aws_lambda_function.function["api"].timeout == 10
+    condition     = aws_lambda_function.function["nightly"].timeout == 300 && aws_lambda_function.function["api"].timeout == 10
     error_message = "each function has its own timeout"
   }
 }
@@ -105,17 +105,17 @@ run "one_trigger_per_handler" {
   command = plan
 
   assert {
-    condition     = toset(keys(aws_lambda_event_source_mapping.stream)) == toset(["memberCounts"])
+    condition     = toset(keys(aws_lambda_event_source_mapping.stream)) == toset(["changes"])
     error_message = "only the stream consumer reads the stream"
   }
 
   assert {
-    condition     = toset(keys(aws_scheduler_schedule.function)) == toset(["memberCountAudit"])
+    condition     = toset(keys(aws_scheduler_schedule.function)) == toset(["nightly"])
     error_message = "only the scheduled job has a schedule"
   }
 
   assert {
-    condition     = aws_scheduler_schedule.function["memberCountAudit"].schedule_expression == "rate(1 day)" && aws_scheduler_schedule.function["memberCountAudit"].schedule_expression_timezone == "UTC"
+    condition     = aws_scheduler_schedule.function["nightly"].schedule_expression == "rate(1 day)" && aws_scheduler_schedule.function["nightly"].schedule_expression_timezone == "UTC"
     error_message = "the schedule runs on the handler's expression, in UTC by default"
   }
 
@@ -129,32 +129,32 @@ run "stream_mapping_settings" {
   command = plan
 
   assert {
-    condition     = aws_lambda_event_source_mapping.stream["memberCounts"].event_source_arn == "arn:aws:dynamodb:eu-west-1:123456789012:table/orders-dev/stream/2026-11-29T00:00:00.000"
+    condition     = aws_lambda_event_source_mapping.stream["changes"].event_source_arn == "arn:aws:dynamodb:eu-west-1:123456789012:table/orders-dev/stream/2026-11-29T00:00:00.000"
     error_message = "the mapping reads the table's stream, from the data source"
   }
 
   assert {
-    condition     = toset(aws_lambda_event_source_mapping.stream["memberCounts"].function_response_types) == toset(["ReportBatchItemFailures"])
+    condition     = toset(aws_lambda_event_source_mapping.stream["changes"].function_response_types) == toset(["ReportBatchItemFailures"])
     error_message = "the consumer reports partial batch failures"
   }
 
   assert {
-    condition     = aws_lambda_event_source_mapping.stream["memberCounts"].bisect_batch_on_function_error == true
+    condition     = aws_lambda_event_source_mapping.stream["changes"].bisect_batch_on_function_error == true
     error_message = "a failing batch is bisected"
   }
 
   assert {
-    condition     = aws_lambda_event_source_mapping.stream["memberCounts"].maximum_retry_attempts == 3 && aws_lambda_event_source_mapping.stream["memberCounts"].maximum_record_age_in_seconds == 3600
+    condition     = aws_lambda_event_source_mapping.stream["changes"].maximum_retry_attempts == 3 && aws_lambda_event_source_mapping.stream["changes"].maximum_record_age_in_seconds == 3600
     error_message = "retries and record age are the handler's, bounded"
   }
 
   assert {
-    condition     = aws_lambda_event_source_mapping.stream["memberCounts"].batch_size == 100 && aws_lambda_event_source_mapping.stream["memberCounts"].starting_position == "TRIM_HORIZON"
+    condition     = aws_lambda_event_source_mapping.stream["changes"].batch_size == 100 && aws_lambda_event_source_mapping.stream["changes"].starting_position == "TRIM_HORIZON"
     error_message = "the batch size is the handler's, and the mapping starts at the oldest record"
   }
 
   assert {
-    condition     = aws_sqs_queue.stream_failures["memberCounts"].name == "dev-memberCounts-failures" && aws_cloudwatch_metric_alarm.stream_failures["memberCounts"].threshold == 1
+    condition     = aws_sqs_queue.stream_failures["changes"].name == "dev-changes-failures" && aws_cloudwatch_metric_alarm.stream_failures["changes"].threshold == 1
     error_message = "a failure queue per consumer, and an alarm on its first message"
   }
 }
@@ -165,7 +165,7 @@ run "refuses_unbounded_retries" {
   variables {
     functions = {
       api = { zip = "versions.tf", memory_mb = 256, timeout_seconds = 10, http = true }
-      memberCounts = {
+      changes = {
         zip             = "versions.tf"
         memory_mb       = 256
         timeout_seconds = 30
@@ -216,7 +216,7 @@ run "every_function_released_through_its_live_alias_by_codedeploy" {
   }
 
   assert {
-    condition     = contains(aws_codedeploy_deployment_group.function["api"].alarm_configuration[0].alarms, "dev-api-http-5xx-rate") && contains(aws_codedeploy_deployment_group.function["memberCounts"].alarm_configuration[0].alarms, "dev-memberCounts-errors")
+    condition     = contains(aws_codedeploy_deployment_group.function["api"].alarm_configuration[0].alarms, "dev-api-http-5xx-rate") && contains(aws_codedeploy_deployment_group.function["changes"].alarm_configuration[0].alarms, "dev-changes-errors")
     error_message = "a shift rolls back on the function's alarms, and the API's 5xx rate for the HTTP function"
   }
 

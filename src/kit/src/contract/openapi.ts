@@ -198,7 +198,7 @@ export function contractChecker(spec: Json): (routeKey: string, status: number, 
   };
 }
 
-/** The spec's operation ("GET /users/{email}") a request goes to: its path matched against the templates, literal segments first. */
+/** The spec's operation ("GET /items/{id}") a request goes to: its path matched against the templates, literal segments first. */
 export function operationOf(spec: Json, method: string, rawPath: string): string | undefined {
   const paths = spec.paths as Record<string, Record<string, unknown>>;
   const segments = rawPath.split("?")[0]!.split("/");
