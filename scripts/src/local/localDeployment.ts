@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { LOCAL_REGION, StarterError, createClient, createDocumentClient } from "@dynamodb-starter/kit/runtime";
-import { migrator, pollUntil } from "@dynamodb-starter/kit/ops";
+import { pollUntil } from "@dynamodb-starter/kit/ops";
 import { kb } from "../format";
 import { httpFunction, loadFunctions, type FunctionSpec } from "../functions";
 import { rememberPorts, type LocalDeployment } from "../deployments";
@@ -24,7 +24,7 @@ import { loadContract, tsxEntry } from "../project";
 import { LocalDynamoStartError, assertPortFree, findJava, javaArgs, waitUntilReady } from "./dynamoDbLocal";
 import { ensureLocalIssuer } from "./localIssuer";
 import { localBackfillMachine } from "./localBackfillMachine";
-import { markRolledBack, releaseHistory, rollbackPlan, RollbackError } from "../pipeline/releases";
+import { rollBack, RollbackError } from "../pipeline/releases";
 import {
   KEPT_RELEASES,
   localPreTrafficCheck,
@@ -373,23 +373,16 @@ export async function rollbackLocal(
   const client = createClient({ region: LOCAL_REGION, endpoint: dynamo.endpoint });
   try {
     const db = createDocumentClient(client);
-    const migrations = loadContract(d.project).api.migrations;
-    const executed = (await migrator({ client, documentClient: db, tableName: d.tableName, migrations }).status()).executed;
-    const { from, to, staying } = rollbackPlan(await releaseHistory(db, d.tableName), executed, migrations);
-    const http = httpFunction(functions);
-    const id = to.versions[http.name];
-    if (!id || !existsSync(releaseDir(d, id)))
-      throw new RollbackError(`release ${to.seq}'s build (${id ?? "none"}) is no longer on disk (${KEPT_RELEASES} are kept): nothing was changed.`);
-    log(`rolling back from release ${from.seq} to release ${to.seq} (build ${id})`);
-    writeRouting(d, [{ id, handler: join(releaseDir(d, id), http.name, "index.mjs"), weight: 1 }]);
-    if (runningFromPidFile(localPaths(d).apiPid, API_MARKER) === undefined) await startApi(d, dynamo.endpoint, `http://127.0.0.1:${d.apiPort}`, http.name);
-    await startTriggered(d, dynamo.endpoint, functions, id, log);
-    await markRolledBack(db, d.tableName, from);
-    log(
-      staying.length
-        ? `rolled back. These expand migrations stay applied (the older release ignores what they add): ${staying.join(", ")}`
-        : "rolled back; no migration ran since that release",
-    );
+    await rollBack({ client, db, tableName: d.tableName, migrations: loadContract(d.project).api.migrations, log }, async ({ from, to }) => {
+      const http = httpFunction(functions);
+      const id = to.versions[http.name];
+      if (!id || !existsSync(releaseDir(d, id)))
+        throw new RollbackError(`release ${to.seq}'s build (${id ?? "none"}) is no longer on disk (${KEPT_RELEASES} are kept): nothing was changed.`);
+      log(`rolling back from release ${from.seq} to release ${to.seq} (build ${id})`);
+      writeRouting(d, [{ id, handler: join(releaseDir(d, id), http.name, "index.mjs"), weight: 1 }]);
+      if (runningFromPidFile(localPaths(d).apiPid, API_MARKER) === undefined) await startApi(d, dynamo.endpoint, `http://127.0.0.1:${d.apiPort}`, http.name);
+      await startTriggered(d, dynamo.endpoint, functions, id, log);
+    });
   } finally {
     client.destroy();
   }

@@ -10,7 +10,7 @@ import { SSMClient } from "@aws-sdk/client-ssm";
 import { CodeDeployClient } from "@aws-sdk/client-codedeploy";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { ConfigError, StarterError, createClient, createDocumentClient } from "@dynamodb-starter/kit/runtime";
-import { describeTable, migrator } from "@dynamodb-starter/kit/ops";
+import { describeTable } from "@dynamodb-starter/kit/ops";
 import { buildBackfillWorker, buildFunctions } from "../build";
 import { httpFunction, type FunctionSpec } from "../functions";
 import { checkCredentials } from "../aws/credentials";
@@ -18,7 +18,7 @@ import { cursorSecretParameter, ensureCursorSecret } from "../aws/secretParamete
 import { assembleRoot, assertTerraform, backendConfigArgs, functionName, terraform, terraformOutput, writeVarFile } from "../aws/terraform";
 import { pointAliases, shiftTraffic, type FunctionRelease } from "../aws/release";
 import { awsBackfillMachine } from "../aws/backfillMachine";
-import { markRolledBack, releaseHistory, rollbackPlan } from "./releases";
+import { rollBack } from "./releases";
 import type { AwsDeployment } from "../deployments";
 import { loadContract, type Project } from "../project";
 import { drainSeconds, type Ship } from "./pipeline";
@@ -156,25 +156,18 @@ export async function rollbackAws(d: AwsDeployment, p: Project, functions: reado
   const lambda = new LambdaClient({ region: d.region });
   try {
     const db = createDocumentClient(client);
-    const migrations = loadContract(p).api.migrations;
-    const { executed } = await migrator({ client, documentClient: db, tableName: d.tableName, migrations }).status();
-    const { from, to, staying } = rollbackPlan(await releaseHistory(db, d.tableName), executed, migrations);
-    log(`rolling back ${d.name} from release ${from.seq} to release ${to.seq} (${to.at})`);
-    const releases = functions.map((f) => ({
-      name: f.name,
-      function_name: functionName(d, f.name),
-      alias: "live",
-      version: "",
-      application: "",
-      deployment_group: "",
-    }));
-    await pointAliases(lambda, releases, to.versions, log);
-    await markRolledBack(db, d.tableName, from);
-    log(
-      staying.length
-        ? `rolled back. These expand migrations stay applied (the older release ignores what they add): ${staying.join(", ")}`
-        : "rolled back; no migration ran since that release",
-    );
+    await rollBack({ client, db, tableName: d.tableName, migrations: loadContract(p).api.migrations, log }, async ({ from, to }) => {
+      log(`rolling back ${d.name} from release ${from.seq} to release ${to.seq} (${to.at})`);
+      const releases = functions.map((f) => ({
+        name: f.name,
+        function_name: functionName(d, f.name),
+        alias: "live",
+        version: "",
+        application: "",
+        deployment_group: "",
+      }));
+      await pointAliases(lambda, releases, to.versions, log);
+    });
   } finally {
     client.destroy();
     lambda.destroy();

@@ -7,8 +7,9 @@
  * Records are numbered, not timed: each is put under the next number with a condition that it is new, so two
  * deploys never write the same one and no clock decides the order.
  */
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { migrator } from "@dynamodb-starter/kit/ops";
 import { StarterError, type Migration } from "@dynamodb-starter/kit/runtime";
 
 export const RELEASES_PARTITION = "_releases";
@@ -120,4 +121,30 @@ export async function markRolledBack(db: DynamoDBDocumentClient, tableName: stri
       throw new RollbackError(`release ${record.seq} was rolled back meanwhile by another run: nothing was changed.`);
     throw error;
   }
+}
+
+/**
+ * `make rollback`, whatever ships the code: plans from the table's releases and migrations, lets `move` put every
+ * function back on the older release's code (aliases on AWS, the routing file and triggered functions locally), then
+ * records the rollback and says which migrations stay applied.
+ */
+export async function rollBack(
+  {
+    client,
+    db,
+    tableName,
+    migrations,
+    log,
+  }: { client: DynamoDBClient; db: DynamoDBDocumentClient; tableName: string; migrations: readonly Migration[]; log: (line: string) => void },
+  move: (plan: { from: ReleaseRecord; to: ReleaseRecord }) => Promise<void>,
+): Promise<void> {
+  const { executed } = await migrator({ client, documentClient: db, tableName, migrations }).status();
+  const { from, to, staying } = rollbackPlan(await releaseHistory(db, tableName), executed, migrations);
+  await move({ from, to });
+  await markRolledBack(db, tableName, from);
+  log(
+    staying.length
+      ? `rolled back. These expand migrations stay applied (the older release ignores what they add): ${staying.join(", ")}`
+      : "rolled back; no migration ran since that release",
+  );
 }
