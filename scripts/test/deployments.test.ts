@@ -44,6 +44,38 @@ describe("deployments", () => {
     });
   });
 
+  it("takes any backfill setting exactly as written or refuses it with a ConfigError (property)", () => {
+    const items = fc.oneof(fc.integer({ min: -3, max: 2e12 }), fc.double(), fc.string(), fc.boolean(), fc.constant(null));
+    const backfills = fc.oneof(
+      fc.constant(undefined),
+      fc.record({ distributedAboveItems: items }, { requiredKeys: [] }),
+      fc.dictionary(fc.string(), items),
+      fc.anything(),
+    );
+    let taken = 0;
+    fc.assert(
+      fc.property(backfills, (setting) => {
+        let d: AwsDeployment;
+        try {
+          d = loadDeployment("dev", {
+            file: file({ deployments: { dev: { ...valid, ...(setting === undefined ? {} : { backfills: setting }) } } }),
+          }) as AwsDeployment;
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigError);
+          return;
+        }
+        taken++;
+        const sent = JSON.parse(JSON.stringify(setting ?? {})) as { distributedAboveItems?: number }; // what the file holds
+        expect(d.backfills.distributedAboveItems).toBe(sent.distributedAboveItems ?? 5_000_000);
+        expect(Number.isInteger(d.backfills.distributedAboveItems) && d.backfills.distributedAboveItems >= 0 && d.backfills.distributedAboveItems <= 1e12).toBe(
+          true,
+        );
+      }),
+      { numRuns: 300 },
+    );
+    expect(taken).toBeGreaterThan(30);
+  });
+
   it("takes a backfill threshold per deployment, a whole number of items, and refuses anything else", () => {
     const at = (backfills: unknown) => () => loadDeployment("dev", { file: file({ deployments: { dev: { ...valid, backfills } } }) });
     expect(at({ distributedAboveItems: 0 })()).toMatchObject({ backfills: { distributedAboveItems: 0 } });
