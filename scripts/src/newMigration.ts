@@ -29,7 +29,7 @@ const template = (name: string, constant: string) => `/**
  *
  * It may be interrupted halfway and then runs again from the start: keep it
  * safe to re-run (conditional writes, whole-item puts, idempotent helpers
- * such as addGlobalSecondaryIndex and backfill). \`down\` undoes exactly what
+ * such as the context's addGlobalSecondaryIndex and backfill). \`down\` undoes exactly what
  * \`up\` did. Import only the library, and copy any constant you need from the
  * model into this file: a migration is frozen history.
  */
@@ -38,7 +38,7 @@ import type { Migration } from "@dynamodb-starter/kit/migrations";
 export const ${constant}: Migration = {
   name: "${name}",
 
-  // The context holds { client, documentClient, tableName, log, signal, backfill }: async up({ context: { documentClient, tableName } }) { ... }
+  // The context holds { client, documentClient, tableName, log, signal, backfill, addGlobalSecondaryIndex, removeGlobalSecondaryIndex }: async up({ context: { documentClient, tableName } }) { ... }
   // A data rewrite over the table: declare it as backfill: { filter, transform } instead of writing up (workers can share it).
   async up() {
     throw new Error("${name}: write up() before running it");

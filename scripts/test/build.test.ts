@@ -79,16 +79,17 @@ describe("handler bundles", () => {
     expect(api.coldBytes).toBeLessThan(api.coldBytes + api.lazyBytes);
   });
 
-  it("keeps migration-time tools (the lock, backfills) out of what a cold start loads: they come with the runner", () => {
+  it("keeps migration-time tools (the lock, backfills, the index helpers) out of what a cold start loads: they come with the runner", () => {
     const cold = inputsOf(api, staticClosure(api.metafile, entryOutput(api)));
     const lazy = inputsOf(api, Object.keys(api.metafile.outputs)).filter((input) => !cold.includes(input));
-    const tools = /^src\/kit\/src\/(migrations\/migrationLock|data\/(backfill|backfillCheckpoints|itemRewrite))\.ts$/;
+    const tools = /^src\/kit\/src\/(migrations\/migrationLock|data\/(backfill|backfillCheckpoints|itemRewrite)|table\/globalSecondaryIndex)\.ts$/;
     expect(cold.filter((input) => tools.test(input))).toEqual([]);
     expect(lazy.filter((input) => tools.test(input)).sort()).toEqual([
       "src/kit/src/data/backfill.ts",
       "src/kit/src/data/backfillCheckpoints.ts",
       "src/kit/src/data/itemRewrite.ts",
       "src/kit/src/migrations/migrationLock.ts",
+      "src/kit/src/table/globalSecondaryIndex.ts",
     ]);
   });
 

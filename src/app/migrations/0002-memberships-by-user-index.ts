@@ -5,7 +5,7 @@
  * user's memberships. It waits until the index is ACTIVE and done
  * backfilling, so the code deployed after the pre-step can query it.
  */
-import { addGlobalSecondaryIndex, removeGlobalSecondaryIndex, type Migration } from "@dynamodb-starter/kit/migrations";
+import type { Migration } from "@dynamodb-starter/kit/migrations";
 
 // Frozen: copied from the model as it was, so that renaming things there later cannot change this migration.
 const INDEX = "byUser";
@@ -13,12 +13,11 @@ const INDEX = "byUser";
 export const membershipsByUserIndex: Migration = {
   name: "0002-memberships-by-user-index",
 
-  async up({ context: { client, tableName, log, signal } }) {
-    const index = { name: INDEX, partitionKey: { name: "gsi1pk", type: "S" as const }, sortKey: { name: "gsi1sk", type: "S" as const } };
-    await addGlobalSecondaryIndex({ client, tableName, log, signal, index });
+  async up({ context }) {
+    await context.addGlobalSecondaryIndex({ name: INDEX, partitionKey: { name: "gsi1pk", type: "S" }, sortKey: { name: "gsi1sk", type: "S" } });
   },
 
-  async down({ context: { client, tableName, log, signal } }) {
-    await removeGlobalSecondaryIndex({ client, tableName, indexName: INDEX, log, signal });
+  async down({ context }) {
+    await context.removeGlobalSecondaryIndex(INDEX);
   },
 };

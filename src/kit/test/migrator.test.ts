@@ -1,9 +1,11 @@
+import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { ConfigError, MigrationFailedError } from "../src/errors";
 import { ensureTable } from "../src/table/ensureTable";
 import { type Migration } from "../src/migrations/migration";
 import { countRequests } from "../src/testing/requestCounter";
 import { migrator } from "../src/migrations/migrationRunner";
+import { removeGlobalSecondaryIndex } from "../src/migrations";
 import { countingMigrations, runsOf } from "./support/countingMigrations";
 import { localClients, deleteTable, uniqueTableName, WRITE_OPERATIONS } from "../src/testing/tables";
 
@@ -76,6 +78,25 @@ describe("migrator", () => {
     const m = migrator({ client, documentClient, tableName, migrations: countingMigrations(2) });
     await expect(m.up({ to: "nope" })).rejects.toThrow(ConfigError);
     await expect(m.down({ to: "m0001" })).rejects.toThrow('cannot migrate down to "m0001": it is not executed (executed: none)');
+  });
+
+  it("adds an index with the context's helper (bound to the run's table and log) and removes it with the standalone one", async () => {
+    const tableName = await freshTable("mig-index");
+    const indexes = async () => (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName);
+    const lines: string[] = [];
+    const byOwner: Migration = {
+      name: "0001-by-owner",
+      up: ({ context }) => context.addGlobalSecondaryIndex({ name: "byOwner", partitionKey: { name: "ownerKey", type: "S" } }),
+      // The standalone helper of /migrations loads its code when called, for modules written before the context had one.
+      down: ({ context: { client, tableName, log, signal } }) => removeGlobalSecondaryIndex({ client, tableName, indexName: "byOwner", log, signal }),
+    };
+    const m = migrator({ client, documentClient, tableName, migrations: [byOwner], log: (line) => lines.push(line) });
+
+    await m.up();
+    expect(await indexes()).toEqual(["byOwner"]);
+    expect(lines).toContain(`creating index "byOwner" on table "${tableName}"`);
+    await m.down({ to: "0001-by-owner" });
+    expect(await indexes()).toBeUndefined();
   });
 
   it("rejects a migration index with a repeated name", () => {

@@ -6,6 +6,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { BackfillResult, BackfillSpec } from "../data/backfill";
+import type { IndexDefinition } from "../table/globalSecondaryIndex";
 import { ConfigError } from "../errors";
 
 export interface MigrationContext {
@@ -27,6 +28,14 @@ export interface MigrationContext {
    * Lambda's cold-start bundle, which loads every migration's code.
    */
   backfill(spec: BackfillSpec): Promise<BackfillResult>;
+  /**
+   * Adds a global secondary index to this table and waits until it is ACTIVE and done backfilling (idempotent:
+   * an index that exists or is being built is waited for), bound to this run's client, log and signal. Like
+   * `backfill`, it reaches a migration through its context so that the helper stays out of the cold start.
+   */
+  addGlobalSecondaryIndex(index: IndexDefinition, options?: { timeoutMs?: number }): Promise<void>;
+  /** Removes a global secondary index of this table and waits until it is gone (idempotent). */
+  removeGlobalSecondaryIndex(indexName: string, options?: { timeoutMs?: number }): Promise<void>;
 }
 
 /**

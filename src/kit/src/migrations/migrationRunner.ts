@@ -9,6 +9,10 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Umzug } from "umzug";
 import { backfill, type BackfillResult, type BackfillSpec } from "../data/backfill";
 import { assertNoOrphanCheckpoints } from "../data/backfillCheckpoints";
+import { addGlobalSecondaryIndex, removeGlobalSecondaryIndex } from "../table/globalSecondaryIndex";
+
+/** For the standalone index helpers of /migrations, which load them with import() of this module. */
+export { addGlobalSecondaryIndex, removeGlobalSecondaryIndex };
 import { ConfigError, MigrationFailedError, MigrationLockLostError } from "../errors";
 import { validateMigrationIndex, type Migration, type MigrationContext } from "./migration";
 import { migrationLock, type MigrationLock, type MigrationLockOptions } from "./migrationLock";
@@ -112,6 +116,8 @@ function contextFor(options: MigratorOptions, lock: MigrationLock, signal: Abort
         ? options.backfillEngine({ migration: progress.running, spec, owner: lock.owner, signal, inProcess })
         : inProcess();
     },
+    addGlobalSecondaryIndex: (index, { timeoutMs } = {}) => addGlobalSecondaryIndex({ ...base, index, ...(timeoutMs ? { timeoutMs } : {}) }),
+    removeGlobalSecondaryIndex: (indexName, { timeoutMs } = {}) => removeGlobalSecondaryIndex({ ...base, indexName, ...(timeoutMs ? { timeoutMs } : {}) }),
   };
 }
 

@@ -25,7 +25,7 @@ export interface IndexDefinition {
   projection?: Projection;
 }
 
-interface IndexOptions {
+export interface IndexOptions {
   client: DynamoDBClient;
   tableName: string;
   log?: (message: string) => void;
