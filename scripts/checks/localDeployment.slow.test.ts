@@ -54,7 +54,7 @@ describe("the local deployment (make deploy / make destroy)", () => {
     const environment = execFileSync("ps", ["eww", "-o", "command=", "-p", String(first.apiPid)], { encoding: "utf8" });
     expect(environment).toContain(`TABLE_NAME=${d.tableName}`);
     expect(environment).not.toContain("the-deployer-s-secret");
-    expect(environment).not.toContain("AWS_LAMBDA_FUNCTION_NAME"); // it says what it wants (MIGRATIONS_ON_CONNECT, REQUEST_LOG) instead of posing as Lambda
+    expect(environment).not.toContain("AWS_LAMBDA_FUNCTION_NAME"); // it says what it wants (MIGRATIONS_ON_CONNECT, TELEMETRY) instead of posing as Lambda
     expect(first.startedDynamo).toBe(true);
     // The backfills this deploy applied ran once more after the new API was serving (the catch-up pass).
     const backfilled = contract.api.migrations.filter((m) => m.backfill).map((m) => m.name);

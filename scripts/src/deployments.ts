@@ -96,6 +96,9 @@ const awsDeployment = z.strictObject({
       api5xxRate: z.optional(z.number().check(z.gt(0), z.maximum(1))),
       api4xxRate: z.optional(z.number().check(z.gt(0), z.maximum(1))),
       dynamodbThrottles: z.optional(int(1, 1_000_000)),
+      routeLatencyP99Ms: z.optional(int(1, 30_000)),
+      route5xx: z.optional(int(1, 1_000_000)),
+      capacityRatio: z.optional(z.number().check(z.gt(0), z.maximum(1))),
     }),
     {},
   ),
@@ -186,6 +189,9 @@ export interface AwsDeployment {
     api5xxRate?: number | undefined;
     api4xxRate?: number | undefined;
     dynamodbThrottles?: number | undefined;
+    routeLatencyP99Ms?: number | undefined;
+    route5xx?: number | undefined;
+    capacityRatio?: number | undefined;
   };
   release: { shift: Shift };
   backfills: { distributedAboveItems: number };

@@ -7,7 +7,7 @@
  */
 import { readdirSync } from "node:fs";
 import { join, relative } from "node:path";
-import { ConfigError } from "@dynamodb-starter/kit/runtime";
+import { ConfigError, LOG_LEVELS } from "@dynamodb-starter/kit/runtime";
 import type { FunctionConfig, ScheduleTrigger, StreamTrigger } from "@dynamodb-starter/kit/runtime";
 import { project, type Project } from "./project";
 
@@ -55,7 +55,8 @@ function loadOne(file: string, root: string): FunctionSpec {
   return { name, file, config: module.config, kind: kindOf(where, module.config) };
 }
 
-function kindOf(where: string, config: FunctionConfig): FunctionSpec["kind"] {
+/** Checks a handler module's `config` (`where` names the module in the error) and says which kind of function it makes. */
+export function kindOf(where: string, config: FunctionConfig): FunctionSpec["kind"] {
   const trigger = config.trigger as Partial<{ http: true; stream: StreamTrigger; schedule: ScheduleTrigger }>;
   const kinds = (["http", "stream", "schedule"] as const).filter((k) => trigger?.[k] !== undefined);
   if (kinds.length !== 1) throw new ConfigError(`${where}: config.trigger must be exactly one of { http: true }, { stream: {...} }, { schedule: {...} }`);
@@ -64,6 +65,9 @@ function kindOf(where: string, config: FunctionConfig): FunctionSpec["kind"] {
   }
   if (kinds[0] !== "http" && config.timeoutSeconds !== undefined && (config.timeoutSeconds < 1 || config.timeoutSeconds > 900)) {
     throw new ConfigError(`${where}: timeoutSeconds must be between 1 and 900`);
+  }
+  if (config.logLevel !== undefined && !LOG_LEVELS.includes(config.logLevel)) {
+    throw new ConfigError(`${where}: logLevel "${String(config.logLevel)}" is not one of ${LOG_LEVELS.join(", ")}`);
   }
   return kinds[0]!;
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_METRICS_NAMESPACE } from "@dynamodb-starter/kit/runtime";
 import { readFileSync } from "node:fs";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -80,14 +81,16 @@ describe("deploy CLI", () => {
           zip: zip("closePastEvents"),
           memory_mb: 512,
           timeout_seconds: 120,
+          log_level: "info",
           http: false,
           schedule: { expression: "rate(1 hour)", timezone: "UTC" },
         },
-        http: { zip: zip("http"), memory_mb: 512, timeout_seconds: 15, http: true },
+        http: { zip: zip("http"), memory_mb: 512, timeout_seconds: 15, log_level: "info", http: true },
         ticketSales: {
           zip: zip("ticketSales"),
           memory_mb: 512,
           timeout_seconds: 20,
+          log_level: "debug", // its config's logLevel
           http: false,
           stream: { batch_size: 10, maximum_retry_attempts: 2, maximum_record_age_in_seconds: 600, maximum_batching_window_seconds: 0 },
         },
@@ -97,6 +100,7 @@ describe("deploy CLI", () => {
       api_throttling: { burst_limit: expect.any(Number), rate_limit: expect.any(Number) },
       jwt_issuer: "https://auth.tickets.example/",
       jwt_audiences: ["box-office"],
+      metrics_namespace: DEFAULT_METRICS_NAMESPACE,
       routes: expect.objectContaining({ "GET /events/{eventId}": { public: true, scopes: [] } }),
       tags: {},
       tracing: false,

@@ -7,7 +7,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { apiRouteTable, ConfigError, StarterError } from "@dynamodb-starter/kit/runtime";
+import { apiRouteTable, ConfigError, DEFAULT_LOG_LEVEL, DEFAULT_METRICS_NAMESPACE, StarterError } from "@dynamodb-starter/kit/runtime";
 import type { Artifact } from "../build";
 import type { AwsDeployment } from "../deployments";
 import { httpFunction, type FunctionSpec } from "../functions";
@@ -67,6 +67,7 @@ export function functionVars(deployment: AwsDeployment, functions: readonly Func
           zip: relative(root, zip),
           memory_mb: config.memoryMb ?? deployment.lambda.memoryMb,
           timeout_seconds: config.timeoutSeconds ?? deployment.lambda.timeoutSeconds,
+          log_level: config.logLevel ?? DEFAULT_LOG_LEVEL,
           http: kind === "http",
           ...(trigger.stream
             ? {
@@ -135,6 +136,8 @@ export function writeVarFile(
     jwt_issuer: deployment.auth.issuer,
     jwt_audiences: deployment.auth.audiences,
     // The app's route table: every route reaches API Gateway with its authorization, none is listed by hand.
+    // The kit's metric lines name this namespace (METRICS_NAMESPACE); alarms and the dashboard read them there.
+    metrics_namespace: DEFAULT_METRICS_NAMESPACE,
     routes: Object.fromEntries(apiRouteTable(contract.api).map(({ routeKey, public: open, scopes }) => [routeKey, { public: open, scopes }])),
     tags: deployment.tags,
     tracing: deployment.tracing,
@@ -150,6 +153,9 @@ export function writeVarFile(
         api_5xx_rate: deployment.alarms.api5xxRate,
         api_4xx_rate: deployment.alarms.api4xxRate,
         dynamodb_throttles: deployment.alarms.dynamodbThrottles,
+        route_latency_p99_ms: deployment.alarms.routeLatencyP99Ms,
+        route_5xx: deployment.alarms.route5xx,
+        capacity_ratio: deployment.alarms.capacityRatio,
       }).filter(([, value]) => value !== undefined),
     ),
   };

@@ -78,7 +78,7 @@ export async function dev({
   const starter = async (f: FunctionSpec, outdir: string) => {
     const handlerFile = join(outdir, "index.mjs");
     if (f.kind === "http") {
-      const env = { ...(await apiEnvironment(d, dynamo.endpoint, { handlerFile }, f.name)), MIGRATIONS_ON_CONNECT: "apply" };
+      const env = { ...(await apiEnvironment(d, dynamo.endpoint, { handlerFile }, f)), MIGRATIONS_ON_CONNECT: "apply" };
       return () => startApi(env, url, apiOutput, d.project.root);
     }
     const env = { ...triggerEnvironment(d, dynamo.endpoint, f, handlerFile), MIGRATIONS_ON_CONNECT: "apply" };

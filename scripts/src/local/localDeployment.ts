@@ -14,7 +14,7 @@ import { once } from "node:events";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { LOCAL_REGION, StarterError, createClient, createDocumentClient } from "@dynamodb-starter/kit/runtime";
+import { DEFAULT_LOG_LEVEL, DEFAULT_METRICS_NAMESPACE, LOCAL_REGION, StarterError, createClient, createDocumentClient } from "@dynamodb-starter/kit/runtime";
 import { pollUntil } from "@dynamodb-starter/kit/ops";
 import { kb } from "../format";
 import { httpFunction, loadFunctions, type FunctionSpec } from "../functions";
@@ -103,7 +103,7 @@ export function localShip(d: LocalDeployment, functions: readonly FunctionSpec[]
       const from = servedRelease(d);
       if (apiPid !== undefined && from && existsSync(from.handler)) {
         // A running API keeps serving while the new build proves itself: smoke requests, then a share of the traffic.
-        const env = await apiEnvironment(d, endpoint, { handlerFile: to.handler }, http.name);
+        const env = await apiEnvironment(d, endpoint, { handlerFile: to.handler }, http);
         await localPreTrafficCheck(to.handler, env, loadContract(d.project), log);
         await shiftApi(d, from, to, log);
         log(`local API (pid ${apiPid}) serves release ${id} of ${http.name} on ${url}`);
@@ -111,7 +111,7 @@ export function localShip(d: LocalDeployment, functions: readonly FunctionSpec[]
       } else {
         if (apiPid !== undefined) await stopDeployedApi(d);
         writeRouting(d, [to]);
-        const pid = await startApi(d, endpoint, url, http.name);
+        const pid = await startApi(d, endpoint, url, http);
         log(`local API (pid ${pid}) serves release ${id} of ${http.name} on ${url}`);
         Object.assign(started, { url, apiPid: pid });
       }
@@ -125,7 +125,7 @@ export function localShip(d: LocalDeployment, functions: readonly FunctionSpec[]
     backfills: {
       distributedAboveItems: d.backfills.distributedAboveItems,
       machine: (worker) =>
-        localBackfillMachine({ workerFile: worker.entry, env: { ...functionEnvironment(d, endpoint, "backfill"), MIGRATIONS_ON_CONNECT: "fail" } }),
+        localBackfillMachine({ workerFile: worker.entry, env: { ...functionEnvironment(d, endpoint, { name: "backfill" }), MIGRATIONS_ON_CONNECT: "fail" } }),
     },
   };
 }
@@ -200,14 +200,24 @@ function cursorSecretFile(file: string): string {
   return file;
 }
 
-/** What every local function gets, as Lambda gives a function only its own environment (never the deployer's AWS credentials). */
-function functionEnvironment(d: LocalDeployment, endpoint: string, name: string): NodeJS.ProcessEnv {
+/**
+ * What every local function gets, as Lambda gives a function only its own environment (never the deployer's AWS
+ * credentials), and what a deployed one gets from Terraform (lambda.tf): its log level and its metrics' service.
+ */
+function functionEnvironment(
+  d: LocalDeployment,
+  endpoint: string,
+  f: Pick<FunctionSpec, "name"> & { config?: Pick<FunctionSpec["config"], "logLevel"> },
+): NodeJS.ProcessEnv {
   return {
     ...pick(process.env, ["PATH", "HOME", "TMPDIR", "LANG", "TZ"]),
     TABLE_NAME: d.tableName,
     DYNAMODB_ENDPOINT: endpoint,
     AWS_REGION: LOCAL_REGION,
-    AWS_LAMBDA_FUNCTION_NAME: `local-${name}`,
+    AWS_LAMBDA_FUNCTION_NAME: `local-${f.name}`,
+    LOG_LEVEL: f.config?.logLevel ?? DEFAULT_LOG_LEVEL,
+    SERVICE_NAME: d.name,
+    METRICS_NAMESPACE: DEFAULT_METRICS_NAMESPACE,
     // As in Lambda, said in the kit's own words: pending migrations are reported, not applied.
     MIGRATIONS_ON_CONNECT: "fail",
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
@@ -218,7 +228,7 @@ function functionEnvironment(d: LocalDeployment, endpoint: string, name: string)
 export function triggerEnvironment(d: LocalDeployment, endpoint: string, f: FunctionSpec, handlerFile: string): NodeJS.ProcessEnv {
   const paths = localPaths(d);
   return {
-    ...functionEnvironment(d, endpoint, f.name),
+    ...functionEnvironment(d, endpoint, f),
     LOCAL_FUNCTION_HANDLER: handlerFile,
     LOCAL_FUNCTION_TRIGGER: JSON.stringify(f.config.trigger),
     LOCAL_FUNCTION_TIMEOUT_SECONDS: String(f.config.timeoutSeconds ?? 30),
@@ -232,11 +242,11 @@ export async function apiEnvironment(
   d: LocalDeployment,
   endpoint: string,
   source: { handlerFile: string } | { routing: true },
-  name: string,
+  f: Pick<FunctionSpec, "name" | "config">,
 ): Promise<NodeJS.ProcessEnv> {
   const paths = localPaths(d);
   const issuer = await ensureLocalIssuer(paths.issuer);
-  const { AWS_LAMBDA_FUNCTION_NAME: _inLambda, ...env } = functionEnvironment(d, endpoint, name);
+  const { AWS_LAMBDA_FUNCTION_NAME: _inLambda, ...env } = functionEnvironment(d, endpoint, f);
   return {
     ...env,
     ...("handlerFile" in source
@@ -248,9 +258,9 @@ export async function apiEnvironment(
     LOCAL_API_JWT_ISSUER: issuer.issuer,
     LOCAL_API_JWT_AUDIENCES: issuer.audience,
     LOCAL_API_JWKS: issuer.jwksFile,
-    // One log line per request, as in Lambda.
-    REQUEST_LOG: "on",
-    LOCAL_API_FUNCTION_NAME: `local-${name}`,
+    // Log lines and metric lines, as in Lambda.
+    TELEMETRY: "on",
+    LOCAL_API_FUNCTION_NAME: `local-${f.name}`,
   };
 }
 
@@ -266,7 +276,7 @@ export async function assertApiPortFree(d: LocalDeployment): Promise<void> {
 /** The local API's command: the adapter, run by tsx (from the service's root, whose tsconfig it follows). */
 export const LOCAL_API_COMMAND = tsxEntry("local", "localApi.ts");
 
-async function startApi(d: LocalDeployment, endpoint: string, url: string, name: string): Promise<number> {
+async function startApi(d: LocalDeployment, endpoint: string, url: string, http: FunctionSpec): Promise<number> {
   const paths = localPaths(d);
   await assertApiPortFree(d);
   const logFd = openSync(paths.apiLog, "a");
@@ -274,7 +284,7 @@ async function startApi(d: LocalDeployment, endpoint: string, url: string, name:
     cwd: d.project.root,
     detached: true,
     stdio: ["ignore", logFd, logFd],
-    env: await apiEnvironment(d, endpoint, { routing: true }, name),
+    env: await apiEnvironment(d, endpoint, { routing: true }, http),
   });
   child.unref();
   const pid = child.pid!;
@@ -380,7 +390,7 @@ export async function rollbackLocal(
         throw new RollbackError(`release ${to.seq}'s build (${id ?? "none"}) is no longer on disk (${KEPT_RELEASES} are kept): nothing was changed.`);
       log(`rolling back from release ${from.seq} to release ${to.seq} (build ${id})`);
       writeRouting(d, [{ id, handler: join(releaseDir(d, id), http.name, "index.mjs"), weight: 1 }]);
-      if (runningFromPidFile(localPaths(d).apiPid, API_MARKER) === undefined) await startApi(d, dynamo.endpoint, `http://127.0.0.1:${d.apiPort}`, http.name);
+      if (runningFromPidFile(localPaths(d).apiPid, API_MARKER) === undefined) await startApi(d, dynamo.endpoint, `http://127.0.0.1:${d.apiPort}`, http);
       await startTriggered(d, dynamo.endpoint, functions, id, log);
     });
   } finally {

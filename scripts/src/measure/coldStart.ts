@@ -142,7 +142,7 @@ export async function measureColdStart({
     CURSOR_SECRET: "bench-cursor-secret-not-for-production",
     // What Lambda would do, in the library's own words: report pending migrations, log one line per request.
     MIGRATIONS_ON_CONNECT: "fail",
-    REQUEST_LOG: "on",
+    TELEMETRY: "on",
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
   const rows = artifacts.map(([variant, a]): ColdStartRow => ({

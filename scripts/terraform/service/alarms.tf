@@ -218,3 +218,93 @@ moved {
   from = aws_cloudwatch_metric_alarm.lambda_duration
   to   = aws_cloudwatch_metric_alarm.lambda_duration["api"]
 }
+
+# The kit's own metrics: every invocation writes one line in CloudWatch's embedded metric format
+# (the kit's runtime/telemetry.ts), which CloudWatch Logs turns into metrics in var.metrics_namespace: per route of the
+# HTTP API (Service, Route) and, for every function, the DynamoDB units it consumed (Service).
+locals {
+  kit_metrics = { namespace = var.metrics_namespace, service = var.deployment }
+
+  # The table's on-demand maximum per second (0 or absent: none set), which the consumed units are compared with.
+  on_demand_maximum = {
+    ReadUnits  = try(data.aws_dynamodb_table.main.on_demand_throughput[0].max_read_request_units, 0)
+    WriteUnits = try(data.aws_dynamodb_table.main.on_demand_throughput[0].max_write_request_units, 0)
+  }
+  capacity_limits = { for metric, maximum in local.on_demand_maximum : metric => maximum if maximum > 0 }
+
+  # A route in an alarm's name: its key in lowercase words ("get-users-email"), and a hash of the key itself, so that
+  # two keys that read alike (GET /a/{id} and GET /a/id) never share a name.
+  route_slugs = { for route in keys(var.routes) : route => "${substr(trim(replace(lower(route), "/[^a-z0-9]+/", "-"), "-"), 0, 120)}-${substr(sha1(route), 0, 6)}" }
+}
+
+# A route's p99 latency above the threshold for 3 of the last 5 periods of 5 minutes.
+resource "aws_cloudwatch_metric_alarm" "route_latency" {
+  for_each = var.routes
+
+  alarm_name          = "${var.function_name}-p99-${local.route_slugs[each.key]}"
+  alarm_description   = "p99 latency of ${each.key} is above ${var.alarm_thresholds.route_latency_p99_ms} ms, for 3 of the last 5 periods of 5 minutes (the kit's Latency metric, measured in the function)."
+  namespace           = local.kit_metrics.namespace
+  metric_name         = "Latency"
+  dimensions          = { Service = local.kit_metrics.service, Route = each.key }
+  extended_statistic  = "p99"
+  period              = 300
+  evaluation_periods  = 5
+  datapoints_to_alarm = 3
+  threshold           = var.alarm_thresholds.route_latency_p99_ms
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+# A route answering 5xx: the kit counts them per route, where API Gateway's 5xx alarm sees the whole API.
+resource "aws_cloudwatch_metric_alarm" "route_5xx" {
+  for_each = var.routes
+
+  alarm_name          = "${var.function_name}-5xx-${local.route_slugs[each.key]}"
+  alarm_description   = "${each.key} answered at least ${var.alarm_thresholds.route_5xx} 5xx in 5 minutes."
+  namespace           = local.kit_metrics.namespace
+  metric_name         = "Errors5xx"
+  dimensions          = { Service = local.kit_metrics.service, Route = each.key }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = var.alarm_thresholds.route_5xx
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+# The units the functions consume per second, near the table's on-demand maximum (past it, DynamoDB throttles).
+resource "aws_cloudwatch_metric_alarm" "consumed_capacity" {
+  for_each = local.capacity_limits
+
+  alarm_name          = "${var.function_name}-${lower(each.key)}-near-maximum"
+  alarm_description   = "The functions consumed more than ${var.alarm_thresholds.capacity_ratio * 100}% of the table's on-demand maximum of ${each.value} ${each.key == "ReadUnits" ? "read" : "write"} units per second, in 3 of the last 5 minutes."
+  evaluation_periods  = 5
+  datapoints_to_alarm = 3
+  threshold           = each.value * var.alarm_thresholds.capacity_ratio
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "per_second"
+    expression  = "units / 60"
+    label       = "${each.key} per second"
+    return_data = true
+  }
+
+  metric_query {
+    id = "units"
+    metric {
+      namespace   = local.kit_metrics.namespace
+      metric_name = each.key
+      dimensions  = { Service = local.kit_metrics.service }
+      stat        = "Sum"
+      period      = 60
+    }
+  }
+}

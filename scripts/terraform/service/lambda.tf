@@ -34,6 +34,8 @@ resource "aws_lambda_function" "function" {
   environment {
     variables = merge(
       { TABLE_NAME = data.aws_dynamodb_table.main.name },
+      # The kit's log lines and metric lines (embedded metric format): their level, and the service and namespace the metrics go under.
+      { LOG_LEVEL = each.value.log_level, SERVICE_NAME = var.deployment, METRICS_NAMESPACE = var.metrics_namespace },
       # Only the HTTP function seals pagination cursors: the name of the parameter that holds its secret, not the secret.
       each.value.http ? { CURSOR_SECRET_PARAMETER = local.cursor_secret_parameter } : {},
       # No NODE_OPTIONS=--enable-source-maps: it makes every cold start parse the maps (+35% module load, make bench).

@@ -44,6 +44,7 @@ variable "functions" {
     zip             = string
     memory_mb       = number
     timeout_seconds = number
+    log_level       = optional(string, "info")
     http            = optional(bool, false)
     stream = optional(object({
       batch_size                      = number
@@ -64,6 +65,10 @@ variable "functions" {
   validation {
     condition     = alltrue([for f in var.functions : (f.http ? 1 : 0) + (f.stream == null ? 0 : 1) + (f.schedule == null ? 0 : 1) == 1])
     error_message = "each function has exactly one trigger: http, stream or schedule."
+  }
+  validation {
+    condition     = alltrue([for f in var.functions : contains(["debug", "info", "warn", "error"], f.log_level)])
+    error_message = "log_level is one of debug, info, warn, error."
   }
   validation {
     condition     = alltrue([for name in keys(var.functions) : can(regex("^[a-z][a-zA-Z0-9]{0,39}$", name))])
@@ -174,8 +179,18 @@ variable "alarm_email" {
   }
 }
 
+variable "metrics_namespace" {
+  description = "The CloudWatch namespace of the kit's metric lines (embedded metric format); the functions get it as METRICS_NAMESPACE. Written by scripts/src/aws/terraform.ts from the kit's constant."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._/#-]{1,255}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/")
+    error_message = "metrics_namespace must be 1 to 255 letters, digits or ._/#- and not start with AWS/."
+  }
+}
+
 variable "alarm_thresholds" {
-  description = "When the alarms fire: function errors per 5 minutes, p99 duration as a share of the timeout, the HTTP API's 5xx and 4xx shares of responses, DynamoDB throttle events per 5 minutes, how far behind the table a stream consumer may be (seconds)."
+  description = "When the alarms fire: function errors per 5 minutes, p99 duration as a share of the timeout, the HTTP API's 5xx and 4xx shares of responses, DynamoDB throttle events per 5 minutes, how far behind the table a stream consumer may be (seconds), a route's p99 latency (ms) and its 5xx per 5 minutes, the consumed units per second as a share of the table's on-demand maximum."
   type = object({
     lambda_errors      = optional(number, 1)
     duration_ratio     = optional(number, 0.8)
@@ -184,17 +199,22 @@ variable "alarm_thresholds" {
     dynamodb_throttles = optional(number, 1)
     # Longer than a poisoned record's retries and bisects take, so that one alone does not page.
     stream_iterator_age_seconds = optional(number, 300)
+    route_latency_p99_ms        = optional(number, 1000)
+    route_5xx                   = optional(number, 5)
+    capacity_ratio              = optional(number, 0.8)
   })
   default = {}
 
   validation {
     condition = (
       var.alarm_thresholds.lambda_errors >= 1 && var.alarm_thresholds.dynamodb_throttles >= 1 && var.alarm_thresholds.stream_iterator_age_seconds >= 1 &&
+      var.alarm_thresholds.route_latency_p99_ms >= 1 && var.alarm_thresholds.route_5xx >= 1 &&
+      var.alarm_thresholds.capacity_ratio > 0 && var.alarm_thresholds.capacity_ratio <= 1 &&
       var.alarm_thresholds.duration_ratio > 0 && var.alarm_thresholds.duration_ratio <= 1 &&
       var.alarm_thresholds.api_5xx_rate > 0 && var.alarm_thresholds.api_5xx_rate <= 1 &&
       var.alarm_thresholds.api_4xx_rate > 0 && var.alarm_thresholds.api_4xx_rate <= 1
     )
-    error_message = "alarm_thresholds: counts must be at least 1, duration_ratio, api_5xx_rate and api_4xx_rate between 0 (exclusive) and 1."
+    error_message = "alarm_thresholds: counts and route_latency_p99_ms must be at least 1; duration_ratio, api_5xx_rate, api_4xx_rate and capacity_ratio between 0 (exclusive) and 1."
   }
 }
 

@@ -1,3 +1,4 @@
+import { METRICS } from "@dynamodb-starter/kit/runtime";
 import { loadInfra, type Hcl } from "../support/terraform";
 
 let tf: Hcl;
@@ -77,10 +78,13 @@ describe("alarms and dashboard (scripts/terraform/service/alarms.tf, scripts/ter
     }
     expect(Object.keys(alarms()).sort()).toEqual([
       "api_error_rate",
+      "consumed_capacity",
       "dynamodb_throttles",
       "lambda_duration",
       "lambda_errors",
       "lambda_throttles",
+      "route_5xx",
+      "route_latency",
       "stream_failures",
       "stream_iterator_age",
       "table_system_errors",
@@ -112,6 +116,55 @@ describe("alarms and dashboard (scripts/terraform/service/alarms.tf, scripts/ter
       expect({ metric, shown: new RegExp(`[^A-Za-z]${metric}[^A-Za-z]`).test(widgets) }).toEqual({ metric, shown: true });
     }
     expect(widgets).not.toMatch(/[^A-Za-z]NoSuchMetric[^A-Za-z]/);
+  });
+
+  it("alarm per route on the kit's p99 latency and 5xx, and on the units the functions consume near the table's on-demand maximum", () => {
+    const { route_latency, route_5xx, consumed_capacity } = alarms();
+    const kit = tf.locals.find((l: Hcl) => l.kit_metrics).kit_metrics;
+    expect(kit).toEqual({ namespace: "${var.metrics_namespace}", service: "${var.deployment}" });
+    for (const alarm of [route_latency![0], route_5xx![0]]) {
+      expect(alarm.for_each).toBe("${var.routes}");
+      expect(alarm.namespace).toBe("${local.kit_metrics.namespace}");
+      expect(alarm.dimensions).toEqual({ Service: "${local.kit_metrics.service}", Route: "${each.key}" });
+    }
+    expect(route_latency![0]).toMatchObject({ metric_name: "Latency", extended_statistic: "p99", threshold: "${var.alarm_thresholds.route_latency_p99_ms}" });
+    expect(route_5xx![0]).toMatchObject({ metric_name: "Errors5xx", statistic: "Sum", threshold: "${var.alarm_thresholds.route_5xx}" });
+    // One alarm per kind of unit the table has a maximum for, reading the functions' units per second.
+    const capacity = consumed_capacity![0];
+    expect(capacity.for_each).toBe("${local.capacity_limits}");
+    expect(capacity.threshold).toBe("${each.value * var.alarm_thresholds.capacity_ratio}");
+    const [units] = metricsOf(capacity);
+    expect(units).toMatchObject({
+      metric_name: "${each.key}",
+      namespace: "${local.kit_metrics.namespace}",
+      dimensions: { Service: "${local.kit_metrics.service}" },
+    });
+    expect((capacity.metric_query as Hcl[]).find((q) => q.return_data)!.expression).toBe("units / 60");
+    const limits = tf.locals.find((l: Hcl) => l.on_demand_maximum).on_demand_maximum;
+    expect(limits.ReadUnits).toContain("max_read_request_units");
+    expect(limits.WriteUnits).toContain("max_write_request_units");
+    // The functions are told where their metrics go.
+    const env = tf.resource.aws_lambda_function.function[0].environment[0].variables as string;
+    expect(env).toContain("METRICS_NAMESPACE = var.metrics_namespace");
+    expect(env).toContain("SERVICE_NAME = var.deployment");
+    expect(env).toContain("LOG_LEVEL = each.value.log_level");
+  });
+
+  it("name, in the kit's namespace, only metrics the kit emits, and show every one of them", () => {
+    const emitted = new Set<string>(Object.values(METRICS).flat());
+    const widgets = JSON.stringify(tf.locals.find((l: Hcl) => l.dashboard_widgets).dashboard_widgets);
+    // In a concat(...) expression, or an array of its own: both name the namespace first and the metric next.
+    const onDashboard = [...widgets.matchAll(/var\.metrics_namespace(?:, \\"|\}",")(\w+)\\?"/g)].map((m) => m[1]!);
+    const kitAlarms = Object.values(alarms())
+      .map(([alarm]) => alarm)
+      .flatMap((alarm) => metricsOf(alarm).filter((m) => m.namespace === "${local.kit_metrics.namespace}"));
+    const byKey = (alarm: Hcl[]) =>
+      alarm[0]!.for_each === "${local.capacity_limits}" ? Object.keys(tf.locals.find((l: Hcl) => l.on_demand_maximum).on_demand_maximum) : [];
+    const inAlarms = [...kitAlarms.map((m) => m.metric_name).filter((name) => !name.startsWith("${")), ...Object.values(alarms()).flatMap(byKey)];
+    expect(onDashboard.length).toBeGreaterThan(10);
+    expect([...onDashboard, ...inAlarms].filter((name) => !emitted.has(name))).toEqual([]);
+    expect([...emitted].filter((name) => !onDashboard.includes(name) && name !== "ColdStart" && name !== "Errors4xx")).toEqual([]);
+    expect(inAlarms.sort()).toEqual(["Errors5xx", "Latency", "ReadUnits", "WriteUnits"]);
   });
 
   it("turn X-Ray tracing on per deployment", () => {

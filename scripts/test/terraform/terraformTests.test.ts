@@ -46,11 +46,14 @@ describe("scripts/terraform/service/tests (terraform test, mocked AWS provider)"
       "refuses_a_traffic_shift_codedeploy_does_not_have",
       "refuses_unbounded_retries",
       "stream_mapping_settings",
+      "the_kit_metrics_alarm_per_route_and_on_consumed_units",
     ]);
     for (const fragment of [
       "data.aws_iam_role.function",
       "aws_cloudwatch_log_group.function",
       "aws_cloudwatch_metric_alarm.lambda_errors",
+      "aws_cloudwatch_metric_alarm.route_latency",
+      "aws_cloudwatch_metric_alarm.consumed_capacity",
       "aws_lambda_event_source_mapping.stream",
       "aws_scheduler_schedule.function",
       "function_response_types",

@@ -10,6 +10,17 @@ export * from "./errors";
 export { PARTITION_KEY, SORT_KEY, MIGRATIONS_PARTITION } from "./table/keySchema";
 export { LOCAL_REGION, TABLE_NAME_PATTERN, TABLE_NAME_RULE, configFromEnv, configWith, isLocalEndpoint, type DynamoConfig } from "./runtime/config";
 export { createClient, createDocumentClient, type ClientOptions } from "./runtime/clients";
+export {
+  log,
+  CORRELATION_HEADER,
+  METRICS,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_METRICS_NAMESPACE,
+  LOG_LEVELS,
+  type LogLevel,
+  type MetricName,
+} from "./runtime/telemetry";
+export { CORRELATION_ATTRIBUTE } from "./runtime/requestMeter";
 export { connect, type Connection, type ConnectOptions, type OnPending } from "./runtime/connect";
 export { defineFunction, type FunctionConfig, type Trigger, type StreamTrigger, type ScheduleTrigger, type DynamoDBAction } from "./runtime/functionConfig";
 export type { Migration, MigrationContext, MigrationKind } from "./migrations/migration";
@@ -54,3 +65,4 @@ export {
   type StreamHandler,
   type StreamHandlerDefinition,
 } from "./stream/streamHandler";
+export { createScheduledHandler, type ScheduledHandler, type ScheduledJobDefinition } from "./schedule/scheduledHandler";

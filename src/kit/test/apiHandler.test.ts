@@ -9,6 +9,7 @@ import { apiClient, apiEvent } from "../src/testing/apiClient";
 import { countingMigrations } from "./support/countingMigrations";
 import { localClients, deleteTable, uniqueTableName } from "../src/testing/tables";
 import { notesApi } from "./support/testApp";
+import { captureTelemetry } from "../src/testing/telemetry";
 
 const admin = localClients();
 const tables: string[] = [];
@@ -47,17 +48,17 @@ describe("createApiHandler", () => {
     const migrations = countingMigrations(2);
     const { client, tableName, api } = await coldHandler(migrations);
     process.env.AWS_LAMBDA_FUNCTION_NAME = "api"; // pending migrations fail instead of being applied
-    const logged = jest.spyOn(console, "error").mockImplementation(() => {});
+    const logged = captureTelemetry();
     try {
       const requests = countRequests(client);
       // The read alone would be a 404; the check says the table is not migrated, and wins.
       const reply = await api("GET", "/notes/absent");
       expect(reply).toMatchObject({ status: 503, body: { error: { code: "not_ready" } }, headers: { "retry-after": "30" } });
       expect(JSON.stringify(reply.body)).not.toContain("m0001");
-      const log = JSON.parse(String(logged.mock.calls.at(-1)?.[0]));
-      expect(log).toMatchObject({ level: "warn", route: "GET /notes/{id}", error: "PendingMigrationsError" });
-      expect(log.message).toContain("2 pending migration(s): m0001, m0002");
-      expect(log.message).toContain("apply them with the pre-step"); // what to do, in words: a Lambda log names no make target
+      const log = logged.lines.find((l) => l.level === "warn")!;
+      expect(log).toMatchObject({ level: "warn", route: "GET /notes/{id}", error: "PendingMigrationsError", correlationId: expect.any(String) });
+      expect(String(log.message)).toContain("2 pending migration(s): m0001, m0002");
+      expect(String(log.message)).toContain("apply them with the pre-step"); // what to do, in words: a Lambda log names no make target
       expect(JSON.stringify(log)).not.toMatch(/make migrate/);
 
       requests.reset();
@@ -70,46 +71,55 @@ describe("createApiHandler", () => {
       expect((await api("PUT", "/notes/n1", { body: { text: "hello" } })).status).toBe(200);
     } finally {
       delete process.env.AWS_LAMBDA_FUNCTION_NAME;
-      logged.mockRestore();
+      logged.stop();
     }
   });
 
   it("logs an unexpected error by its class alone: never its message, which quotes the request's values", async () => {
     const { api } = await coldHandler();
-    const logged = jest.spyOn(console, "error").mockImplementation(() => {});
+    const logged = captureTelemetry();
     try {
       // 2^70: the marshaller refuses it with a message that quotes the number.
       const reply = await api("PUT", "/counters/c1", { rawBody: '{"value":1180591620717411303424}' });
       expect(reply).toMatchObject({ status: 500, body: { error: { code: "internal" } } });
-      const lines = logged.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>);
-      expect(lines).toEqual([{ level: "error", requestId: expect.any(String), route: "PUT /counters/{id}", error: "Error" }]);
-      expect(JSON.stringify(logged.mock.calls)).not.toMatch(/1180591|1\.18059|MAX_SAFE_INTEGER/);
+      expect(logged.lines).toEqual([
+        {
+          timestamp: expect.any(String),
+          level: "error",
+          correlationId: expect.any(String),
+          message: "request failed",
+          route: "PUT /counters/{id}",
+          error: "Error",
+        },
+      ]);
+      expect(logged.raw.join("\n")).not.toMatch(/1180591|1\.18059|MAX_SAFE_INTEGER/);
     } finally {
-      logged.mockRestore();
+      logged.stop();
     }
   });
 
-  it("logs one JSON line per request in Lambda: route pattern, status, duration, cold start, DynamoDB requests and capacity, no identifiers", async () => {
+  it("writes one line per request in Lambda that is also its metrics: route pattern, status, latency, cold start, DynamoDB units, no identifiers", async () => {
     process.env.AWS_LAMBDA_FUNCTION_NAME = "api"; // read once, when the handler is built, as in Lambda
     const { api } = await coldHandler();
-    const logged = jest.spyOn(console, "log").mockImplementation(() => {});
+    const logged = captureTelemetry();
     try {
       await api("PUT", "/notes/secret-id-1", { body: { text: "SECRET-BODY" } });
       await api("GET", "/notes/secret-id-1");
       await api("GET", "/nowhere/secret-id-2");
-      const lines = logged.mock.calls.map(([line]) => JSON.parse(String(line)));
+      const lines = logged.ofType("request");
+      const base = { Service: "api", Requests: 1, Errors5xx: 0, correlationId: expect.any(String), requestId: expect.any(String) };
       expect(lines).toEqual([
-        expect.objectContaining({ level: "info", type: "request", route: "PUT /notes/{id}", status: 200, coldStart: true }),
-        expect.objectContaining({ route: "GET /notes/{id}", status: 200, coldStart: false, dynamodb: { requests: 1, capacityUnits: expect.any(Number) } }),
-        expect.objectContaining({ route: "unmatched", status: 404, coldStart: false, dynamodb: { requests: 0, capacityUnits: 0 } }),
+        expect.objectContaining({ ...base, level: "info", Route: "PUT /notes/{id}", status: 200, ColdStart: 1, Errors4xx: 0, dynamodbRequests: 2 }),
+        expect.objectContaining({ ...base, Route: "GET /notes/{id}", status: 200, ColdStart: 0, Errors4xx: 0, WriteUnits: 0, dynamodbRequests: 1 }),
+        expect.objectContaining({ ...base, Route: "unmatched", status: 404, ColdStart: 0, Errors4xx: 1, ReadUnits: 0, WriteUnits: 0, dynamodbRequests: 0 }),
       ]);
-      expect(lines[0].dynamodb.requests).toBe(2); // the cold start's Query, then the PutItem
-      expect(lines[0].dynamodb.capacityUnits).toBeGreaterThan(0);
-      expect(lines.every((l) => typeof l.requestId === "string" && l.durationMs >= 0)).toBe(true);
-      expect(JSON.stringify(lines)).not.toMatch(/secret-id|SECRET-BODY/);
+      expect(lines[0]!.WriteUnits).toBe(1); // the PutItem of a small item; the cold start's Query is a read
+      expect(lines[1]!.ReadUnits).toBe(0.5); // an eventually consistent GetItem of an item under 4 KB
+      expect(lines.every((l) => typeof l.Latency === "number" && (l.Latency as number) >= 0)).toBe(true);
+      expect(logged.raw.join("\n")).not.toMatch(/secret-id|SECRET-BODY/);
     } finally {
       delete process.env.AWS_LAMBDA_FUNCTION_NAME;
-      logged.mockRestore();
+      logged.stop();
     }
   });
 

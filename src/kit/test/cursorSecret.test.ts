@@ -11,6 +11,7 @@ import { decodeCursor, encodeCursor } from "../src/http/cursor";
 import { cursorSecret, forgetCursorSecret, loadCursorSecret } from "../src/http/cursorSecret";
 import { json } from "../src/http/response";
 import { apiClient } from "../src/testing/apiClient";
+import { captureTelemetry } from "../src/testing/telemetry";
 
 const PARAMETER = "/dev-api/cursor-secret";
 const saved = { ...process.env };
@@ -57,7 +58,7 @@ describe("the cursor secret", () => {
   });
 
   it("is read by the HTTP handler before its first request, which a failed read answers 500 without the secret or its source", async () => {
-    const logged = jest.spyOn(console, "error").mockImplementation(() => {});
+    const logged = captureTelemetry();
     try {
       fail = Object.assign(new Error("not authorized"), { name: "AccessDeniedException" });
       const handler = createApiHandler({
@@ -68,14 +69,14 @@ describe("the cursor secret", () => {
       const first = await api("GET", "/cursor");
       expect(first.status).toBe(500);
       expect(JSON.stringify(first.body)).not.toContain(PARAMETER);
-      expect(JSON.stringify(logged.mock.calls)).toContain(PARAMETER);
+      expect(logged.raw.join("\n")).toContain(PARAMETER);
       fail = undefined;
       const second = await api("GET", "/cursor");
       expect(second.status).toBe(200);
       expect(decodeCursor(second.body.cursor, "s")).toEqual({ k: 1 });
-      expect(JSON.stringify(logged.mock.calls)).not.toContain(stored);
+      expect(logged.raw.join("\n")).not.toContain(stored);
     } finally {
-      logged.mockRestore();
+      logged.stop();
     }
   });
 

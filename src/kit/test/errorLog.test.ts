@@ -5,6 +5,7 @@ import { json } from "../src/http/response";
 import { redactedMessage } from "../src/errorLog";
 import { ensureTable } from "../src/table/ensureTable";
 import { apiClient } from "../src/testing/apiClient";
+import { captureTelemetry } from "../src/testing/telemetry";
 import { deleteTable, localClients, uniqueTableName } from "../src/testing/tables";
 
 const admin = localClients();
@@ -16,15 +17,16 @@ afterAll(async () => {
 
 /** What the handler logged for one failed request, as JSON. */
 async function loggedFor(handle: Parameters<typeof createApiHandler>[0]["routes"][string]): Promise<Record<string, unknown>> {
-  const logged = jest.spyOn(console, "error").mockImplementation(() => {});
+  const logged = captureTelemetry();
   try {
     const handler = createApiHandler({ migrations: [], routes: { "POST /x": handle } }, { tableName, client: admin.client });
     const reply = await apiClient(handler).api("POST", "/x");
     expect(reply.status).toBe(500);
     expect(JSON.stringify(reply.body)).not.toMatch(/reserved|ada@example\.com/); // the caller learns nothing of it
-    return JSON.parse(String(logged.mock.calls.at(-1)?.[0]));
+    const { timestamp: _at, correlationId: _id, ...line } = logged.lines.filter((l) => l.level === "error").at(-1)!;
+    return line;
   } finally {
-    logged.mockRestore();
+    logged.stop();
   }
 }
 
@@ -58,7 +60,7 @@ describe("what a failed request logs of its error", () => {
     const line = await loggedFor(async () => {
       throw new TypeError("cannot read ada@example.com's profile");
     });
-    expect(line).toEqual({ level: "error", requestId: expect.any(String), route: "POST /x", error: "TypeError" });
+    expect(line).toEqual({ level: "error", message: "request failed", route: "POST /x", error: "TypeError" });
   });
 
   it("never lets an email or a quoted fragment through the redaction, whatever the message (property)", () => {

@@ -10,6 +10,7 @@ mock_provider "aws" {
       stream_enabled         = true
       stream_view_type       = "NEW_AND_OLD_IMAGES"
       global_secondary_index = []
+      on_demand_throughput   = [{ max_read_request_units = 100, max_write_request_units = 40 }]
     }
   }
 
@@ -60,6 +61,44 @@ variables {
   api_throttling              = { burst_limit = 100, rate_limit = 50 }
   log_retention_days          = 14
   backfill_worker_zip         = "versions.tf"
+  metrics_namespace           = "DynamoDBStarter"
+}
+
+run "the_kit_metrics_alarm_per_route_and_on_consumed_units" {
+  command = plan
+
+  variables {
+    routes = {
+      "GET /health"     = { public = true, scopes = [] }
+      "GET /items/{id}" = { public = false, scopes = [] }
+      "GET /items/id"   = { public = false, scopes = [] }
+    }
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.route_latency) == 3 && length(aws_cloudwatch_metric_alarm.route_5xx) == 3
+    error_message = "every route has a p99 latency alarm and a 5xx alarm"
+  }
+
+  assert {
+    condition     = length(toset([for a in aws_cloudwatch_metric_alarm.route_latency : a.alarm_name])) == 3
+    error_message = "routes that read alike still get alarms of their own names"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.route_latency["GET /items/{id}"].dimensions == { Service = "dev", Route = "GET /items/{id}" }
+    error_message = "a route's alarm reads the kit's metric under the deployment's service and the route's key"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.consumed_capacity["WriteUnits"].threshold == 32
+    error_message = "the write units alarm fires at 80% of the table's on-demand maximum (40 per second)"
+  }
+
+  assert {
+    condition     = aws_lambda_function.function["changes"].environment[0].variables["METRICS_NAMESPACE"] == "DynamoDBStarter" && aws_lambda_function.function["changes"].environment[0].variables["LOG_LEVEL"] == "info"
+    error_message = "every function is told its metrics' namespace and its log level"
+  }
 }
 
 run "one_function_role_log_group_and_alarms_per_handler" {

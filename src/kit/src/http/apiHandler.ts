@@ -2,13 +2,18 @@
  * The Lambda entry point of an HTTP API (API Gateway v2, payload format 2.0),
  * built from an app's definition: its routes, its migrations and how its
  * errors map to statuses. Every error is JSON { error: { code, message,
- * details? } }; unexpected ones are logged with the request id and answered
- * 500 without internals. Request bodies are never logged.
+ * details? } }; unexpected ones are logged with the correlation id and
+ * answered 500 without internals. Each request is one invocation of
+ * telemetry.ts: its correlation id (the caller's `x-correlation-id` when
+ * well-formed, else API Gateway's request id) is echoed in the response, is
+ * on every line logged while it runs and tags the items it writes; it ends
+ * with one line that is also its metrics. Request bodies, tokens and
+ * secrets are never logged.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import type { Migration } from "../migrations/migration";
 import { openConnection, type Connection, type ConnectOptions } from "../runtime/connect";
-import { metered, type Meter } from "../runtime/requestMeter";
+import { CORRELATION_HEADER, correlationIdFrom, emit, invocation, log, metricLine, serviceName, telemetryOn, type Invocation } from "../runtime/telemetry";
 import { errorFields } from "../errorLog";
 import { callerOf, forbidden, unauthenticated } from "./caller";
 import { toHttpError, type ErrorMapping } from "./errors";
@@ -30,14 +35,13 @@ export type ApiHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayPr
 
 export interface ApiHandlerOptions extends Omit<ConnectOptions, "migrations"> {
   /**
-   * One JSON line per request on stdout. Default: inside Lambda (AWS_LAMBDA_FUNCTION_NAME is set), or where
-   * REQUEST_LOG=on asks for it (a local API serving the built artifact); off in tests and scripts.
+   * One JSON line per request (its log line and its metrics) on stdout. Default: inside Lambda
+   * (AWS_LAMBDA_FUNCTION_NAME is set), or where TELEMETRY=on asks for it (a local deployment); off in tests and scripts.
    */
   logRequests?: boolean;
 }
 
 export function createApiHandler(api: ApiDefinition, { logRequests, ...options }: ApiHandlerOptions = {}): ApiHandler {
-  const logging = logRequests ?? (process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined || process.env.REQUEST_LOG === "on");
   const open = () => openConnection({ ...options, migrations: api.migrations });
   const db = async () => open().ready;
   const read = async <T>(work: (connection: Connection) => Promise<T>): Promise<T> => {
@@ -54,6 +58,7 @@ export function createApiHandler(api: ApiDefinition, { logRequests, ...options }
   let served = 0;
   return async function handler(event) {
     const requestId = event.requestContext.requestId;
+    const correlationId = correlationIdFrom(event.headers?.[CORRELATION_HEADER], requestId);
     const started = performance.now();
     const coldStart = served++ === 0;
     let routeName = "unmatched";
@@ -61,29 +66,29 @@ export function createApiHandler(api: ApiDefinition, { logRequests, ...options }
     function failure(error: unknown): APIGatewayProxyStructuredResultV2 {
       const http = toHttpError(error, api.errors);
       if (http) {
-        if (http.status >= 500) logFailure("warn", requestId, routeName, error);
+        if (http.status >= 500) log.warn("request failed", { route: routeName, ...errorFields(error) });
         const body = { error: { code: http.httpCode, message: http.message, ...(http.details ? { details: http.details } : {}) } };
         return json(http.status, body, http.headers);
       }
-      // Logged with the request id for the operator; the client learns nothing about internals.
-      logFailure("error", requestId, routeName, error);
+      // Logged with the correlation id for the operator; the client learns nothing about internals.
+      log.error("request failed", { route: routeName, ...errorFields(error) });
       return json(500, { error: { code: "internal", message: "internal error", requestId } });
     }
 
-    const answer = async (): Promise<APIGatewayProxyStructuredResultV2> => {
+    const answer = async (inv: Invocation): Promise<APIGatewayProxyStructuredResultV2> => {
+      let result: APIGatewayProxyStructuredResultV2;
       try {
         const matched = route(event);
         routeName = matched.route;
         await loadCursorSecret();
-        return await matched.spec.handle({ event, params: matched.params, caller: admitted(matched, event), db, read });
+        result = await matched.spec.handle({ event, params: matched.params, caller: admitted(matched, event), db, read });
       } catch (error) {
-        return failure(error);
+        result = failure(error);
       }
+      if (logRequests ?? telemetryOn()) emit(requestLine(inv, { requestId, route: routeName, status: result.statusCode ?? 200, started, coldStart }));
+      return { ...result, headers: { ...result.headers, [CORRELATION_HEADER]: correlationId } };
     };
-    const { result, meter } = await metered(answer);
-    if (logging)
-      logRequest({ requestId, route: routeName, status: result.statusCode ?? 200, durationMs: Math.round(performance.now() - started), coldStart, meter });
-    return result;
+    return invocation(correlationId, answer, (result) => (result.statusCode ?? 200) >= 500);
   };
 }
 
@@ -116,17 +121,21 @@ function admitted({ spec }: Match, event: APIGatewayProxyEventV2) {
 }
 
 /**
- * One JSON line per request, in Lambda's JSON log format: the request id,
- * the route *pattern* (never the raw path, which carries identifiers), the
- * status, the duration, whether it was the process's first request, and
- * what it cost in DynamoDB. Never a body.
+ * One line per request, which is also its metrics (embedded metric format): by route *pattern* (never the raw
+ * path, which carries identifiers), count, latency, status class, the DynamoDB units it consumed, whether it was
+ * the process's first request. Never a body.
  */
-function logRequest(line: { requestId: string; route: string; status: number; durationMs: number; coldStart: boolean; meter: Meter }): void {
-  const { meter, ...rest } = line;
-  console.log(JSON.stringify({ level: "info", type: "request", ...rest, dynamodb: { requests: meter.requests, capacityUnits: meter.capacityUnits } }));
-}
-
-/** One JSON log line per failed request: never the request; of the error, what errorLog.ts allows. */
-function logFailure(level: "warn" | "error", requestId: string, route: string, error: unknown): void {
-  console.error(JSON.stringify({ level, requestId, route, ...errorFields(error) }));
+function requestLine(inv: Invocation, r: { requestId: string; route: string; status: number; started: number; coldStart: boolean }) {
+  const latency = Math.round((performance.now() - r.started) * 100) / 100;
+  const metrics = {
+    Requests: 1,
+    Latency: latency,
+    Errors4xx: r.status >= 400 && r.status < 500 ? 1 : 0,
+    Errors5xx: r.status >= 500 ? 1 : 0,
+    ReadUnits: inv.readUnits,
+    WriteUnits: inv.writeUnits,
+    ColdStart: r.coldStart ? 1 : 0,
+  };
+  const properties = { correlationId: inv.correlationId, requestId: r.requestId, status: r.status, dynamodbRequests: inv.requests };
+  return metricLine("request", { Service: serviceName(), Route: r.route }, metrics, properties, inv);
 }

@@ -7,6 +7,8 @@
  *   export const config = defineFunction({ trigger: { schedule: { expression: "rate(1 day)" } }, dynamodbActions: ["Query"] });
  */
 
+import type { LogLevel } from "./telemetry";
+
 /** A consumer of the table's stream (an event source mapping reporting partial batch failures). */
 export interface StreamTrigger {
   /** Records per invocation, at most 10,000 (1 to 1,000 is usual). */
@@ -45,6 +47,8 @@ export interface FunctionConfig {
   timeoutSeconds?: number;
   /** Overrides the deployment's `lambda.memoryMb`. */
   memoryMb?: number;
+  /** The lowest level of log line written as it happens ("info" by default); below it, debug lines are written only when an invocation fails. */
+  logLevel?: LogLevel;
 }
 
 /** Types a handler module's `config`. */

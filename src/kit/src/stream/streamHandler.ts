@@ -16,7 +16,12 @@
  *   with one that failed before it;
  * - stops the same way before a record when the invocation has less than
  *   `reserveMs` left, so that a batch too slow for the timeout keeps what it
- *   did instead of timing out and being delivered again whole.
+ *   did instead of timing out and being delivered again whole;
+ * - handles each record as an invocation of telemetry.ts with the
+ *   correlation id of the request that made the change (the item's `_cid`,
+ *   when this change wrote it; the record's event id otherwise), which its
+ *   line, and the writes it makes, carry; the batch ends with one line that
+ *   is its metrics (records, failures, iterator age).
  *
  * Why not Powertools' batch and idempotency utilities: their idempotency
  * record is written before and after the effect, not with it, so a crash
@@ -34,6 +39,8 @@ import type { Migration } from "../migrations/migration";
 import { cancellationReasons, ConfigError } from "../errors";
 import { errorFields } from "../errorLog";
 import { PARTITION_KEY, SORT_KEY } from "../table/keySchema";
+import { CORRELATION_ATTRIBUTE } from "../runtime/requestMeter";
+import { emit, invocation, log, metricLine, serviceName } from "../runtime/telemetry";
 
 /** Partitions whose name starts with this are the kit's own (migrations, stream markers): never handed to the app. */
 export const RESERVED_PARTITION_PREFIX = "_";
@@ -50,6 +57,10 @@ export interface StreamChange {
   after?: Record<string, unknown>;
   eventId: string;
   sequenceNumber: string;
+  /** The correlation id of the invocation (a request, say) whose write made this change, when it was one the kit tagged. */
+  correlationId?: string;
+  /** When the change reached the stream (ms since the epoch), when the record says. */
+  createdAtMs?: number;
 }
 
 /** One action of a TransactWriteItems, in the DocumentClient's form (`{ Update: { TableName, Key, ... } }`). */
@@ -88,24 +99,25 @@ export function createStreamHandler(definition: StreamHandlerDefinition): Stream
     const consumer = definition.consumer ?? context?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
     if (!consumer) throw new ConfigError("the stream handler needs a consumer name: pass `consumer`, or run it as a Lambda function");
     const { documentClient, tableName } = await connect({ migrations });
+    let failures = 0;
 
-    for (const record of event.Records) {
-      const change = toChange(record);
-      if (String(change.keys[PARTITION_KEY] ?? "").startsWith(RESERVED_PARTITION_PREFIX)) continue;
+    /** Handles one record; a sequence number means stop there (it and everything after it are delivered again). */
+    const handle = async (change: StreamChange): Promise<string | undefined> => {
+      const started = performance.now();
+      const line = (outcome: string) => ({
+        type: "stream-record",
+        event: change.event,
+        sequenceNumber: change.sequenceNumber,
+        outcome,
+        durationMs: elapsed(started),
+      });
       if (context?.getRemainingTimeInMillis && context.getRemainingTimeInMillis() < reserveMs) {
-        console.warn(
-          JSON.stringify({
-            level: "warn",
-            type: "stream-batch",
-            message: "out of time: the rest of the batch is delivered again",
-            sequenceNumber: change.sequenceNumber,
-          }),
-        );
-        return { batchItemFailures: [{ itemIdentifier: change.sequenceNumber }] };
+        log.warn("out of time: the rest of the batch is delivered again", line("deferred"));
+        return change.sequenceNumber;
       }
       try {
         const actions = await writes(change, { tableName });
-        if (actions.length === 0) continue;
+        if (actions.length === 0) return void log.info("stream record", line("nothing to write"));
         if (actions.length > MAX_WRITES)
           throw new ConfigError(`a stream record may make at most ${MAX_WRITES} writes (one transaction); got ${actions.length}`);
         const marker = {
@@ -121,24 +133,59 @@ export function createStreamHandler(definition: StreamHandlerDefinition): Stream
             ExpressionAttributeNames: { "#pk": PARTITION_KEY },
           },
         };
-        await applyOnce(() => documentClient.send(new TransactWriteCommand({ TransactItems: [...actions, marker] })), actions.length);
+        const first = await applyOnce(() => documentClient.send(new TransactWriteCommand({ TransactItems: [...actions, marker] })), actions.length);
+        log.info("stream record", line(first ? "applied" : "handled before"));
       } catch (error) {
-        logFailure(change, error);
-        return { batchItemFailures: [{ itemIdentifier: change.sequenceNumber }] };
+        failures++;
+        log.error("stream record failed", { ...line("failed"), ...errorFields(error) });
+        return change.sequenceNumber;
       }
+      return undefined;
+    };
+
+    let stoppedAt: string | undefined;
+    let last: StreamChange | undefined;
+    const units = { readUnits: 0, writeUnits: 0 };
+    const handleCounted = (change: StreamChange) => (inv: { readUnits: number; writeUnits: number }) =>
+      handle(change).finally(() => {
+        units.readUnits += inv.readUnits;
+        units.writeUnits += inv.writeUnits;
+      });
+    for (const record of event.Records) {
+      const change = toChange(record);
+      last = change;
+      if (String(change.keys[PARTITION_KEY] ?? "").startsWith(RESERVED_PARTITION_PREFIX)) continue;
+      stoppedAt = await invocation(change.correlationId ?? `stream:${change.eventId}`, handleCounted(change), (stop) => stop !== undefined);
+      if (stoppedAt) break;
     }
-    return { batchItemFailures: [] };
+    const iteratorAge = last?.createdAtMs === undefined ? {} : { IteratorAge: Math.max(0, Date.now() - last.createdAtMs) };
+    // Under the function's name, as the dashboard names it (a consumer name of the app's own may differ).
+    const fn = context?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME ?? consumer;
+    emit(
+      metricLine(
+        "stream-batch",
+        { Service: serviceName(), Function: fn },
+        { Records: event.Records.length, RecordFailures: failures, ...iteratorAge },
+        {},
+        units,
+      ),
+    );
+    return { batchItemFailures: stoppedAt ? [{ itemIdentifier: stoppedAt }] : [] };
   };
 }
 
-/** Sends the transaction; a cancellation by the marker's condition alone means the record was handled before. */
-async function applyOnce(send: () => Promise<unknown>, markerIndex: number): Promise<void> {
+const elapsed = (started: number) => Math.round((performance.now() - started) * 100) / 100;
+
+/** Sends the transaction: true, or false when a cancellation by the marker's condition alone says the record was handled before. */
+async function applyOnce(send: () => Promise<unknown>, markerIndex: number): Promise<boolean> {
   try {
     await send();
+    return true;
   } catch (error) {
     const reasons = cancellationReasons(error);
     const handledBefore = reasons?.[markerIndex] === "ConditionalCheckFailed" && reasons.every((r, i) => i === markerIndex || r === "None");
     if (!handledBefore) throw error;
+    return false;
   }
 }
 
@@ -147,6 +194,11 @@ export function toChange(record: DynamoDBRecord): StreamChange {
   const plain = (image: unknown) => (image ? unmarshall(image as Record<string, AttributeValue>) : undefined);
   const before = plain(data.OldImage);
   const after = plain(data.NewImage);
+  const [was, is] = [before?.[CORRELATION_ATTRIBUTE], after?.[CORRELATION_ATTRIBUTE]];
+  // The tag names this change's request only if this change wrote it: a write that did not tag leaves the last one.
+  const correlationId = typeof is === "string" && is !== was ? is.slice(0, Math.max(0, is.lastIndexOf("#"))) || undefined : undefined;
+  if (before) delete before[CORRELATION_ATTRIBUTE];
+  if (after) delete after[CORRELATION_ATTRIBUTE];
   return {
     event: record.eventName as StreamChange["event"],
     keys: plain(data.Keys) ?? {},
@@ -154,10 +206,7 @@ export function toChange(record: DynamoDBRecord): StreamChange {
     ...(after ? { after } : {}),
     eventId: String(record.eventID),
     sequenceNumber: String(data.SequenceNumber),
+    ...(correlationId ? { correlationId } : {}),
+    ...(data.ApproximateCreationDateTime ? { createdAtMs: data.ApproximateCreationDateTime * 1000 } : {}),
   };
-}
-
-/** One JSON line per refused record: its place in the stream and, as for the API's failures, what errorLog.ts allows of the error. */
-function logFailure(change: StreamChange, error: unknown): void {
-  console.error(JSON.stringify({ level: "error", type: "stream-record", sequenceNumber: change.sequenceNumber, event: change.event, ...errorFields(error) }));
 }
