@@ -15,6 +15,7 @@
 #   ONLY=name         migrate-catch-up: catch up only this migration's backfill (default: every executed one)
 #   LOCAL_API_PORT, LOCAL_DYNAMODB_PORT, LOCAL_UI_PORT  ports of the local deployment and make ui (3000, 8000, 8001)
 #   BASE=ref          test-compat: the previous release to check against (default: the merge base with main)
+#   COMPARE=file      cost: another run's bench/cost.json to print the changes against
 #   TEMPLATE=url|path REF=branch  upgrade: the template repository to take the kit and tooling from (REF default main)
 
 SHELL := bash
@@ -32,7 +33,7 @@ CLI := node_modules/@dynamodb-starter/cli
 MIGRATE_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(DRY_RUN),--dry-run)
 DEPLOY_FLAGS := --deployment "$(DEPLOYMENT)" $(if $(AUTO_APPROVE),--auto-approve) $(if $(DELETE_TABLE),--delete-table "$(DELETE_TABLE)")
 
-.PHONY: help install typecheck lint format build openapi test test-slow test-all test-compat test-template dev ui stack fuzz bench load audit infra-test infra-lock bootstrap deploy plan rollback destroy logs invoke token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock upgrade clean
+.PHONY: help install typecheck lint format build openapi test test-slow test-all test-compat test-template dev ui stack fuzz bench cost restore-drill load audit infra-test infra-lock bootstrap deploy plan rollback destroy logs invoke token seed migration migrate migrate-catch-up migrate-status migrate-down migrate-unlock upgrade clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -90,6 +91,12 @@ openapi: install ## Write openapi.json (OpenAPI 3.1) and its types (src/app/open
 
 bench: install ## Measure connect(), migrations, cold start, backfill and HTTP side by side; writes bench/results.json
 	$(STARTER) bench
+
+cost: install ## Cost per million requests by route: the load mix on an isolated local stack, priced (DEPLOYMENT=name for its memory); writes bench/cost.json
+	$(STARTER) cost $(if $(filter-out local,$(DEPLOYMENT)),--deployment "$(DEPLOYMENT)") $(if $(COMPARE),--compare "$(COMPARE)")
+
+restore-drill: install ## Restore DEPLOYMENT's table into a scratch table (point in time on AWS, a copy locally), check it serves, print the time, delete it
+	$(STARTER) restore-drill --deployment "$(DEPLOYMENT)"
 
 load: install ## Load-test an isolated local stack on loopback (50 connections, 5,000 requests) and check the table
 	$(STARTER) load

@@ -99,11 +99,17 @@ export const handlerBuildOptions = (entryPoint: string, outdir: string) =>
   }) satisfies BuildOptions;
 
 /** Builds any entry with the handlers' settings (the benchmark builds its comparison handlers this way). */
-export async function buildEntry(entryPoint: string, outRoot: string, name: string, { zip: zipped = true }: { zip?: boolean } = {}): Promise<Artifact> {
+export async function buildEntry(
+  entryPoint: string,
+  outRoot: string,
+  name: string,
+  { zip: zipped = true, plugins = [] }: { zip?: boolean; plugins?: Plugin[] } = {},
+): Promise<Artifact> {
   const outdir = join(outRoot, name);
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
-  const result = await esbuild({ ...handlerBuildOptions(entryPoint, outdir), metafile: true });
+  const options = handlerBuildOptions(entryPoint, outdir);
+  const result = await esbuild({ ...options, plugins: [...plugins, ...options.plugins], metafile: true });
 
   const files = listFiles(outdir);
   const entry = join(outdir, "index.mjs");

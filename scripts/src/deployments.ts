@@ -12,6 +12,9 @@ import { en } from "zod/locales";
 import { ConfigError, LOCAL_REGION, TABLE_NAME_PATTERN, TABLE_NAME_RULE, type DynamoConfig } from "@dynamodb-starter/kit/runtime";
 import { type TableSettings } from "@dynamodb-starter/kit/ops";
 import { freePort, waitUntilReady } from "./local/dynamoDbLocal";
+
+/** A function's memory when neither its config nor its deployment says (make cost prices the local deployment with it too). */
+export const DEFAULT_LAMBDA_MEMORY_MB = 256;
 import { project, type Project } from "./project";
 
 z.config(en());
@@ -60,13 +63,13 @@ const awsDeployment = z.strictObject({
   ),
   lambda: z._default(
     z.strictObject({
-      memoryMb: z._default(int(128, 10240), 256),
+      memoryMb: z._default(int(128, 10240), DEFAULT_LAMBDA_MEMORY_MB),
       timeoutSeconds: z._default(int(1, 30), 10),
       logRetentionDays: z._default(int(1, 3653), 30),
       /** Concurrent executions reserved for the function, and the most it may use. */
       reservedConcurrency: z._default(int(1, 100_000), 20),
     }),
-    { memoryMb: 256, timeoutSeconds: 10, logRetentionDays: 30, reservedConcurrency: 20 },
+    { memoryMb: DEFAULT_LAMBDA_MEMORY_MB, timeoutSeconds: 10, logRetentionDays: 30, reservedConcurrency: 20 },
   ),
   /**
    * Who may call the API: the identity provider whose JWTs API Gateway accepts (the exact `iss` of its

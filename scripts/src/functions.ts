@@ -13,8 +13,8 @@ import { project, type Project } from "./project";
 
 /** A handler's name is its file name: it names the function (<deployment>-<name>), its role, zip and log group. */
 const NAME = /^[a-z][a-zA-Z0-9]{0,39}$/;
-/** Names taken: the deployment's GitHub roles (<deployment>-deploy, -plan) and its backfill worker (<deployment>-backfill). */
-const RESERVED = new Set(["deploy", "plan", "backfill"]);
+/** Names taken: the deployment's GitHub roles (<deployment>-deploy, -plan, -drill) and its backfill worker (<deployment>-backfill). */
+const RESERVED = new Set(["deploy", "plan", "drill", "backfill"]);
 
 export interface FunctionSpec {
   name: string;
@@ -45,7 +45,7 @@ function loadOne(file: string, root: string): FunctionSpec {
   const where = relative(root, file);
   if (!NAME.test(name) || RESERVED.has(name)) {
     throw new ConfigError(
-      `${where}: a handler's file name names its function, so it must be camelCase letters and digits (at most 40), and not "deploy", "plan" or "backfill" (the GitHub roles' and the backfill worker's names)`,
+      `${where}: a handler's file name names its function, so it must be camelCase letters and digits (at most 40), and not "deploy", "plan", "drill" or "backfill" (the GitHub roles' and the backfill worker's names)`,
     );
   }
   const module = require(file) as { handler?: unknown; config?: FunctionConfig };

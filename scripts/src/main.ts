@@ -47,6 +47,14 @@ export const COMMANDS: Record<string, Command> = {
   openapi: { what: "write openapi.json from the routes' declarations", run: async (argv) => load<typeof import("./openapi")>("./openapi").main(argv) },
   bench: { what: "measure and write bench/results.json", run: async (argv) => load<typeof import("./measure/bench")>("./measure/bench").main(argv) },
   load: { what: "load-test an isolated local stack", run: async () => load<typeof import("./measure/load")>("./measure/load").main() },
+  "restore-drill": {
+    what: "restore the table into a scratch table, check it serves, time it, delete it",
+    run: async (argv) => load<typeof import("./drill/restoreDrill")>("./drill/restoreDrill").main(argv),
+  },
+  cost: {
+    what: "cost per million requests by route, measured; writes bench/cost.json",
+    run: async (argv) => load<typeof import("./measure/cost")>("./measure/cost").main(argv),
+  },
   terraform: {
     what: "assemble a deployment's Terraform root and run terraform in it",
     run: async (argv) => load<typeof import("./aws/terraformCommand")>("./aws/terraformCommand").main(argv),

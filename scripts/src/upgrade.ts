@@ -24,7 +24,7 @@ import { StarterError } from "@dynamodb-starter/kit/runtime";
 import { project, type Project } from "./project";
 
 /** What the team owns: never read from the template, never written by an upgrade. */
-export const TEAM_OWNS = ["src/app/", "src/handlers/", "test/app/", "infra/", "openapi.json", "team.mk", ".template.json"];
+export const TEAM_OWNS = ["src/app/", "src/handlers/", "test/app/", "infra/", "openapi.json", "bench/", "team.mk", ".template.json"];
 /** The packages, replaced whole: folder -> its package.json and CHANGELOG. */
 export const PACKAGED = ["src/kit/", "scripts/"] as const;
 export const VERSION_FILE = ".template.json";

@@ -89,7 +89,9 @@ describe("a handler module added to the handlers folder", () => {
 
   it("is refused with the reason when it exports no config, or names its function after a GitHub role", () => {
     writeFileSync(join(handlersDir, "deploy.ts"), NEW_HANDLER);
-    expect(() => loadFunctions(FIXTURE, handlersDir)).toThrow('must be camelCase letters and digits (at most 40), and not "deploy", "plan" or "backfill"');
+    expect(() => loadFunctions(FIXTURE, handlersDir)).toThrow(
+      'must be camelCase letters and digits (at most 40), and not "deploy", "plan", "drill" or "backfill"',
+    );
     rmSync(join(handlersDir, "deploy.ts"));
     writeFileSync(join(handlersDir, "bare.ts"), "export const handler = async () => 1;\n");
     expect(() => loadFunctions(FIXTURE, handlersDir)).toThrow("must export a `handler` function and a `config`");

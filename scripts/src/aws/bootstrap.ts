@@ -29,6 +29,7 @@ import { assembleRoot, assertTerraform, BOOTSTRAP_MODULE, functionName, terrafor
 /** The workflow files the roles trust (their jobs' job_workflow_ref), relative to the repository's root. */
 export const DEPLOY_WORKFLOW = ".github/workflows/deploy.yml";
 export const PULL_REQUEST_WORKFLOW = ".github/workflows/pull-request.yml";
+export const RESTORE_DRILL_WORKFLOW = ".github/workflows/restore-drill.yml";
 
 export interface BootstrapVars {
   region: string;
@@ -37,6 +38,7 @@ export interface BootstrapVars {
   github_oidc_provider_arn: string;
   deploy_workflow: string;
   pull_request_workflow: string;
+  restore_drill_workflow: string;
   state_key_break_glass_arn: string;
   functions: Record<string, { table_actions: string[]; http: boolean; stream: boolean; schedule: boolean }>;
   deployments: Record<
@@ -94,6 +96,7 @@ export function bootstrapVars(
     github_oidc_provider_arn: github.oidcProviderArn ?? "",
     deploy_workflow: DEPLOY_WORKFLOW,
     pull_request_workflow: PULL_REQUEST_WORKFLOW,
+    restore_drill_workflow: RESTORE_DRILL_WORKFLOW,
     state_key_break_glass_arn: bootstrap.breakGlassRoleArn,
     functions: functionGrants(functions),
     deployments: Object.fromEntries(

@@ -6,7 +6,7 @@
  */
 import { ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { LOCAL_REGION, batchWriteAll, connect, createApiHandler, createClient, createDocumentClient, type Migration } from "@dynamodb-starter/kit/runtime";
 import { callerClaims, walk } from "@dynamodb-starter/kit/contract";
@@ -17,7 +17,7 @@ import { CLI_ROOT, loadContract, project, type Project } from "../project";
 import { buildEntry } from "../build";
 import { kb, textTable } from "../format";
 import { startLocalDynamo } from "../local/dynamoDbLocal";
-import { measureColdStart, median } from "./coldStart";
+import { measureColdStart, median, type ColdStartRow } from "./coldStart";
 import { measureStreamConsumers } from "./streamConsumer";
 
 export interface Row {
@@ -37,7 +37,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const STEPS = 5;
 
 async function coldStartRow(endpoint: string) {
-  log(`3/${STEPS} cold start: six bundles, each loaded and answering its first request 21 times in fresh processes, round-robin`);
+  log(`3/${STEPS} cold start: seven bundles, each loaded and answering its first request 21 times in fresh processes, round-robin`);
   // A migrated table holding the app's load setup, so that the app's first read finds its item.
   const tableName = "bench-cold-start";
   const client = createClient({ region: LOCAL_REGION, endpoint });
@@ -68,9 +68,9 @@ async function coldStartRow(endpoint: string) {
   client.destroy();
 
   const measured = await measureColdStart({ endpoint, tableName, runs: 21, captured });
-  const [api, bare, kit, sourceMaps, umzug, powertools] = (["api", "bare", "kit", "api+source maps", "api+static umzug", "api+powertools logger"] as const).map(
-    (v) => measured.find((m) => m.variant === v)!,
-  );
+  const [api, bare, kit, kitOff, sourceMaps, umzug, powertools] = (
+    ["api", "bare", "kit", "kit, telemetry off", "api+source maps", "api+static umzug", "api+powertools logger"] as const
+  ).map((v) => measured.find((m) => m.variant === v)!);
   const first = (r: typeof api) => median(r!.firstResponseMs);
   const load = (r: typeof api) => median(r!.loadMs);
   // Each round's run against the bare run next to it, so drift in the machine's speed cancels out.
@@ -92,6 +92,7 @@ async function coldStartRow(endpoint: string) {
       target: "<= 1.2x",
       ok: kitRatio <= 1.2,
     },
+    telemetryRow(kit!, kitOff!, measured.telemetryStubbed, perRound(kit, kitOff)),
     {
       row: "",
       measure: "the example app (no target: its own choices)",
@@ -140,6 +141,33 @@ async function coldStartRow(endpoint: string) {
   );
   results.coldStart = measured.map((m) => ({ ...m, loadMedianMs: median(m.loadMs), firstResponseMedianMs: median(m.firstResponseMs) }));
   await streamConsumerRows(endpoint, tableName);
+}
+
+/**
+ * The kit with its telemetry (correlation ids, log lines, the metric line, the DynamoDB meter) against the same kit
+ * with both replaced by no-ops (measure/telemetryOff.ts), side by side in the same rounds.
+ */
+function telemetryRow(on: ColdStartRow, off: ColdStartRow, stubbed: string[], ratio: number): Row {
+  if (stubbed.length < 2)
+    return {
+      row: "",
+      measure: "the kit with its telemetry on vs off",
+      value: "not measured: the kit is prebuilt here, so nothing could be turned off",
+      compared: "",
+      ratio: "",
+      target: "",
+      ok: null,
+    };
+  const grew = on.coldBytes - off.coldBytes;
+  return {
+    row: "",
+    measure: "the kit with its telemetry on (ids, log and metric lines, DynamoDB meter) vs off (no-ops): load + first request, medians of 21",
+    value: `${fmt(median(on.firstResponseMs))} ms, ${kb(on.coldBytes)}`,
+    compared: `off ${fmt(median(off.firstResponseMs))} ms, ${kb(off.coldBytes)}`,
+    ratio: `${fmt(ratio, 3)}x, +${kb(grew)}`,
+    target: "<= 1.03x, <= +5 KB",
+    ok: ratio <= 1.03 && grew <= 5 * 1024,
+  };
 }
 
 /** The example's stream consumer (the kit's createStreamHandler) against Powertools' batch + idempotency and a bare loop. */
@@ -525,9 +553,13 @@ async function httpRow() {
   log(`5/${STEPS} HTTP path: an isolated local deployment, the app's reads and its creates, 10 connections for 5 s each (the load test's runner)`);
   // Loaded here, not at the top: the local deployment's pre-step imports umzug, which row 1 checks connect() never loads.
   const { loadRun, withLoadStack } = await import("./load");
+  const { jsonLines, routeUsage } = await import("./cost");
   await withLoadStack(async (stack) => {
+    const from = statSync(stack.apiLog).size;
     const reads = await loadRun(stack, { connections: 10, duration: 5, shape: "reads" });
     const creates = await loadRun(stack, { connections: 10, duration: 5, shape: "creates" });
+    // What each route consumed, from the request lines the built API wrote: the same lines, and the same sums, make cost prices.
+    const units = routeUsage(jsonLines(stack.apiLog, from));
     for (const [name, { stats }] of [
       ["the app's reads", reads],
       ["the app's creates", creates],
@@ -543,6 +575,18 @@ async function httpRow() {
       });
       results[`http ${name}`] = stats;
     }
+    rows.push({
+      row: "",
+      measure: "DynamoDB units per request, by route (read / write; make cost prices these)",
+      value: Object.entries(units)
+        .map(([route, u]) => `${route} ${u.readUnitsPerRequest} / ${u.writeUnitsPerRequest}`)
+        .join("; "),
+      compared: "",
+      ratio: "",
+      target: "",
+      ok: null,
+    });
+    results["http units by route"] = units;
   });
 }
 

@@ -18,10 +18,11 @@ import { apiGatewayEvent, jwtContext } from "@dynamodb-starter/kit/testing";
 import { relative } from "node:path";
 import { buildEntry, staticClosure, type Artifact } from "../build";
 import { httpFunction, loadFunctions } from "../functions";
+import { telemetryOff } from "./telemetryOff";
 import { loadContract, project, type Project } from "../project";
 
 export interface ColdStartRow {
-  variant: "api" | "bare" | "kit" | "api+source maps" | "api+static umzug" | "api+powertools logger";
+  variant: "api" | "bare" | "kit" | "kit, telemetry off" | "api+source maps" | "api+static umzug" | "api+powertools logger";
   coldBytes: number;
   totalBytes: number;
   /** Bytes loaded at cold start, by package (node_modules/<name>, or kit, app, handler). */
@@ -105,7 +106,7 @@ export async function measureColdStart({
   p?: Project;
   /** What the load mix's setup captured, for its first read's placeholders. */
   captured?: Record<string, string>;
-}): Promise<ColdStartRow[]> {
+}): Promise<ColdStartRow[] & { telemetryStubbed: string[] }> {
   const contract = loadContract(p);
   const api = httpFunction(loadFunctions(p)).file;
   const work = join(p.distDir, "bench", "cold-start"); // under the service root, where its tsconfig.json resolves the kit
@@ -116,10 +117,12 @@ export async function measureColdStart({
     writeFileSync(file, source);
     return file;
   };
+  const off = telemetryOff();
   const artifacts: [ColdStartRow["variant"], Artifact][] = [
     ["api", await buildEntry(api, join(work, "out"), "api")],
     ["bare", await buildEntry(entry("bare", BARE), join(work, "out"), "bare")],
     ["kit", await buildEntry(entry("kit", KIT), join(work, "out"), "kit")],
+    ["kit, telemetry off", await buildEntry(entry("kit", KIT), join(work, "out"), "kit-telemetry-off", { plugins: [off.plugin] })],
     ["api+source maps", await buildEntry(api, join(work, "out"), "api-source-maps")],
     ["api+static umzug", await buildEntry(entry("static-umzug", staticUmzug(api)), join(work, "out"), "static-umzug")],
     ["api+powertools logger", await buildEntry(entry("powertools", powertools(api)), join(work, "out"), "powertools")],
@@ -162,14 +165,14 @@ export async function measureColdStart({
       const { loadMs, firstResponseMs } =
         variant === "bare"
           ? runOnce(a.entry, {}, 200, env)
-          : variant === "kit"
+          : variant === "kit" || variant === "kit, telemetry off"
             ? runOnce(a.entry, kitEvent, 200, env)
             : runOnce(a.entry, apiEvent, first.status, variant === "api+source maps" ? sourceMaps : env);
       rows[index]!.loadMs.push(loadMs);
       rows[index]!.firstResponseMs.push(firstResponseMs);
     }
   }
-  return rows;
+  return Object.assign(rows, { telemetryStubbed: off.replaced() });
 }
 
 /** What the cold path of an artifact holds, by package: esbuild's metafile, bytes each input contributes to the outputs loaded at cold start. */

@@ -10,7 +10,9 @@ import { BatchGetCommand, type BatchGetCommandOutput } from "@aws-sdk/lib-dynamo
 import autocannon from "autocannon";
 import { LOCAL_REGION, createClient, createDocumentClient } from "@dynamodb-starter/kit/runtime";
 import { walk, withCaptured, type AppContract, type SampleRequest } from "@dynamodb-starter/kit/contract";
+import { join } from "node:path";
 import { isolatedLocalDeployment } from "../deployments";
+import { httpFunction, loadFunctions } from "../functions";
 import { loadContract, project, type Project } from "../project";
 import { deployLocal, destroyLocal, localPaths } from "../local/localDeployment";
 import { requestAuthorization } from "../local/localIssuer";
@@ -150,6 +152,10 @@ export interface Stack {
   captured: Record<string, string>;
   /** The `authorization` header of a request's caller: a token of the stack's own local issuer. */
   authorization: (request: SampleRequest) => Record<string, string>;
+  /** The local API's log: its functions' log and metric lines, one JSON document per line. */
+  apiLog: string;
+  /** The built HTTP function the stack serves (its index.mjs). */
+  apiBundle: string;
 }
 
 /** Deploys an isolated stack, sends the contract's `setup`, runs `work` against it, and tears it down. */
@@ -160,7 +166,8 @@ export async function withLoadStack<T>(work: (stack: Stack) => Promise<T>, p: Pr
   try {
     const { url, endpoint } = await deployLocal(d, quiet);
     const authorization = await requestAuthorization(localPaths(d).issuer, contract);
-    const stack: Stack = { url, endpoint, tableName: d.tableName, contract, captured: {}, authorization };
+    const apiBundle = join(d.buildDir, httpFunction(loadFunctions(p)).name, "index.mjs");
+    const stack: Stack = { url, endpoint, tableName: d.tableName, contract, captured: {}, authorization, apiLog: localPaths(d).apiLog, apiBundle };
     stack.captured = await walk(
       contract.load.setup,
       (request) => send(stack, request),

@@ -27,6 +27,12 @@ locals {
   # workflow; a pull request's own scripts run with the role and can read that deployment's state. The
   # pull request's ref is refs/pull/<number>/merge: the one wildcard in any trust here. Every other
   # deployment's plan role trusts what its deploy role trusts.
+  # The restore drill runs on a schedule, outside any environment: its context is the branch it runs on.
+  drill_subjects = {
+    for name, d in var.deployments : name => [
+      for branch in d.deploy_branches : "repo:${var.github_repository}:ref:refs/heads/${branch}:job_workflow_ref:${var.github_repository}/${var.restore_drill_workflow}@refs/heads/${branch}"
+    ]
+  }
   plan_subjects = {
     for name, d in var.deployments : name => d.plan_from_pull_requests ? [
       "repo:${var.github_repository}:pull_request:job_workflow_ref:${var.github_repository}/${var.pull_request_workflow}@refs/pull/*/merge",

@@ -9,6 +9,10 @@
 # - <deployment>-plan runs `make plan`: reads only (scripts/terraform/bootstrap/policies/planner-policy.json; plans take no
 #   state lock; with scripts/terraform/bootstrap/policies/planner-function-policy.json per function). Assumable from the repository's pull requests for deployments that allow it,
 #   otherwise only from the deployment's GitHub environment.
+# - <deployment>-drill runs `make restore-drill` (scripts/terraform/bootstrap/policies/restore-drill-policy.json), for deployments
+#   whose table declares point-in-time recovery: restores the table into scratch tables named <table>-drill-*, reads and
+#   deletes those, and changes nothing of the table itself. Assumable only by the restore drill workflow, as committed on
+#   the deployment's deploy branches (a scheduled job: no environment, so no reviewer holds it).
 locals {
   roles = merge(
     {
@@ -26,6 +30,14 @@ locals {
         subjects    = local.plan_subjects[name]
         description = "Runs make plan DEPLOYMENT=${name} for pull requests of ${var.github_repository}: reads only."
       }
+    },
+    {
+      for name, d in var.deployments : "${name}-drill" => {
+        deployment  = name
+        policy_file = "restore-drill-policy.json"
+        subjects    = local.drill_subjects[name]
+        description = "Runs make restore-drill DEPLOYMENT=${name} from GitHub Actions (${var.github_repository}): scratch tables only."
+      } if d.protected
     },
   )
 
@@ -100,7 +112,7 @@ locals {
           if(!startswith(statement.Sid, "Http") || f.http) && (!startswith(statement.Sid, "Stream") || f.stream) && (!startswith(statement.Sid, "Schedule") || f.schedule) && (!startswith(statement.Sid, "Backfill") || f.backfill) && (!startswith(statement.Sid, "Release") || !f.backfill)
         ]
       }
-    }
+    } if r.policy_file != "restore-drill-policy.json"
   ]...)
 }
 

@@ -36,6 +36,16 @@ variable "deploy_workflow" {
   }
 }
 
+variable "restore_drill_workflow" {
+  description = "The workflow file that runs the restore drill on a schedule (.github/workflows/restore-drill.yml): drill roles trust jobs of this file only, as committed on a deployment's deploy branches."
+  type        = string
+
+  validation {
+    condition     = can(regex("^\\.github/workflows/[A-Za-z0-9_.-]+\\.ya?ml$", var.restore_drill_workflow))
+    error_message = "restore_drill_workflow must be a file under .github/workflows/."
+  }
+}
+
 variable "pull_request_workflow" {
   description = "The workflow file that plans pull requests (.github/workflows/pull-request.yml): plan roles of deployments with plan_from_pull_requests trust its jobs."
   type        = string

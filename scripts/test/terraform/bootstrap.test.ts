@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bootstrapVars, DEPLOY_WORKFLOW, main, PULL_REQUEST_WORKFLOW, repositoryOf } from "../../src/aws/bootstrap";
+import { bootstrapVars, DEPLOY_WORKFLOW, main, PULL_REQUEST_WORKFLOW, RESTORE_DRILL_WORKFLOW, repositoryOf } from "../../src/aws/bootstrap";
 import { NO_AWS_CREDENTIALS, terraformOnPath, withEnv } from "../support/env";
 import { FIXTURE, FUNCTIONS } from "../support/functions";
 import { TEMPLATE_ROOT } from "../support/env";
@@ -249,6 +249,38 @@ describe("terraform/bootstrap/ (parsed with the HCL parser)", () => {
     expect(locals.plan_subjects).toContain("] : local.deploy_subjects[name]");
   });
 
+  it("gives a deployment with point-in-time recovery a drill role: the drill workflow on its deploy branches only, restoring its table into <table>-drill-* tables and touching nothing else", async () => {
+    const locals = Object.assign({}, ...(tf.locals as Hcl[]));
+    expect(locals.roles).toMatch(
+      /"\$\{name\}-drill" => \{\s*deployment\s+= name\s*policy_file\s+= "restore-drill-policy\.json"\s*subjects\s+= local\.drill_subjects\[name\]/,
+    );
+    expect(locals.roles).toContain("} if d.protected");
+    expect(locals.drill_subjects).toContain(
+      '"repo:${var.github_repository}:ref:refs/heads/${branch}:job_workflow_ref:${var.github_repository}/${var.restore_drill_workflow}@refs/heads/${branch}"',
+    );
+    expect(String(locals.drill_subjects)).not.toMatch(/[*?]/);
+    // No per-function policies: the drill deploys nothing.
+    expect(locals.github_function_policies).toContain('if r.policy_file != "restore-drill-policy.json"');
+    const policy = JSON.parse(readFileSync(join(TEMPLATE_ROOT, "scripts/terraform/bootstrap/policies/restore-drill-policy.json"), "utf8")) as {
+      Statement: { Sid: string; Action: string[]; Resource: string | string[] }[];
+    };
+    const [sourceTable, scratch] = policy.Statement;
+    expect(sourceTable!.Resource).toBe("arn:aws:dynamodb:${region}:${account_id}:table/${table_name}");
+    // On the table itself, only what reads it and starts a restore: no write, no delete, no change to its backups.
+    expect(sourceTable!.Action.sort()).toEqual([
+      "dynamodb:DescribeContinuousBackups",
+      "dynamodb:DescribeTable",
+      "dynamodb:RestoreTableToPointInTime",
+      "dynamodb:Scan",
+    ]);
+    expect([scratch!.Resource].flat().every((r) => r.includes(":table/${table_name}-drill-"))).toBe(true);
+    expect(scratch!.Action).toContain("dynamodb:DeleteTable");
+    expect(policy.Statement.flatMap((s) => s.Action).filter((a) => a.includes("*"))).toEqual([]);
+    const workflow = readFileSync(join(TEMPLATE_ROOT, RESTORE_DRILL_WORKFLOW), "utf8");
+    expect(workflow).toContain("make restore-drill DEPLOYMENT=");
+    expect(workflow).not.toMatch(/^\s*environment:/m);
+  });
+
   it("names workflow files that exist, and that run deploys and plans in the deployment's environment", () => {
     const root = TEMPLATE_ROOT;
     const deploy = readFileSync(join(root, DEPLOY_WORKFLOW), "utf8");
@@ -356,6 +388,7 @@ describe("make bootstrap's variables", () => {
       github_oidc_provider_arn: "",
       deploy_workflow: ".github/workflows/deploy.yml",
       pull_request_workflow: ".github/workflows/pull-request.yml",
+      restore_drill_workflow: ".github/workflows/restore-drill.yml",
       state_key_break_glass_arn: "arn:aws:iam::210987654321:role/break-glass",
       // Each function's, from its handler module's config.
       functions: Object.fromEntries(
