@@ -10,6 +10,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { benchTable, PERFORMANCE_DOC, RECORDED_RUN, type Row } from "../src/measure/bench";
 import { DISTRIBUTED_ABOVE_ITEMS } from "../src/deployments";
+import { DEFAULT_COUNT_TOLERANCE } from "../src/drill/restoreDrill";
+import { DEFAULT_METRICS_NAMESPACE, MAX_BUFFERED_DEBUG_LINES, METRICS } from "@dynamodb-starter/kit/runtime";
 import * as engine from "../src/pipeline/backfillEngine";
 import { CLI_ROOT } from "../src/project";
 import { TEMPLATE_ROOT as ROOT } from "./support/env";
@@ -173,5 +175,28 @@ describe("the backfill engine's numbers in docs/backfills.md", () => {
     expect(doc).toContain(`one per ~${n(engine.ITEMS_PER_SEGMENT / 1e6)} million items, 4 at least, ${engine.MAX_SEGMENTS} at most`);
     expect(doc).toContain(`~${n(engine.WORKER_ITEMS_PER_SECOND)} items/s per worker`);
     expect(doc).toContain(`default ceiling of ${n(engine.TABLE_WRITES_PER_SECOND)}`);
+  });
+});
+
+describe("docs/operations.md", () => {
+  // As prose reads it: a line break is a space.
+  const doc = readFileSync(join(CLI_ROOT, "docs", "operations.md"), "utf8").replace(/\s+/g, " ");
+  it("names every metric the kit emits, the namespace, and the code's numbers", () => {
+    for (const metric of Object.values(METRICS).flat()) expect({ metric, named: doc.includes(`\`${metric}\``) }).toEqual({ metric, named: true });
+    expect(doc).toContain(`Namespace \`${DEFAULT_METRICS_NAMESPACE}\``);
+    expect(doc).toContain(`pays for ${METRICS.request.length} per route`);
+    expect(doc).toContain(`(${MAX_BUFFERED_DEBUG_LINES} at most`);
+    expect(doc).toContain(`(${DEFAULT_COUNT_TOLERANCE * 100}% at most)`);
+  });
+
+  it("states the alarms as alarms.tf sets them: 3 of 5 periods, and the thresholds' names as the deployments file spells them", () => {
+    const alarms = readFileSync(join(CLI_ROOT, "terraform", "service", "alarms.tf"), "utf8");
+    const block = (name: string) => alarms.split(/^resource /m).find((b) => b.startsWith(`"aws_cloudwatch_metric_alarm" "${name}"`)) ?? "";
+    for (const name of ["route_latency", "consumed_capacity"]) {
+      expect({ name, periods: /evaluation_periods\s+= 5\n\s+datapoints_to_alarm = 3\n/.test(block(name)) }).toEqual({ name, periods: true });
+    }
+    expect(doc).toContain("for 3 of 5 periods of 5 minutes");
+    expect(doc).toContain("for 3 of 5 minutes");
+    for (const key of ["routeLatencyP99Ms", "route5xx", "capacityRatio"]) expect(doc).toContain(`\`${key}\``);
   });
 });

@@ -159,7 +159,17 @@ export interface DrillOptions {
   tolerance?: number;
 }
 
-export async function restoreDrill({ deployment, source, settings, log = console.log, p = project(), tolerance = 0.01 }: DrillOptions): Promise<DrillReport> {
+/** How far apart the scratch table's item count and the live table's may be, by default: the live table's writes since the restore point. */
+export const DEFAULT_COUNT_TOLERANCE = 0.01;
+
+export async function restoreDrill({
+  deployment,
+  source,
+  settings,
+  log = console.log,
+  p = project(),
+  tolerance = DEFAULT_COUNT_TOLERANCE,
+}: DrillOptions): Promise<DrillReport> {
   const contract = loadContract(p);
   const of = await source.check(log);
   const http = httpFunction(loadFunctions(p));

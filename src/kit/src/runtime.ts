@@ -17,6 +17,7 @@ export {
   DEFAULT_LOG_LEVEL,
   DEFAULT_METRICS_NAMESPACE,
   LOG_LEVELS,
+  MAX_BUFFERED_DEBUG_LINES,
   type LogLevel,
   type MetricName,
 } from "./runtime/telemetry";

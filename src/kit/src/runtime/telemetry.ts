@@ -25,7 +25,7 @@ export const CORRELATION_HEADER = "x-correlation-id";
 /** Letters, digits and `._:-`, 1 to 128: anything else is replaced by API Gateway's request id, never logged. */
 export const CORRELATION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Debug lines kept per invocation at most; later ones are counted, not kept. */
-const MAX_BUFFERED = 100;
+export const MAX_BUFFERED_DEBUG_LINES = 100;
 
 /** The metrics the kit emits, by what emits them: the alarms and dashboard of a deployment name only these. */
 export const METRICS = {
@@ -88,7 +88,7 @@ function write(level: LogLevel, message: string, fields?: Record<string, unknown
   const line = JSON.stringify({ timestamp: new Date().toISOString(), level, ...(current ? { correlationId: current.correlationId } : {}), message, ...fields });
   if (RANK[level] >= RANK[configuredLevel()]) return writeLine(line);
   if (level !== "debug" || !current) return;
-  if (current.debug.length < MAX_BUFFERED) current.debug.push(line);
+  if (current.debug.length < MAX_BUFFERED_DEBUG_LINES) current.debug.push(line);
   else current.dropped++;
 }
 
