@@ -91,8 +91,12 @@ describe("the local deployment (make deploy / make destroy)", () => {
     // Each scheduled job runs now, on what the walkthrough left, and answers.
     for (const job of functions.filter((f) => f.kind === "schedule")) await invokeLocal(d, job, quiet);
 
-    // One JSON line per request in the API's log (make logs), as in Lambda.
-    expect(readFileSync(localPaths(d).apiLog, "utf8")).toMatch(/"type":"request","requestId":"[^"]+","route":"GET \/health","status":200/);
+    // One JSON line per request in the API's log (make logs), as in Lambda: its log line and its metrics.
+    const requests = readFileSync(localPaths(d).apiLog, "utf8")
+      .split("\n")
+      .filter((line) => line.includes('"type":"request"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(requests).toContainEqual(expect.objectContaining({ Route: "GET /health", status: 200, Service: "local", correlationId: expect.any(String) }));
 
     // Deploying again moves the running API to the new build (it keeps serving) and keeps the database and its data.
     const again: string[] = [];

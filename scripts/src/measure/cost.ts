@@ -6,7 +6,8 @@
  * starts), measures the bundle's init time, and prices them with
  * presets/prices.json: DynamoDB on demand, Lambda arm64 GB-seconds (the
  * handler's duration, and the init share for the measured cold-start rate),
- * API Gateway's HTTP API. Writes bench/cost.json; `--compare <file>` prints
+ * API Gateway's HTTP API, and CloudWatch Logs' ingestion of the request's
+ * line (which carries its metrics). Writes bench/cost.json; `--compare <file>` prints
  * the change against another run's (the pull request workflow passes main's).
  */
 import { spawnSync } from "node:child_process";
@@ -30,6 +31,7 @@ export interface Prices {
   dynamodb: { onDemandReadRequestUnitsPerMillion: number; onDemandWriteRequestUnitsPerMillion: number };
   lambda: { arm64GbSecond: number; requestsPerMillion: number; initBilled: boolean };
   apiGateway: { httpApiRequestsPerMillion: number };
+  cloudwatchLogs: { ingestionPerGb: number };
 }
 export const loadPrices = (file = PRICES_FILE): Prices => JSON.parse(readFileSync(file, "utf8")) as Prices;
 
@@ -40,6 +42,8 @@ export interface RouteUsage {
   writeUnitsPerRequest: number;
   latencyMs: { p50: number; mean: number };
   coldStarts: number;
+  /** Bytes of log a request writes (its request line, as CloudWatch Logs ingests it). */
+  logBytesPerRequest: number;
 }
 
 /** The request lines among a function's log lines (the kit's metric lines of type "request"), by route. */
@@ -62,6 +66,7 @@ export function routeUsage(lines: readonly Record<string, unknown>[]): Record<st
           writeUnitsPerRequest: round(sum(xs, "WriteUnits") / xs.length),
           latencyMs: { p50: round(median(xs.map((x) => Number(x.Latency))), 2), mean: round(sum(xs, "Latency") / xs.length, 2) },
           coldStarts: sum(xs, "ColdStart"),
+          logBytesPerRequest: Math.round(xs.reduce((n, x) => n + Buffer.byteLength(JSON.stringify(x)) + 1, 0) / xs.length),
         },
       ]),
   );
@@ -82,7 +87,7 @@ export function jsonLines(file: string, from = 0): Record<string, unknown>[] {
 
 export interface RouteCost extends RouteUsage {
   /** Dollars per million requests. */
-  perMillion: { dynamodb: number; lambda: number; apiGateway: number; total: number };
+  perMillion: { dynamodb: number; lambda: number; apiGateway: number; logs: number; total: number };
 }
 
 export interface CostReport {
@@ -109,8 +114,15 @@ export function priceRoute(usage: RouteUsage, prices: Prices, memoryMb: number, 
   const billedSeconds = Math.ceil(usage.latencyMs.mean) / 1000 + (prices.lambda.initBilled ? (coldStartRate * Math.ceil(initMs)) / 1000 : 0);
   const lambda = billedSeconds * gb * prices.lambda.arm64GbSecond * million + prices.lambda.requestsPerMillion;
   const apiGateway = prices.apiGateway.httpApiRequestsPerMillion;
+  const logs = ((usage.logBytesPerRequest * million) / 1024 ** 3) * prices.cloudwatchLogs.ingestionPerGb;
   const cents = (n: number) => Math.round(n * 10_000) / 10_000;
-  return { dynamodb: cents(dynamodb), lambda: cents(lambda), apiGateway: cents(apiGateway), total: cents(dynamodb + lambda + apiGateway) };
+  return {
+    dynamodb: cents(dynamodb),
+    lambda: cents(lambda),
+    apiGateway: cents(apiGateway),
+    logs: cents(logs),
+    total: cents(dynamodb + lambda + apiGateway + logs),
+  };
 }
 
 /** Module load of a built bundle, in fresh processes (the init Lambda bills at a cold start, less the runtime's own start). */
@@ -195,14 +207,11 @@ export function costTable(report: CostReport): string {
     usd(r.perMillion.dynamodb),
     usd(r.perMillion.lambda),
     usd(r.perMillion.apiGateway),
+    usd(r.perMillion.logs),
     usd(r.perMillion.total),
   ]);
-  return textTable(
-    [["route", "requests", "read units/req", "write units/req", "ms p50 / mean", "DynamoDB $/M", "Lambda $/M", "API $/M", "total $/M"], ...rows],
-    {
-      markdown: true,
-    },
-  );
+  const header = ["route", "requests", "read units/req", "write units/req", "ms p50 / mean", "DynamoDB $/M", "Lambda $/M", "API $/M", "logs $/M", "total $/M"];
+  return textTable([header, ...rows], { markdown: true });
 }
 
 /** Per route, what changed against `before` (a main branch's bench/cost.json): units per request and dollars per million. */

@@ -23,9 +23,24 @@ describe("make cost", () => {
       { type: "stream-batch", Records: 4, ReadUnits: 9 },
       { level: "warn", message: "request failed", Route: "GET /a/{id}" },
     ]);
+    const bytes = (...xs: object[]) => Math.round(xs.reduce((n, x) => n + JSON.stringify(x).length + 1, 0) / xs.length);
     expect(usage).toEqual({
-      "GET /a/{id}": { requests: 2, readUnitsPerRequest: 1, writeUnitsPerRequest: 0, latencyMs: { p50: 20, mean: 20 }, coldStarts: 1 },
-      "POST /a": { requests: 1, readUnitsPerRequest: 0, writeUnitsPerRequest: 2, latencyMs: { p50: 50, mean: 50 }, coldStarts: 0 },
+      "GET /a/{id}": {
+        requests: 2,
+        readUnitsPerRequest: 1,
+        writeUnitsPerRequest: 0,
+        latencyMs: { p50: 20, mean: 20 },
+        coldStarts: 1,
+        logBytesPerRequest: bytes(line("GET /a/{id}", 0.5, 0, 10, 1), line("GET /a/{id}", 1.5, 0, 30)),
+      },
+      "POST /a": {
+        requests: 1,
+        readUnitsPerRequest: 0,
+        writeUnitsPerRequest: 2,
+        latencyMs: { p50: 50, mean: 50 },
+        coldStarts: 0,
+        logBytesPerRequest: bytes(line("POST /a", 0, 2, 50)),
+      },
     });
   });
 
@@ -55,13 +70,15 @@ describe("make cost", () => {
   it("prices a route by the price file: units on demand, GB-seconds with the init share, and the HTTP API's requests", () => {
     const prices = loadPrices();
     expect(prices.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    const usage = { requests: 1, readUnitsPerRequest: 0.5, writeUnitsPerRequest: 1, latencyMs: { p50: 9, mean: 9.2 }, coldStarts: 0 };
+    const usage = { requests: 1, readUnitsPerRequest: 0.5, writeUnitsPerRequest: 1, latencyMs: { p50: 9, mean: 9.2 }, coldStarts: 0, logBytesPerRequest: 1024 };
     const cost = priceRoute(usage, prices, 1024, 0.01, 200);
     expect(cost.dynamodb).toBeCloseTo(0.5 * prices.dynamodb.onDemandReadRequestUnitsPerMillion + prices.dynamodb.onDemandWriteRequestUnitsPerMillion, 4);
     // 10 ms billed (rounded up) + 1% of a 200 ms init = 12 ms of 1 GB, a million times, and the requests.
     expect(cost.lambda).toBeCloseTo(0.012 * prices.lambda.arm64GbSecond * 1e6 + prices.lambda.requestsPerMillion, 4);
     expect(cost.apiGateway).toBe(prices.apiGateway.httpApiRequestsPerMillion);
-    expect(cost.total).toBeCloseTo(cost.dynamodb + cost.lambda + cost.apiGateway, 3);
+    // A KB of log per request: a million of them is 1,000,000 KB, 0.95 GB ingested.
+    expect(cost.logs).toBeCloseTo((1e6 / 1024 ** 2) * prices.cloudwatchLogs.ingestionPerGb, 4);
+    expect(cost.total).toBeCloseTo(cost.dynamodb + cost.lambda + cost.apiGateway + cost.logs, 3);
   });
 
   it("reads JSON lines from a byte offset, skipping what is not JSON", () => {
@@ -88,7 +105,8 @@ describe("make cost", () => {
             writeUnitsPerRequest: w,
             latencyMs: { p50: 1, mean: 1 },
             coldStarts: 0,
-            perMillion: { dynamodb: 0, lambda: 0, apiGateway: 0, total },
+            logBytesPerRequest: 0,
+            perMillion: { dynamodb: 0, lambda: 0, apiGateway: 0, logs: 0, total },
           },
         ]),
       ),

@@ -107,7 +107,7 @@ describe("createApiHandler", () => {
       await api("GET", "/notes/secret-id-1");
       await api("GET", "/nowhere/secret-id-2");
       const lines = logged.ofType("request");
-      const base = { Service: "api", Requests: 1, Errors5xx: 0, correlationId: expect.any(String), requestId: expect.any(String) };
+      const base = { Service: "api", Requests: 1, Errors5xx: 0, correlationId: expect.any(String) };
       expect(lines).toEqual([
         expect.objectContaining({ ...base, level: "info", Route: "PUT /notes/{id}", status: 200, ColdStart: 1, Errors4xx: 0, dynamodbRequests: 2 }),
         expect.objectContaining({ ...base, Route: "GET /notes/{id}", status: 200, ColdStart: 0, Errors4xx: 0, WriteUnits: 0, dynamodbRequests: 1 }),

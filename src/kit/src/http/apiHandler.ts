@@ -136,6 +136,12 @@ function requestLine(inv: Invocation, r: { requestId: string; route: string; sta
     WriteUnits: inv.writeUnits,
     ColdStart: r.coldStart ? 1 : 0,
   };
-  const properties = { correlationId: inv.correlationId, requestId: r.requestId, status: r.status, dynamodbRequests: inv.requests };
+  // API Gateway's request id only when the caller named the request otherwise: each line is paid for by the byte.
+  const properties = {
+    correlationId: inv.correlationId,
+    ...(r.requestId === inv.correlationId ? {} : { requestId: r.requestId }),
+    status: r.status,
+    dynamodbRequests: inv.requests,
+  };
   return metricLine("request", { Service: serviceName(), Route: r.route }, metrics, properties, inv);
 }

@@ -141,7 +141,8 @@ export function metricLine(
   inv: Pick<Invocation, "readUnits" | "writeUnits"> | undefined = current,
 ): Record<string, unknown> {
   const Namespace = process.env.METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE;
-  const definitions = (names: string[]) => names.map((Name) => ({ Name, Unit: UNITS[Name as MetricName] ?? "Count" }));
+  // A unit only where it is not a count: every byte of the line is ingested, for each invocation.
+  const definitions = (names: string[]) => names.map((Name) => (UNITS[Name as MetricName] ? { Name, Unit: UNITS[Name as MetricName] } : { Name }));
   const units = { ReadUnits: inv?.readUnits ?? 0, WriteUnits: inv?.writeUnits ?? 0 };
   return {
     _aws: {
