@@ -1,3 +1,4 @@
+import { DEFAULT_LOG_LEVEL } from "@dynamodb-starter/kit/runtime";
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
@@ -82,6 +83,7 @@ describe("a handler module added to the handlers folder", () => {
       zip: expect.stringMatching(/nightlyReport\.zip$/),
       memory_mb: dev.lambda.memoryMb,
       timeout_seconds: dev.lambda.timeoutSeconds,
+      log_level: DEFAULT_LOG_LEVEL,
       http: false,
       schedule: { expression: "rate(1 hour)", timezone: "UTC" },
     });
