@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { LOCAL_REGION, batchWriteAll, connect, createApiHandler, createClient, createDocumentClient, type Migration } from "@dynamodb-starter/kit/runtime";
 import { callerClaims, walk } from "@dynamodb-starter/kit/contract";
 import { describeTable, dynamoMigrationStorage, ensureTable } from "@dynamodb-starter/kit/ops";
-import { apiGatewayEvent, jwtContext, countRequests } from "@dynamodb-starter/kit/testing";
+import { apiEvent, countRequests } from "@dynamodb-starter/kit/testing";
 import { backfill } from "@dynamodb-starter/kit/ops";
 import { CLI_ROOT, loadContract, project, type Project } from "../project";
 import { buildEntry } from "../build";
@@ -49,16 +49,7 @@ async function coldStartRow(endpoint: string) {
   const captured = await walk(
     contract.load.setup,
     async (r) => {
-      const reply = await handler(
-        apiGatewayEvent({
-          method: r.method,
-          rawPath: r.path,
-          rawQueryString: new URLSearchParams(r.query ?? {}).toString(),
-          headers: { "content-type": "application/json" },
-          ...(r.body === undefined ? {} : { body: JSON.stringify(r.body) }),
-          jwt: jwtContext(callerClaims(contract, r)),
-        }),
-      );
+      const reply = await handler(apiEvent(r.method, r.path, { ...(r.query ? { query: r.query } : {}), body: r.body }, callerClaims(contract, r)));
       return { status: reply.statusCode ?? 200, body: reply.body ? (JSON.parse(reply.body) as unknown) : undefined };
     },
     (r, reply) => {

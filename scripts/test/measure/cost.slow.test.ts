@@ -5,7 +5,7 @@
  */
 import { createApiHandler } from "@dynamodb-starter/kit/runtime";
 import { callerClaims, withCaptured, type SampleRequest } from "@dynamodb-starter/kit/contract";
-import { apiGatewayEvent, captureTelemetry, jwtContext } from "@dynamodb-starter/kit/testing";
+import { apiEvent, captureTelemetry } from "@dynamodb-starter/kit/testing";
 import { costOn, costTable } from "../../src/measure/cost";
 import { withLoadStack } from "../../src/measure/load";
 import { FIXTURE } from "../support/functions";
@@ -28,16 +28,7 @@ describe("make cost on the fixture app", () => {
       try {
         const handler = createApiHandler(stack.contract.api, { tableName: stack.tableName, endpoint: stack.endpoint });
         const send = (r: SampleRequest) =>
-          handler(
-            apiGatewayEvent({
-              method: r.method,
-              rawPath: r.path,
-              rawQueryString: new URLSearchParams(r.query ?? {}).toString(),
-              headers: { "content-type": "application/json" },
-              ...(r.body === undefined ? {} : { body: JSON.stringify(r.body) }),
-              jwt: jwtContext(callerClaims(stack.contract, r)),
-            }),
-          );
+          handler(apiEvent(r.method, r.path, { ...(r.query ? { query: r.query } : {}), body: r.body }, callerClaims(stack.contract, r)));
         await send({ method: "GET", path: "/health", status: 200 }); // the cold start's check, out of the way
         for (const r of mix) expect((await send(r)).statusCode).toBe(r.status);
         const alone = capture.ofType("request").slice(1);
