@@ -8,6 +8,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { walk, withCaptured, type SampleRequest } from "@dynamodb-starter/kit/contract";
 import { apiRouteTable } from "@dynamodb-starter/kit/runtime";
+import { pollUntil } from "@dynamodb-starter/kit/ops";
+import { jsonLines } from "../src/measure/cost";
 import { isolatedLocalDeployment, type LocalDeployment } from "../src/deployments";
 import { deployLocal, destroyLocal, invokeLocal, localPaths } from "../src/local/localDeployment";
 import { requestAuthorization } from "../src/local/localIssuer";
@@ -97,6 +99,21 @@ describe("the local deployment (make deploy / make destroy)", () => {
       .filter((line) => line.includes('"type":"request"'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(requests).toContainEqual(expect.objectContaining({ Route: "GET /health", status: 200, Service: "local", correlationId: expect.any(String) }));
+
+    // A request's correlation id reaches the stream consumers' lines for the changes its writes made: one id finds both.
+    const requestIds = new Set(requests.map((r) => r.correlationId));
+    for (const consumer of functions.filter((f) => f.kind === "stream")) {
+      const followed = await pollUntil(
+        async () => {
+          const file = localPaths(d).functionLog(consumer.name);
+          const records = existsSync(file) ? jsonLines(file).filter((l) => l.type === "stream-record") : [];
+          const traced = records.filter((l) => requestIds.has(l.correlationId));
+          return traced.length > 0 ? { done: true, value: traced } : { done: false, status: `${records.length} record line(s), none of a request` };
+        },
+        { what: `${consumer.name} to log a record of a request's write`, timeoutMs: 30_000 },
+      );
+      expect(followed[0]).toMatchObject({ level: "info", correlationId: expect.any(String), event: expect.stringMatching(/^(INSERT|MODIFY|REMOVE)$/) });
+    }
 
     // Deploying again moves the running API to the new build (it keeps serving) and keeps the database and its data.
     const again: string[] = [];
