@@ -34,11 +34,12 @@ import {
 } from "./localDeployment";
 import { runPreStep } from "../pipeline/preStep";
 import { loadContract } from "../project";
+import { readableWriter } from "./readableLog";
 
 export interface DevOptions {
   deployment?: LocalDeployment;
   log?: (line: string) => void;
-  /** Where the API's own output goes (its request log lines); this process's stdout by default. */
+  /** Where the functions' own output goes (their log lines, made readable: readableLog.ts); this process's stdout by default. */
   apiOutput?: (chunk: string) => void;
   /** Type-check on save with tsc --watch (default true). */
   typecheck?: boolean;
@@ -137,11 +138,12 @@ export async function dev({
 async function startFunction(name: string, env: NodeJS.ProcessEnv, output: (chunk: string) => void, cwd: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, LOCAL_FUNCTION_COMMAND, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   child.stderr?.on("data", (chunk: Buffer) => output(chunk.toString()));
+  const lines = readableWriter(output);
   await new Promise<void>((resolve, reject) => {
     child.stdout?.on("data", (chunk: Buffer) => {
       const text = chunk.toString();
       if (text.includes(`local function local-${name}`)) resolve();
-      else output(text);
+      else lines(text);
     });
     child.once("exit", (code) => reject(new Error(`the local function ${name} exited (code ${code}) before running`)));
   });
@@ -152,11 +154,12 @@ async function startFunction(name: string, env: NodeJS.ProcessEnv, output: (chun
 async function startApi(env: NodeJS.ProcessEnv, url: string, output: (chunk: string) => void, cwd: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, LOCAL_API_COMMAND, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   child.stderr?.on("data", (chunk: Buffer) => output(chunk.toString()));
+  const lines = readableWriter(output);
   const serving = new Promise<void>((resolve, reject) => {
     child.stdout?.on("data", (chunk: Buffer) => {
       const text = chunk.toString();
       if (text.includes("local API serving")) resolve();
-      else output(text);
+      else lines(text);
     });
     child.once("exit", (code) => reject(new Error(`the local API exited (code ${code}) before serving ${url}`)));
   });

@@ -9,6 +9,7 @@ import { ConfigError } from "@dynamodb-starter/kit/runtime";
 import { httpFunction, loadFunctions, type FunctionSpec } from "../functions";
 import { loadDeployment } from "../deployments";
 import { deployLocal, destroyLocal, invokeLocal, localLogFiles, rollbackLocal } from "../local/localDeployment";
+import { readableWriter } from "../local/readableLog";
 import { functionName } from "../aws/terraform";
 import { loadContract, project, type Project } from "../project";
 import { awsShip, destroyAws, planAws, rollbackAws } from "./awsShip";
@@ -44,7 +45,13 @@ export async function main(argv: string[], log: (line: string) => void = console
       case "destroy":
         return destroyLocal(deployment, log);
       case "logs":
-        return follow("tail", ["-n", "50", "-F", ...localLogFiles(deployment, functions(), values.name)]);
+        // The files hold the JSON lines as CloudWatch would get them; the terminal gets them readable (readableLog.ts).
+        return follow(
+          "tail",
+          ["-n", "50", "-F", ...localLogFiles(deployment, functions(), values.name)],
+          "tail is not installed",
+          readableWriter((t) => process.stdout.write(t)),
+        );
       case "invoke":
         return invokeLocal(deployment, functionNamed(functions(), values.name), log);
       case "plan":
@@ -102,9 +109,10 @@ function functionNamed(functions: readonly FunctionSpec[], name: string | undefi
   return found;
 }
 
-function follow(command: string, args: string[], missing = `${command} is not installed`): Promise<void> {
+function follow(command: string, args: string[], missing = `${command} is not installed`, lines?: (chunk: Buffer) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: "inherit" });
+    const child = spawn(command, args, { stdio: ["inherit", lines ? "pipe" : "inherit", "inherit"] });
+    if (lines) child.stdout?.on("data", lines);
     child.on("error", () => reject(new ConfigError(missing)));
     child.on("exit", () => resolve());
   });
