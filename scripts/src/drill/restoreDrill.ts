@@ -82,9 +82,12 @@ export interface DrillReport {
   requests: { request: string; status: number }[];
 }
 
-/** A scratch table's name: the table's, a suffix and a random part, within DynamoDB's 255 characters. */
+/**
+ * A scratch table's name: the table's, a time and a random part (26 characters), within DynamoDB's 255: whole, so
+ * that the drill role's <table>-drill-* matches it, for a table name of up to 229 characters.
+ */
 export const scratchName = (tableName: string, now = new Date()) =>
-  `${tableName.slice(0, 200)}-drill-${now.toISOString().slice(0, 16).replace(/[-:T]/g, "")}-${randomBytes(3).toString("hex")}`;
+  `${tableName.slice(0, 229)}-drill-${now.toISOString().slice(0, 16).replace(/[-:T]/g, "")}-${randomBytes(3).toString("hex")}`;
 
 /** Items in a table, by a consistent parallel scan of its keys only (COUNT). */
 export async function countItems(client: DynamoDBClient, tableName: string, segments = 4): Promise<number> {
@@ -105,10 +108,19 @@ export async function countItems(client: DynamoDBClient, tableName: string, segm
   return counts.reduce((a, b) => a + b, 0);
 }
 
-/** The settings a scratch table takes: the deployment's, less what would keep it (deletion protection) or cost for nothing (backups, a stream). */
+/**
+ * The settings a scratch table takes: those a restore drops and the API's behaviour depends on (TTL, the on-demand
+ * maximum) and its tags. Not deletion protection (it must go), backups or a stream (cost for nothing), nor encryption:
+ * a restore keeps the source's unless told otherwise, and changing it would need the key's permissions.
+ */
 export function scratchSettings(settings: TableSettings, scratch: string): TableSettings {
-  const { pointInTimeRecovery: _backups, deletionProtection: _kept, stream: _stream, ...rest } = settings;
-  return { ...rest, deletionProtection: false, tags: { ...settings.tags, "restore-drill": scratch } };
+  const { ttlAttribute, onDemandMaximum, tags } = settings;
+  return {
+    ...(ttlAttribute === undefined ? {} : { ttlAttribute }),
+    ...(onDemandMaximum === undefined ? {} : { onDemandMaximum }),
+    deletionProtection: false,
+    tags: { ...tags, "restore-drill": scratch },
+  };
 }
 
 /** The walkthrough's read-only requests answered by the built API on the scratch table: none a 5xx, each one the spec declares. */
