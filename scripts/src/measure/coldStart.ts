@@ -143,7 +143,8 @@ export async function measureColdStart({
     DYNAMODB_ENDPOINT: endpoint,
     TABLE_NAME: tableName,
     CURSOR_SECRET: "bench-cursor-secret-not-for-production",
-    // What Lambda would do, in the library's own words: report pending migrations, log one line per request.
+    // As in Lambda: pending migrations reported, one line per request, one invocation at a time (telemetry.ts).
+    AWS_LAMBDA_FUNCTION_NAME: "bench-api",
     MIGRATIONS_ON_CONNECT: "fail",
     TELEMETRY: "on",
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",

@@ -169,6 +169,50 @@ describe("correlation", () => {
   });
 });
 
+describe("concurrent invocations in one process", () => {
+  it("keep their own units, tags and lines through every await, however they interleave", async () => {
+    const { client, documentClient } = localClients();
+    meterClient(client);
+    try {
+      const one = (id: string, writes: number) =>
+        invocation(id, async (inv) => {
+          for (let i = 0; i < writes; i++) {
+            await new Promise((resolve) => setTimeout(resolve, Math.random() * 5)); // let the others run between writes
+            await documentClient.send(new PutCommand({ TableName: tableName, Item: { pk: `C#${id}#${i}`, sk: "C" } }));
+            log.info("wrote", { i });
+          }
+          return inv;
+        });
+      const done = await Promise.all([one("a", 5), one("b", 3), one("c", 1)]);
+      expect(done.map((inv) => [inv.correlationId, inv.requests, inv.writeUnits])).toEqual([
+        ["a", 5, 5],
+        ["b", 3, 3],
+        ["c", 1, 1],
+      ]);
+      for (const [id, n] of [
+        ["a", 5],
+        ["b", 3],
+        ["c", 1],
+      ] as const) {
+        for (let i = 0; i < n; i++) expect((await stored(`C#${id}#${i}`, "C"))?.[CORRELATION_ATTRIBUTE]).toBe(`${id}#${i + 1}`);
+      }
+      expect(capture.lines.map((l) => `${String(l.correlationId)}:${String(l.i)}`).sort()).toEqual([
+        "a:0",
+        "a:1",
+        "a:2",
+        "a:3",
+        "a:4",
+        "b:0",
+        "b:1",
+        "b:2",
+        "c:0",
+      ]);
+    } finally {
+      client.destroy();
+    }
+  });
+});
+
 describe("metrics", () => {
   it("writes lines that follow the embedded metric format, naming only the metrics the kit declares", async () => {
     const { api } = apiClient(handler());

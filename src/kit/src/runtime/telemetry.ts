@@ -12,10 +12,15 @@
  * `defineFunction({ logLevel })`; `info` by default). Below it, `debug` lines
  * are kept for the invocation and written only if it fails.
  *
- * Lambda runs one invocation per process at a time: the current one is a
- * module variable. Under concurrent requests (the local adapter) the
- * attribution of DynamoDB units to requests is approximate.
+ * Which invocation is current: where invocations run one at a time (Lambda,
+ * unless it sets AWS_LAMBDA_MAX_CONCURRENCY), a variable, as the AWS SDK's own
+ * invoke store does; anywhere else (the local API, tests, Lambda's
+ * multi-concurrency) an AsyncLocalStorage, which follows each invocation
+ * through its awaits so that concurrent ones keep their own lines, units and
+ * tags. It costs promise hooks for the whole process (a few percent of a cold start),
+ * so it is not paid where it buys nothing.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
@@ -55,8 +60,34 @@ export interface Invocation {
   dropped: number;
 }
 
-let current: Invocation | undefined;
-export const currentInvocation = (): Invocation | undefined => current;
+interface Slot {
+  get(): Invocation | undefined;
+  run<T>(inv: Invocation, work: () => Promise<T>): Promise<T>;
+}
+
+function oneAtATime(): Slot {
+  let current: Invocation | undefined;
+  return {
+    get: () => current,
+    async run(inv, work) {
+      current = inv;
+      try {
+        return await work();
+      } finally {
+        if (current === inv) current = undefined;
+      }
+    },
+  };
+}
+
+function perAsyncContext(): Slot {
+  const storage = new AsyncLocalStorage<Invocation>();
+  return { get: () => storage.getStore(), run: (inv, work) => storage.run(inv, work) };
+}
+
+const invocations: Slot =
+  process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined && !("AWS_LAMBDA_MAX_CONCURRENCY" in process.env) ? oneAtATime() : perAsyncContext();
+export const currentInvocation = (): Invocation | undefined => invocations.get();
 
 /** Whether this process writes telemetry: inside Lambda, or where TELEMETRY=on asks for it (a local deployment). */
 export const telemetryOn = (): boolean => process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined || process.env.TELEMETRY === "on";
@@ -85,6 +116,7 @@ export const setLineWriter = (write: (line: string) => void): (() => void) => {
  * request's body, a token or a secret in them.
  */
 function write(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
+  const current = invocations.get();
   const line = JSON.stringify({ timestamp: new Date().toISOString(), level, ...(current ? { correlationId: current.correlationId } : {}), message, ...fields });
   if (RANK[level] >= RANK[configuredLevel()]) return writeLine(line);
   if (level !== "debug" || !current) return;
@@ -108,15 +140,12 @@ export function correlationIdFrom(sent: string | undefined, fallback: string): s
 /** Runs `work` as the current invocation; on failure (`failed` of its result, or a throw) writes its buffered debug lines. */
 export async function invocation<T>(correlationId: string, work: (inv: Invocation) => Promise<T>, failed: (result: T) => boolean = () => false): Promise<T> {
   const inv: Invocation = { correlationId, requests: 0, readUnits: 0, writeUnits: 0, writes: 0, debug: [], dropped: 0 };
-  const previous = current;
-  current = inv;
   let ok = false;
   try {
-    const result = await work(inv);
+    const result = await invocations.run(inv, () => work(inv));
     ok = !failed(result);
     return result;
   } finally {
-    if (current === inv) current = previous;
     if (!ok) flushDebug(inv);
   }
 }
@@ -138,7 +167,7 @@ export function metricLine(
   dimensions: { Service: string } & Record<string, string>,
   metrics: Partial<Record<MetricName, number>>,
   properties: Record<string, unknown> = {},
-  inv: Pick<Invocation, "readUnits" | "writeUnits"> | undefined = current,
+  inv: Pick<Invocation, "readUnits" | "writeUnits"> | undefined = invocations.get(),
 ): Record<string, unknown> {
   const Namespace = process.env.METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE;
   // A unit only where it is not a count: every byte of the line is ingested, for each invocation.
