@@ -30,7 +30,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import { StarterError, connect, createClient } from "@dynamodb-starter/kit/runtime";
 import { describeTable, pollUntil, reconcileTable, type TableSettings } from "@dynamodb-starter/kit/ops";
-import { contractChecker, callerClaims, type AppContract } from "@dynamodb-starter/kit/contract";
+import { contractChecker, callerClaims, operationOf, type AppContract } from "@dynamodb-starter/kit/contract";
 import { apiGatewayEvent, jwtContext } from "@dynamodb-starter/kit/testing";
 import { parseArgs } from "node:util";
 import { smokeRequests } from "../aws/release";
@@ -140,25 +140,15 @@ async function readThroughApi(api: BuiltFunction, contract: AppContract, spec: u
     answered.push({ request, status: statusCode });
     if (statusCode >= 500) failures.push(`${request} answered ${statusCode}`);
     else {
-      const problem = check?.(routeKeyOf(r.method, r.path, contract), statusCode, body ? (JSON.parse(body) as unknown) : undefined);
+      const operation = spec ? operationOf(spec as never, r.method, r.path) : undefined;
+      const problem = operation ? check?.(operation, statusCode, body ? (JSON.parse(body) as unknown) : undefined) : undefined;
+      if (spec && !operation) failures.push(`${request} is no operation of openapi.json: run make openapi`);
       if (problem) failures.push(`${request} answered ${statusCode}, which the spec does not declare: ${problem.problem}`);
     }
   }
   log(`  the built API answered ${answered.length} read-only request(s) of the walkthrough: ${answered.map((a) => `${a.request} ${a.status}`).join(", ")}`);
   if (failures.length) throw new RestoreDrillError(`the restored table does not serve the API:\n${failures.map((f) => `  - ${f}`).join("\n")}`);
   return answered;
-}
-
-/** The route key ("GET /items/{id}") a sample request's path matches, by the contract's route table. */
-function routeKeyOf(method: string, path: string, contract: AppContract): string {
-  const keys = Object.keys(contract.api.routes).concat("GET /health");
-  const segments = path.split("?")[0]!.split("/");
-  const match = keys.find((key) => {
-    const [m, pattern] = key.split(" ");
-    const parts = pattern!.split("/");
-    return m === method && parts.length === segments.length && parts.every((p, i) => p.startsWith("{") || p === segments[i]);
-  });
-  return match ?? `${method} ${path}`;
 }
 
 export interface DrillOptions {
