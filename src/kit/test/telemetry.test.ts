@@ -157,6 +157,25 @@ describe("correlation", () => {
           }),
         );
         await documentClient.send(new TransactWriteCommand({ TransactItems: [{ Put: { TableName: tableName, Item: { pk: "T#tx", sk: "T" } } }] }));
+        // An attribute named "set" (a reserved word, so a placeholder): no SET clause, then one after another clause.
+        await documentClient.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: "T#set", sk: "T" },
+            UpdateExpression: "ADD #set :one",
+            ExpressionAttributeNames: { "#set": "set" },
+            ExpressionAttributeValues: { ":one": 1 },
+          }),
+        );
+        await documentClient.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: "T#set", sk: "T" },
+            UpdateExpression: "ADD #set :one SET #seen = :set",
+            ExpressionAttributeNames: { "#set": "set", "#seen": "seen" },
+            ExpressionAttributeValues: { ":one": 1, ":set": true },
+          }),
+        );
         await documentClient.send(new PutCommand({ TableName: tableName, Item: { pk: "T#doc2", sk: "T" } }));
       });
     } finally {
@@ -165,7 +184,8 @@ describe("correlation", () => {
     expect(await stored("T#low", "T")).toEqual({ pk: "T#low", sk: "T", [CORRELATION_ATTRIBUTE]: "tagging#2" });
     expect(await stored("T#doc", "T")).toEqual({ pk: "T#doc", sk: "T", n: 1, m: "x", [CORRELATION_ATTRIBUTE]: "tagging#3" });
     expect((await stored("T#tx", "T"))?.[CORRELATION_ATTRIBUTE]).toBe("tagging#4");
-    expect((await stored("T#doc2", "T"))?.[CORRELATION_ATTRIBUTE]).toBe("tagging#5");
+    expect((await stored("T#doc2", "T"))?.[CORRELATION_ATTRIBUTE]).toBe("tagging#7");
+    expect(await stored("T#set", "T")).toEqual({ pk: "T#set", sk: "T", set: 2, seen: true, [CORRELATION_ATTRIBUTE]: "tagging#6" });
   });
 });
 

@@ -47,8 +47,10 @@ function taggedUpdate<U extends Update>(update: U, inv: Invocation): U {
   const expression = update.UpdateExpression;
   if (!expression) return update; // AttributeUpdates (the legacy form) are left as they are
   const set = `${NAME} = ${VALUE}`;
-  // SET is a reserved word: it appears in an expression only as the keyword, so the first match is the clause.
-  const UpdateExpression = /\bSET\s/i.test(expression) ? expression.replace(/\bSET\s/i, (kw) => `${kw}${set}, `) : `SET ${set} ${expression}`;
+  // SET is a reserved word: bare, it is only ever the clause's keyword, at the start or after a space (never inside a
+  // placeholder such as #set or :set, which an attribute named "set" needs).
+  const clause = /(^|\s)SET\s/i;
+  const UpdateExpression = clause.test(expression) ? expression.replace(clause, (kw) => `${kw}${set}, `) : `SET ${set} ${expression}`;
   return {
     ...update,
     UpdateExpression,
