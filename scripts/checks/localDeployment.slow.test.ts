@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { walk, withCaptured, type SampleRequest } from "@dynamodb-starter/kit/contract";
 import { apiRouteTable } from "@dynamodb-starter/kit/runtime";
 import { pollUntil } from "@dynamodb-starter/kit/ops";
-import { jsonLines } from "../src/measure/cost";
+import { jsonLines } from "../src/local/logLines";
 import { isolatedLocalDeployment, type LocalDeployment } from "../src/deployments";
 import { deployLocal, destroyLocal, invokeLocal, localPaths } from "../src/local/localDeployment";
 import { requestAuthorization } from "../src/local/localIssuer";

@@ -11,3 +11,11 @@ export function textTable(rows: readonly (readonly string[])[], { markdown = fal
   lines.splice(1, 0, `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
   return lines.join("\n");
 }
+
+/** 83 s, 4 min 10 s, 2 h 5 min. */
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${(ms / 1000).toFixed(s < 10 ? 1 : 0)} s`;
+  if (s < 7200) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}

@@ -1,7 +1,8 @@
 /** What the restore drill decides before it touches anything: the scratch table's name and settings, and how it says a duration. */
 import fc from "fast-check";
 import { TABLE_NAME_PATTERN } from "@dynamodb-starter/kit/runtime";
-import { formatDuration, scratchName, scratchSettings } from "../src/drill/restoreDrill";
+import { scratchName, scratchSettings } from "../src/drill/restoreDrill";
+import { formatDuration } from "../src/format";
 
 describe("the restore drill", () => {
   it("names a scratch table after any valid table name: valid itself, unique, and matched by the drill role's <table>-drill-* (property)", () => {

@@ -40,14 +40,7 @@ import { buildFunctions } from "../build";
 import { httpFunction, loadFunctions } from "../functions";
 import { BuiltFunction } from "../local/builtFunction";
 import { loadContract, project, type Project } from "../project";
-
-/** 83 s, 4 min 10 s, 2 h 5 min. */
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 120) return `${(ms / 1000).toFixed(s < 10 ? 1 : 0)} s`;
-  if (s < 7200) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
-}
+import { formatDuration } from "../format";
 
 export class RestoreDrillError extends StarterError<"RESTORE_DRILL"> {
   override name = "RestoreDrillError";

@@ -34,12 +34,12 @@ import {
 } from "./localDeployment";
 import { runPreStep } from "../pipeline/preStep";
 import { loadContract } from "../project";
-import { readableWriter } from "./readableLog";
+import { readableWriter } from "./logLines";
 
 export interface DevOptions {
   deployment?: LocalDeployment;
   log?: (line: string) => void;
-  /** Where the functions' own output goes (their log lines, made readable: readableLog.ts); this process's stdout by default. */
+  /** Where the functions' own output goes (their log lines, made readable: logLines.ts); this process's stdout by default. */
   apiOutput?: (chunk: string) => void;
   /** Type-check on save with tsc --watch (default true). */
   typecheck?: boolean;

@@ -544,7 +544,8 @@ async function httpRow() {
   log(`5/${STEPS} HTTP path: an isolated local deployment, the app's reads and its creates, 10 connections for 5 s each (the load test's runner)`);
   // Loaded here, not at the top: the local deployment's pre-step imports umzug, which row 1 checks connect() never loads.
   const { loadRun, withLoadStack } = await import("./load");
-  const { jsonLines, routeUsage } = await import("./cost");
+  const { routeUsage } = await import("./cost");
+  const { jsonLines } = await import("../local/logLines");
   await withLoadStack(async (stack) => {
     const from = statSync(stack.apiLog).size;
     const reads = await loadRun(stack, { connections: 10, duration: 5, shape: "reads" });

@@ -20,6 +20,7 @@ import { textTable } from "../format";
 import { httpFunction, loadFunctions } from "../functions";
 import { DEFAULT_LAMBDA_MEMORY_MB, loadDeployment } from "../deployments";
 import { median } from "./coldStart";
+import { jsonLines } from "../local/logLines";
 import type { Stack } from "./load";
 
 export const PRICES_FILE = join(CLI_ROOT, "presets", "prices.json");
@@ -70,19 +71,6 @@ export function routeUsage(lines: readonly Record<string, unknown>[]): Record<st
         },
       ]),
   );
-}
-
-/** The JSON lines of a log file from byte `from` on; other lines (a runtime's own words) are skipped. */
-export function jsonLines(file: string, from = 0): Record<string, unknown>[] {
-  const text = readFileSync(file).subarray(from).toString("utf8");
-  return text.split("\n").flatMap((line) => {
-    if (!line.startsWith("{")) return [];
-    try {
-      return [JSON.parse(line) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
 }
 
 export interface RouteCost extends RouteUsage {

@@ -9,7 +9,7 @@ import { ConfigError } from "@dynamodb-starter/kit/runtime";
 import { httpFunction, loadFunctions, type FunctionSpec } from "../functions";
 import { loadDeployment } from "../deployments";
 import { deployLocal, destroyLocal, invokeLocal, localLogFiles, rollbackLocal } from "../local/localDeployment";
-import { readableWriter } from "../local/readableLog";
+import { readableWriter } from "../local/logLines";
 import { functionName } from "../aws/terraform";
 import { loadContract, project, type Project } from "../project";
 import { awsShip, destroyAws, planAws, rollbackAws } from "./awsShip";
@@ -45,7 +45,7 @@ export async function main(argv: string[], log: (line: string) => void = console
       case "destroy":
         return destroyLocal(deployment, log);
       case "logs":
-        // The files hold the JSON lines as CloudWatch would get them; the terminal gets them readable (readableLog.ts).
+        // The files hold the JSON lines as CloudWatch would get them; the terminal gets them readable (logLines.ts).
         return follow(
           "tail",
           ["-n", "50", "-F", ...localLogFiles(deployment, functions(), values.name)],

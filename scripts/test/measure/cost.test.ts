@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { costChanges, jsonLines, loadPrices, main, priceRoute, routeUsage, type CostReport } from "../../src/measure/cost";
+import { costChanges, loadPrices, main, priceRoute, routeUsage, type CostReport } from "../../src/measure/cost";
+import { jsonLines } from "../../src/local/logLines";
 
 const line = (Route: string, ReadUnits: number, WriteUnits: number, Latency: number, ColdStart = 0) => ({
   type: "request",

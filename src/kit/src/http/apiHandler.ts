@@ -92,10 +92,10 @@ export function createApiHandler(api: ApiDefinition, { logRequests, ...options }
   };
 }
 
-/** The app's routes and the library's public `GET /health`, unless the app defines its own. */
 /** The route the kit adds unless the app defines its own. */
 export const HEALTH_ROUTE = "GET /health";
 
+/** The app's routes and the library's public `GET /health`, unless the app defines its own. */
 function withHealth(routes: Routes): Routes {
   // Public, so it names nothing: not the table, not the version. It answers once connect() has checked the table.
   const health = { public: true, handle: async ({ db }: RouteRequest) => (await db(), json(200, { status: "ok" })) };

@@ -146,16 +146,20 @@ export function createStreamHandler(definition: StreamHandlerDefinition): Stream
     let stoppedAt: string | undefined;
     let last: StreamChange | undefined;
     const units = { readUnits: 0, writeUnits: 0 };
-    const handleCounted = (change: StreamChange) => (inv: { readUnits: number; writeUnits: number }) =>
-      handle(change).finally(() => {
-        units.readUnits += inv.readUnits;
-        units.writeUnits += inv.writeUnits;
-      });
     for (const record of event.Records) {
       const change = toChange(record);
       last = change;
       if (String(change.keys[PARTITION_KEY] ?? "").startsWith(RESERVED_PARTITION_PREFIX)) continue;
-      stoppedAt = await invocation(change.correlationId ?? `stream:${change.eventId}`, handleCounted(change), (stop) => stop !== undefined);
+      const id = change.correlationId ?? `stream:${change.eventId}`;
+      stoppedAt = await invocation(
+        id,
+        (inv) =>
+          handle(change).finally(() => {
+            units.readUnits += inv.readUnits;
+            units.writeUnits += inv.writeUnits;
+          }),
+        (stop) => stop !== undefined,
+      );
       if (stoppedAt) break;
     }
     const iteratorAge = last?.createdAtMs === undefined ? {} : { IteratorAge: Math.max(0, Date.now() - last.createdAtMs) };

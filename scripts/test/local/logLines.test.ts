@@ -1,6 +1,6 @@
 /** make dev and make logs print the kit's lines readable; any other line as it came. */
 import fc from "fast-check";
-import { readableLine, readableWriter } from "../../src/local/readableLog";
+import { readableLine, readableWriter } from "../../src/local/logLines";
 
 const request = {
   _aws: { Timestamp: Date.parse("2026-01-02T03:04:05.678Z"), CloudWatchMetrics: [] },

@@ -1,8 +1,24 @@
 /**
- * The kit's log lines as a person reads them in a terminal (`make dev`, `make logs` of the local deployment): a
+ * The kit's log lines in the local deployment's log files: read back as JSON (make cost, the checks), and shown as a
+ * person reads them in a terminal (`make dev`, `make logs` of the local deployment): a
  * request in one short line (route, status, time, DynamoDB units, correlation id) instead of its embedded-metric JSON.
  * The files keep the JSON as CloudWatch would get it; any line that is not the kit's passes through as it is.
  */
+import { readFileSync } from "node:fs";
+
+/** The JSON lines of a log file from byte `from` on; other lines (a runtime's own words) are skipped. */
+export function jsonLines(file: string, from = 0): Record<string, unknown>[] {
+  const text = readFileSync(file).subarray(from).toString("utf8");
+  return text.split("\n").flatMap((line) => {
+    if (!line.startsWith("{")) return [];
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
+
 const time = (line: Record<string, unknown>) => {
   const at =
     typeof line.timestamp === "string"
