@@ -225,6 +225,13 @@ export function costChanges(before: CostReport, after: CostReport): string {
   return textTable([["route", "read units/req", "write units/req", "total $/M"], ...rows], { markdown: true });
 }
 
+/** `--amount`, as written: decimal digits only (no "1e3", no "0x20"), from 10 to 1,000,000 requests. */
+export function parseAmount(text: string): number {
+  const amount = /^[0-9]{1,7}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(amount >= 10 && amount <= 1_000_000)) throw new ConfigError(`--amount must be a whole number of requests from 10 to 1,000,000; got "${text}"`);
+  return amount;
+}
+
 export const COST_FILE = (p: Project) => join(p.root, "bench", "cost.json");
 
 /** `make cost [DEPLOYMENT=name]`, and `starter cost --compare <file>`. */
@@ -234,10 +241,7 @@ export async function main(argv: string[], p: Project = project()): Promise<void
     options: { deployment: { type: "string" }, compare: { type: "string" }, amount: { type: "string" } },
     strict: true,
   });
-  const amount = values.amount === undefined ? undefined : Number(values.amount);
-  if (amount !== undefined && !(Number.isInteger(amount) && amount >= 10 && amount <= 1_000_000)) {
-    throw new ConfigError(`--amount must be a whole number of requests from 10 to 1,000,000; got "${values.amount}"`);
-  }
+  const amount = values.amount === undefined ? undefined : parseAmount(values.amount);
   let before: CostReport | undefined;
   if (values.compare) {
     if (!existsSync(values.compare)) throw new ConfigError(`--compare: no file ${values.compare} (a bench/cost.json written by make cost)`);

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { costChanges, loadPrices, main, priceRoute, routeUsage, type CostReport } from "../../src/measure/cost";
+import { costChanges, loadPrices, main, parseAmount, priceRoute, routeUsage, type CostReport } from "../../src/measure/cost";
 import { jsonLines } from "../../src/local/logLines";
 
 const line = (Route: string, ReadUnits: number, WriteUnits: number, Latency: number, ColdStart = 0) => ({
@@ -116,6 +116,16 @@ describe("make cost", () => {
     expect(table).toContain("| GET /x    | 0.50 -> 1.00 (+100%) | =");
     expect(table).toMatch(/DELETE \/y \| removed/);
     expect(table).toMatch(/POST \/z\s+\| new: 0\.00/);
+  });
+
+  it("takes any amount written as 10 to 1,000,000 in digits exactly, and refuses anything else (property)", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.integer({ min: -5, max: 2_000_000 }).map(String), fc.constantFrom("1e3", "0x20", " 50", "50.0", "010")), (text) => {
+        const valid = /^[0-9]+$/.test(text) && Number(text) >= 10 && Number(text) <= 1_000_000;
+        if (valid) expect(parseAmount(text)).toBe(Number(text));
+        else expect(() => parseAmount(text)).toThrow("--amount must be a whole number of requests from 10 to 1,000,000");
+      }),
+    );
   });
 
   it("refuses an amount it cannot run and a comparison file that is not there, before deploying anything", async () => {
