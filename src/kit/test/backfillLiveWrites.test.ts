@@ -3,6 +3,7 @@ import { batchWriteAll } from "../src/data/batchWrite";
 import { ensureTable } from "../src/table/ensureTable";
 import { type Migration } from "../src/migrations/migration";
 import { migrator } from "../src/migrations/migrationRunner";
+import { type BackfillResult } from "../src/data/backfill";
 import { bundleForNode } from "./support/bundle";
 import { localClients, deleteTable, localEndpoint, itemsByKey, uniqueTableName } from "../src/testing/tables";
 
@@ -30,7 +31,7 @@ const renameToLabel: Migration = {
   backfill: {
     segments: 4,
     pageSize: 100,
-    maxWritesPerSecond: 400,
+    maxWritesPerSecond: 200, // at least 3 s for 600 items, each waiting ~1 s between its scan and its write
     filter: {
       FilterExpression: "begins_with(pk, :item) AND attribute_exists(#name)",
       ExpressionAttributeNames: { "#name": "name" },
@@ -67,7 +68,9 @@ function startLiveApp() {
 
 describe("a declared backfill while the previous code keeps writing", () => {
   it("loses no acknowledged update, brings no deleted item back, and transforms everything after the catch-up pass", async () => {
-    const m = migrator({ ...admin, tableName, migrations: [renameToLabel] });
+    // The run's own counts say whether the live writes met its conditioned writes (an engine that only watches).
+    let run: BackfillResult | undefined;
+    const m = migrator({ ...admin, tableName, migrations: [renameToLabel], backfillEngine: async ({ inProcess }) => (run = await inProcess()) });
     const app = startLiveApp();
     await app.ready;
     expect(await m.up()).toEqual(["0001-name-to-label"]);
@@ -79,7 +82,9 @@ describe("a declared backfill while the previous code keeps writing", () => {
     const back = acknowledged.deleted.filter((pk) => after.has(pk));
     const updates = Object.values(acknowledged.increments).reduce((n, k) => n + k, 0);
     expect({ lost: lost.length, back }).toEqual({ lost: 0, back: [] });
-    expect(updates).toBeGreaterThan(200); // the live app really raced the backfill
+    // The live app really raced the backfill: some of its writes landed between an item's scan and its rewrite, so
+    // the rewrite's condition failed and it re-read the item. A count of updates would depend on the machine's speed.
+    expect(run?.retries).toBeGreaterThan(0);
     expect(acknowledged.deleted.length).toBeGreaterThan(0);
     // Whatever existed when the scan passed by is in the new shape; only items created during the run may not be.
     const old = [...after.values()].filter((item) => "name" in item || !("label" in item)).map((item) => String(item.pk));
@@ -92,7 +97,8 @@ describe("a declared backfill while the previous code keeps writing", () => {
     expect(final.size).toBe(ITEMS - acknowledged.deleted.length + acknowledged.created.length);
     expect([...final.values()].filter((item) => item.n !== (acknowledged.increments[String(item.pk)] ?? 0))).toEqual([]);
     process.stdout.write(
-      `live writes during a backfill: ${updates} updates, ${acknowledged.deleted.length} deletes, ${acknowledged.created.length} creates acknowledged; ` +
+      `live writes during a backfill: ${updates} updates, ${acknowledged.deleted.length} deletes, ${acknowledged.created.length} creates acknowledged, ` +
+        `${run?.retries} rewrites re-read after a live write; ` +
         `0 lost, 0 back; ${old.length} created during the run left for the catch-up pass, which wrote them\n`,
     );
   }, 120_000);

@@ -3,9 +3,10 @@
  * process: `node liveApp.js <endpoint> <table> <items> <writers>`.
  *
  * Items are `ITEM#<i>` (sk "A") in the old shape. Each writer loop picks a
- * random item and, most of the time, adds 1 to its counter `n` (only if the
- * item exists), now and then deletes it, and now and then creates a new
- * old-shape item `ITEM#new-<pid>-<k>`. It prints "ready" after its first
+ * random item and adds 1 to its counter `n` (only if the item exists), except
+ * that every 50th write deletes it (the first write of all is one) and every
+ * 50th, 25 later, creates a new old-shape item `ITEM#new-<pid>-<k>`: a fixed
+ * share whatever the machine's speed. It prints "ready" after its first
  * acknowledged write, and on SIGTERM finishes its requests in flight and
  * prints what DynamoDB acknowledged: increments per item, deleted and
  * created keys. Only acknowledged writes are counted, so the table must hold
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
   const deleted: string[] = [];
   const created: string[] = [];
   let nextNew = 0;
+  let steps = 0;
   let stopping = false;
   let ready = false;
   process.on("SIGTERM", () => (stopping = true));
@@ -35,8 +37,8 @@ async function main(): Promise<void> {
   };
 
   const step = async () => {
-    const roll = Math.random();
-    if (roll < 0.02) {
+    const turn = steps++ % 50;
+    if (turn === 25) {
       const k = nextNew++;
       const pk = `ITEM#new-${process.pid}-${k}`;
       await documentClient.send(
@@ -47,7 +49,7 @@ async function main(): Promise<void> {
       return acknowledged();
     }
     const pk = live[Math.floor(Math.random() * live.length)]!;
-    if (roll < 0.04) {
+    if (turn === 0) {
       live.splice(live.indexOf(pk), 1);
       await documentClient.send(new DeleteCommand({ TableName: tableName, Key: { pk, sk: "A" } }));
       deleted.push(pk);
