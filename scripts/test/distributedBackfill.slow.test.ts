@@ -122,9 +122,18 @@ process.on("SIGTERM", () => (stop = true));
 function startWriter(tableName: string) {
   const proc = spawn(process.execPath, ["-e", WRITER, localEndpoint(), tableName, String(EVENTS)], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
-  proc.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  let signalReady: () => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    signalReady = resolve;
+    proc.once("exit", (code) => reject(new Error(`the live writer exited (${code}) before its first write`)));
+  });
+  proc.stdout!.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+    if (out.includes("\n")) signalReady(); // its first acknowledged write
+  });
   const ended = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
   return {
+    ready,
     async stop() {
       proc.kill("SIGTERM");
       await ended;
@@ -153,6 +162,7 @@ describe("a backfill on the state machine", () => {
     });
 
     const writer = startWriter(tableName);
+    await writer.ready; // the previous code is writing before the migration starts, however fast the machine
     // Kill one worker process while it works: the definition's retry runs its segment again from its checkpoint.
     let killed = 0;
     const killer = setInterval(() => {
