@@ -1,7 +1,13 @@
-/** What the restore drill decides before it touches anything: the scratch table's name and settings, and how it says a duration. */
+/**
+ * What the restore drill decides before it touches anything (the scratch table's name and settings, how it says a
+ * duration), and its local copy, item for item, on DynamoDB Local.
+ */
 import fc from "fast-check";
+import { BatchWriteItemCommand, ScanCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { TABLE_NAME_PATTERN } from "@dynamodb-starter/kit/runtime";
-import { scratchName, scratchSettings } from "../src/drill/restoreDrill";
+import { ensureTable } from "@dynamodb-starter/kit/ops";
+import { deleteTable, localClients, localEndpoint, uniqueTableName } from "@dynamodb-starter/kit/testing";
+import { localCopySource, scratchName, scratchSettings } from "../src/drill/restoreDrill";
 import { formatDuration } from "../src/format";
 
 describe("the restore drill", () => {
@@ -40,5 +46,45 @@ describe("the restore drill", () => {
 
   it("says a duration in the unit a person plans with", () => {
     expect([850, 83_000, 250_000, 7_500_000].map(formatDuration)).toEqual(["0.8 s", "83 s", "4 min 10 s", "2 h 5 min"]);
+  });
+
+  it("copies the local table item for item, as DynamoDB holds it: numbers to their last digit, sets, binary, nesting", async () => {
+    const admin = localClients();
+    const tableName = uniqueTableName("drill-copy");
+    const scratch = scratchName(tableName);
+    try {
+      await ensureTable({ client: admin.client, tableName });
+      const exotic: Record<string, AttributeValue> = {
+        pk: { S: "ITEM#exotic" },
+        sk: { S: "A" },
+        big: { N: "12345678901234567890123456789012345678" },
+        small: { N: "0.000000000000000000000000000000000001" },
+        ns: { NS: ["1", "99999999999999999999"] },
+        ss: { SS: ["x", "y"] },
+        b: { B: new Uint8Array([0, 255]) },
+        bs: { BS: [new Uint8Array([1]), new Uint8Array([2])] },
+        nested: { M: { l: { L: [{ NULL: true }, { BOOL: false }, { S: "" }] } } },
+      };
+      // More than one batch of 25.
+      const plain = Array.from({ length: 30 }, (_, i): Record<string, AttributeValue> => ({ pk: { S: `ITEM#${i}` }, sk: { S: "A" }, n: { N: String(i) } }));
+      for (let i = 0; i < plain.length + 1; i += 25) {
+        const batch = [exotic, ...plain].slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+        await admin.client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: batch } }));
+      }
+      const lines: string[] = [];
+      await localCopySource(admin.client, tableName, localEndpoint(), "local").start(scratch, (line) => lines.push(line));
+
+      const everything = async (table: string) => {
+        const { Items = [] } = await admin.client.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
+        return Items.sort((a, b) => a.pk!.S!.localeCompare(b.pk!.S!));
+      };
+      expect(await everything(scratch)).toEqual(await everything(tableName));
+      expect((await everything(scratch)).find((item) => item.pk?.S === "ITEM#exotic")).toEqual(exotic);
+      expect(lines).toEqual(["  copied 31 item(s)"]);
+    } finally {
+      await deleteTable(admin.client, scratch);
+      await deleteTable(admin.client, tableName);
+      admin.client.destroy();
+    }
   });
 });

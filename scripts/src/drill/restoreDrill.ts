@@ -18,17 +18,9 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  BatchWriteItemCommand,
-  CreateTableCommand,
-  DeleteTableCommand,
-  ScanCommand,
-  type AttributeValue,
-  type DynamoDBClient,
-  type TableDescription,
-  type WriteRequest,
-} from "@aws-sdk/client-dynamodb";
-import { StarterError, connect, createClient } from "@dynamodb-starter/kit/runtime";
+import { CreateTableCommand, DeleteTableCommand, ScanCommand, type AttributeValue, type DynamoDBClient, type TableDescription } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, ScanCommand as DocumentScanCommand } from "@aws-sdk/lib-dynamodb";
+import { StarterError, batchWriteAll, connect, createClient } from "@dynamodb-starter/kit/runtime";
 import { describeTable, pollUntil, reconcileTable, type TableSettings } from "@dynamodb-starter/kit/ops";
 import { contractChecker, callerClaims, operationOf, type AppContract } from "@dynamodb-starter/kit/contract";
 import { apiGatewayEvent, jwtContext } from "@dynamodb-starter/kit/testing";
@@ -90,7 +82,14 @@ export async function countItems(client: DynamoDBClient, tableName: string, segm
       let start: Record<string, AttributeValue> | undefined;
       do {
         const page = await client.send(
-          new ScanCommand({ TableName: tableName, Select: "COUNT", Segment: segment, TotalSegments: segments, ConsistentRead: true, ExclusiveStartKey: start }),
+          new ScanCommand({
+            TableName: tableName,
+            Select: "COUNT",
+            Segment: segment,
+            TotalSegments: segments,
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
         );
         count += page.Count ?? 0;
         start = page.LastEvaluatedKey;
@@ -308,21 +307,18 @@ export function sameShape(table: TableDescription, scratch: string) {
   };
 }
 
-/** Every item of `from` into `to`, as DynamoDB holds it (never through JavaScript numbers), 25 to a batch. */
+/** Every item of `from` into `to`, as DynamoDB holds it (numbers kept as their digits, never JavaScript numbers). */
 async function copyItems(client: DynamoDBClient, from: string, to: string): Promise<number> {
+  const documentClient = DynamoDBDocumentClient.from(client, { unmarshallOptions: { wrapNumbers: true } });
   let copied = 0;
-  let start: Record<string, AttributeValue> | undefined;
+  let start: Record<string, unknown> | undefined;
   do {
-    const page = await client.send(new ScanCommand({ TableName: from, ConsistentRead: true, ExclusiveStartKey: start }));
+    const page = await documentClient.send(new DocumentScanCommand({ TableName: from, ConsistentRead: true, ExclusiveStartKey: start }));
     const items = page.Items ?? [];
-    for (let i = 0; i < items.length; i += 25) {
-      let pending: WriteRequest[] | undefined = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
-      for (let attempt = 0; pending?.length; attempt++) {
-        if (attempt === 10) throw new RestoreDrillError(`copying into ${to}: ${pending.length} item(s) still unprocessed after 10 attempts`);
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
-        pending = (await client.send(new BatchWriteItemCommand({ RequestItems: { [to]: pending } }))).UnprocessedItems?.[to];
-      }
-    }
+    await batchWriteAll(
+      { documentClient, tableName: to },
+      items.map((Item) => ({ PutRequest: { Item } })),
+    );
     copied += items.length;
     start = page.LastEvaluatedKey;
   } while (start);
