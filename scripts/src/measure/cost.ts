@@ -14,6 +14,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import * as z from "zod/mini";
 import { ConfigError, DEFAULT_METRICS_NAMESPACE } from "@dynamodb-starter/kit/runtime";
 import { CLI_ROOT, project, type Project } from "../project";
 import { textTable } from "../format";
@@ -225,6 +226,34 @@ export function costChanges(before: CostReport, after: CostReport): string {
   return textTable([["route", "read units/req", "write units/req", "total $/M"], ...rows], { markdown: true });
 }
 
+/** What a comparison reads of another run's report: per route, its units per request and its total per million. */
+const comparable = z.looseObject({
+  routes: z.record(
+    z.string(),
+    z.looseObject({
+      readUnitsPerRequest: z.number().check(z.nonnegative()),
+      writeUnitsPerRequest: z.number().check(z.nonnegative()),
+      perMillion: z.looseObject({ total: z.number().check(z.nonnegative()) }),
+    }),
+  ),
+});
+
+/** `--compare <file>`: another run's bench/cost.json, refused with what is wrong when it is not one. */
+export function readComparison(file: string): CostReport {
+  const refuse = (problem: string) =>
+    new ConfigError(`--compare: ${file} is not a report written by make cost (${problem}); run make cost where it came from, or compare with another file`);
+  if (!existsSync(file)) throw new ConfigError(`--compare: no file ${file} (a bench/cost.json written by make cost)`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw refuse(error instanceof Error ? error.message : String(error));
+  }
+  const parsed = comparable.safeParse(raw);
+  if (!parsed.success) throw refuse(z.prettifyError(parsed.error).replace(/\s*\n\s*/g, " "));
+  return raw as CostReport;
+}
+
 /** `--amount`, as written: decimal digits only (no "1e3", no "0x20"), from 10 to 1,000,000 requests. */
 export function parseAmount(text: string): number {
   const amount = /^[0-9]{1,7}$/.test(text) ? Number(text) : Number.NaN;
@@ -243,10 +272,7 @@ export async function main(argv: string[], p: Project = project()): Promise<void
   });
   const amount = values.amount === undefined ? undefined : parseAmount(values.amount);
   let before: CostReport | undefined;
-  if (values.compare) {
-    if (!existsSync(values.compare)) throw new ConfigError(`--compare: no file ${values.compare} (a bench/cost.json written by make cost)`);
-    before = JSON.parse(readFileSync(values.compare, "utf8")) as CostReport;
-  }
+  if (values.compare) before = readComparison(values.compare);
   const report = await measureCost({ ...(amount ? { amount } : {}), ...(values.deployment ? { deployment: values.deployment } : {}) }, p);
   const prices = loadPrices();
   console.log(`\n${costTable(report)}\n`);

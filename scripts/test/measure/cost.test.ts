@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { costChanges, loadPrices, main, parseAmount, priceRoute, routeUsage, type CostReport } from "../../src/measure/cost";
+import { costChanges, loadPrices, main, parseAmount, priceRoute, readComparison, routeUsage, type CostReport } from "../../src/measure/cost";
 import { jsonLines } from "../../src/local/logLines";
 
 const line = (Route: string, ReadUnits: number, WriteUnits: number, Latency: number, ColdStart = 0) => ({
@@ -116,6 +116,35 @@ describe("make cost", () => {
     expect(table).toContain("| GET /x    | 0.50 -> 1.00 (+100%) | =");
     expect(table).toMatch(/DELETE \/y \| removed/);
     expect(table).toMatch(/POST \/z\s+\| new: 0\.00/);
+  });
+
+  it("compares with any file holding a report's route figures, and refuses anything else, saying what is wrong (property)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cost-compare-"));
+    const write = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+    const units = fc.oneof(fc.double({ min: 0, max: 100, noNaN: true }), fc.constantFrom(-1, "1", null));
+    const route = fc.record({ readUnitsPerRequest: units, writeUnitsPerRequest: units, perMillion: fc.oneof(fc.record({ total: units }), fc.constant(null)) });
+    const file = fc.oneof(fc.record({ routes: fc.dictionary(fc.string(), route, { maxKeys: 3 }) }), fc.jsonValue());
+    const after = { routes: { "GET /x": { readUnitsPerRequest: 1, writeUnitsPerRequest: 0, perMillion: { total: 1 } } } } as unknown as CostReport;
+    const ok = (n: unknown) => typeof n === "number" && n >= 0;
+    fc.assert(
+      fc.property(file, (content) => {
+        const path = write("cost.json", JSON.stringify(content));
+        const routes = (content as { routes?: unknown })?.routes;
+        const valid =
+          typeof routes === "object" &&
+          routes !== null &&
+          !Array.isArray(routes) &&
+          Object.values(routes).every(
+            (r: { readUnitsPerRequest?: unknown; writeUnitsPerRequest?: unknown; perMillion?: { total?: unknown } | null }) =>
+              ok(r.readUnitsPerRequest) && ok(r.writeUnitsPerRequest) && ok(r.perMillion?.total),
+          );
+        if (!valid) return void expect(() => readComparison(path)).toThrow(`--compare: ${path} is not a report written by make cost (`);
+        const table = costChanges(readComparison(path), after);
+        expect(table).not.toMatch(/NaN|undefined/);
+      }),
+    );
+    expect(() => readComparison(write("cut.json", '{"routes": {"GET /x": {"readUnits'))).toThrow(/is not a report written by make cost \(.*JSON/);
+    expect(() => readComparison(write("old.json", '{"routes": {"GET /x": {"readUnits": 1}}}'))).toThrow(/readUnitsPerRequest/);
   });
 
   it("takes any amount written as 10 to 1,000,000 in digits exactly, and refuses anything else (property)", () => {
