@@ -69,7 +69,7 @@ describe("make restore-drill", () => {
         client.destroy();
       }
     }, FIXTURE);
-  });
+  }, 240_000); // three drills, each building the API: a guard against a hang, not a speed target
 
   it("restores on AWS only from point-in-time recovery: refuses without it, saying how to turn it on, and otherwise restores at the latest restorable time", async () => {
     await withLoadStack(async (stack: Stack) => {
@@ -136,5 +136,5 @@ describe("make restore-drill", () => {
         client.destroy();
       }
     }, FIXTURE);
-  });
+  }, 120_000);
 });

@@ -47,5 +47,5 @@ describe("make cost on the fixture app", () => {
         delete process.env.TELEMETRY;
       }
     }, FIXTURE);
-  });
+  }, 180_000); // a load run on its own stack, then each request alone: a guard against a hang, not a speed target
 });

@@ -14,5 +14,5 @@ describe("a small load test of the local deployment (make load runs the full one
     // Each connection cycles through one create and the app's reads.
     expect(result.creates.acknowledged).toBe(300 / (1 + contract.load.reads.length));
     expect(result.creates).toMatchObject({ inTable: result.creates.acknowledged, missing: 0, unacknowledgedInTable: 0 });
-  });
+  }, 180_000); // a stack brought up and 300 requests: a guard against a hang, not a speed target
 });
